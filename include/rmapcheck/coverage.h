@@ -1,0 +1,72 @@
+// coverage.h - which kernel branches an engine took, counted.
+//
+// The model counts, as it decides, each branch named here; campaigns sum the
+// counters and print them, so a user sees whether the generator reached the
+// hard states (a campaign whose clone-reuse counter is 0 tested little).
+//
+// Synopsis
+//   Branch             one kernel decision (the kernel function in the comment)
+//   branch_name(b)     stable snake_case name used in reports
+//   Coverage           counters per Branch and per AllocSite failure; += merges
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+#include "rmapcheck/op.h"
+
+namespace rmapcheck {
+
+enum class Branch : std::uint8_t {
+  ZeroPageRead,          // do_anonymous_page: read fault maps the zero page
+  NewAnonFolio,          // do_anonymous_page: write fault, new exclusive folio
+  CowReuseExclusive,     // do_wp_page: PageAnonExclusive, reuse
+  CowReuseSoleMapper,    // wp_can_reuse_anon_folio: refcount 1, folio_move_anon_rmap
+  CowCopy,               // wp_page_copy from an anon folio
+  CowCopyZeroPage,       // wp_page_copy from the zero page
+  PrepareNeighbourReuse, // __anon_vma_prepare: find_mergeable_anon_vma hit
+  PrepareNewAnonVma,     // __anon_vma_prepare: anon_vma_alloc
+  CloneReuse,            // anon_vma_clone (fork): reused an anon_vma of the chain
+  CloneNoReuse,          // anon_vma_fork: allocated a new anon_vma
+  ForkUnfaultedVma,      // anon_vma_fork: parent VMA had no anon_vma
+  ForkDontCopy,          // dup_mmap: VM_DONTCOPY VMA skipped
+  ForkWipeOnFork,        // dup_mmap: VM_WIPEONFORK, child VMA empty
+  ForkPteShared,         // copy_present_ptes: anon PTE shared, exclusive cleared
+  MergeNewLeft,          // vma_merge_new_range: prev grows
+  MergeNewRight,         // vma_merge_new_range: next grows down
+  MergeNewBoth,          // vma_merge_new_range: prev absorbs range and next
+  MergeExistingBoth,     // vma_merge_existing_range: prev ┃mid┃ next
+  MergeExistingLeftWhole,
+  MergeExistingLeftPart,
+  MergeExistingRightWhole,
+  MergeExistingRightPart,
+  MergeRefusedAnonVma,   // is_mergeable_anon_vma said no (fork child / different)
+  DupAnonVma,            // dup_anon_vma copied a chain into an unfaulted target
+  SplitVma,              // __split_vma
+  MremapMove,            // move_vma
+  MremapPgoffReset,      // copy_vma: unfaulted source, pgoff reset to new address
+  MremapMoveMerged,      // copy_vma: destination merged into a neighbour
+  MremapDontUnmap,       // MREMAP_DONTUNMAP: source unlinked, stays mapped
+  MremapExpandInPlace,   // vma_merge_extend
+  MremapShrink,
+  MadviseDontNeed,       // zap, anon state kept
+  UnlinkFreedAnonVma,    // unlink_anon_vmas: an anon_vma's tree emptied
+  AllocFailed,           // an injected allocation failure was taken
+};
+inline constexpr int kBranchCount = static_cast<int>(Branch::AllocFailed) + 1;
+inline constexpr int kAllocSiteCount = 7;
+
+std::string_view branch_name(Branch b);  // "zero_page_read", ...
+
+struct Coverage {
+  std::array<std::uint64_t, kBranchCount> branch{};
+  std::array<std::uint64_t, kAllocSiteCount> alloc_failed{};  // by AllocSite
+
+  void hit(Branch b) { ++branch[static_cast<int>(b)]; }
+  void failed(AllocSite s) { ++alloc_failed[static_cast<int>(s)]; }
+  std::uint64_t count(Branch b) const { return branch[static_cast<int>(b)]; }
+  Coverage& operator+=(const Coverage& o);
+};
+
+}  // namespace rmapcheck

@@ -1,0 +1,66 @@
+// engine.h - the one interface that the model and the impl both implement.
+//
+// An engine holds the state of every process of one trace. It starts with
+// one process, "p0", with an empty address space, and applies Ops one at a
+// time. Two engines given the same Ops must return equal Results and equal
+// canonical Snapshots after every Op: that is what properties/ checks.
+//
+// Synopsis
+//   EngineKind          Model | Impl
+//   EngineConfig        mutants (impl only) and limits
+//   Engine::apply(op)   performs op; never throws for any op_is_valid() Op
+//   Engine::snapshot()  the canonicalized state (snapshot.h)
+//   Engine::coverage()  branches taken so far (coverage.h)
+//   make_engine(kind, config)
+//
+// Contract
+//   - apply() of an op on a process that is not live returns ESRCH.
+//   - `failalloc` ops return 0 and arm a failure for the next op only.
+//   - apply() is deterministic: same Ops, same Results and Snapshots.
+//   - an internal inconsistency that makes going on meaningless (the impl's
+//     pool catching a use after free) throws EngineFault with the object and
+//     the operation named; callers report it like an invariant violation.
+#pragma once
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "rmapcheck/coverage.h"
+#include "rmapcheck/mutants.h"
+#include "rmapcheck/op.h"
+#include "rmapcheck/result.h"
+#include "rmapcheck/snapshot.h"
+
+namespace rmapcheck {
+
+enum class EngineKind : std::uint8_t { Model, Impl };
+std::string_view engine_kind_name(EngineKind k);  // "model" | "impl"
+
+struct EngineConfig {
+  MutantSet mutants;         // impl only; the model is the spec and has none
+  int max_procs = 64;        // fork beyond this returns EAGAIN
+};
+
+class EngineFault : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+  virtual EngineKind kind() const = 0;
+  virtual Result apply(const Op& op) = 0;
+  virtual Snapshot snapshot() const = 0;
+  virtual const Coverage& coverage() const = 0;
+};
+
+std::unique_ptr<Engine> make_engine(EngineKind kind, const EngineConfig& config = {});
+
+// Defined by model/ and impl/ respectively; make_engine dispatches.
+std::unique_ptr<Engine> make_model_engine(const EngineConfig& config);
+std::unique_ptr<Engine> make_impl_engine(const EngineConfig& config);
+
+}  // namespace rmapcheck

@@ -1,0 +1,135 @@
+// snapshot.h - the canonical state of an engine, the unit of comparison.
+//
+// Data flows one way: trace -> engine -> Snapshot -> invariants and
+// comparison -> report. Every engine (model, impl) describes its whole state
+// as a Snapshot with ids of its own choosing; canonicalize() then renames
+// anon_vmas and folios in order of first appearance, so two engines that are
+// in the same state produce equal Snapshots, byte for byte when formatted.
+//
+// Synopsis
+//   VmFlags                  the vm_flags bits that matter here (kernel names)
+//   SnapVma, SnapPte, SnapProc, SnapAnonVma, SnapFolio, Snapshot
+//   canonicalize(s)          rename ids, sort everything; idempotent
+//   format_snapshot(s)       the full state printout (replay --step)
+//   format_maps(s)           one line per VMA: "PROC START-END PERMS ..." (replay --maps)
+//   diff_snapshots(a, b, la, lb)  a readable line diff, empty when equal
+//   vma_perms(flags)         "rw-p" as /proc/PID/maps prints it
+//
+// What the engines fill in:
+//   - counters (refcount, num_children, num_active_vmas): the impl reports
+//     the values it stores; the model reports the values derived by their
+//     definitions. The invariants (invariants.h) compare them with the
+//     relations, so a drifting stored counter is caught.
+//   - tree: the (proc, vma start) of every anon_vma_chain node in the
+//     anon_vma's interval tree; tree_error: the impl's verify() message
+//     (colour, order, rb_subtree_last), empty when sound or for the model.
+//   - freed anon_vmas appear only when a folio still points to one.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rmapcheck/op.h"
+
+namespace rmapcheck {
+
+using VmFlags = std::uint32_t;
+inline constexpr VmFlags VM_READ = 1u << 0;
+inline constexpr VmFlags VM_WRITE = 1u << 1;
+inline constexpr VmFlags VM_EXEC = 1u << 2;
+inline constexpr VmFlags VM_ACCOUNT = 1u << 3;     // "ac": committed memory charged
+inline constexpr VmFlags VM_NORESERVE = 1u << 4;   // "nr": MAP_NORESERVE
+inline constexpr VmFlags VM_DONTCOPY = 1u << 5;    // "dc": MADV_DONTFORK
+inline constexpr VmFlags VM_WIPEONFORK = 1u << 6;  // "wf": MADV_WIPEONFORK
+inline constexpr VmFlags VM_LOCKED = 1u << 7;      // "lo" (not produced by any op yet)
+
+// smaps-style codes of the flags that are set, e.g. "rd wr ac".
+std::string vm_flags_codes(VmFlags f);
+// "rw-p", "r--p", "---p": what /proc/PID/maps prints for a private VMA.
+std::string vma_perms(VmFlags f);
+
+using SnapId = std::uint64_t;  // engine-chosen before canonicalize(), 1..n after; 0 = none
+
+struct SnapVma {
+  Page start = 0, end = 0;  // half-open, pages
+  Page pgoff = 0;           // vm_pgoff, in pages
+  VmFlags flags = 0;
+  SnapId anon_vma = 0;          // 0: NULL (unfaulted)
+  std::vector<SnapId> chain;    // vma->anon_vma_chain in list order (newest first, root last)
+  bool operator==(const SnapVma&) const = default;
+};
+
+struct SnapPte {
+  enum class Kind : std::uint8_t { Zero, Folio };
+  Page page = 0;
+  Kind kind = Kind::Zero;
+  SnapId folio = 0;   // Kind::Folio
+  bool writable = false;
+  bool operator==(const SnapPte&) const = default;
+};
+
+struct SnapProc {
+  std::string name;
+  std::vector<SnapVma> vmas;  // sorted by start
+  std::vector<SnapPte> ptes;  // present PTEs only, sorted by page
+  bool operator==(const SnapProc&) const = default;
+};
+
+struct SnapTreeNode {
+  std::string proc;
+  Page vma_start = 0;
+  auto operator<=>(const SnapTreeNode&) const = default;
+};
+
+struct SnapAnonVma {
+  SnapId id = 0;
+  bool freed = false;         // only for an anon_vma a folio still points to
+  SnapId root = 0, parent = 0;
+  long refcount = 0;
+  long num_children = 0;
+  long num_active_vmas = 0;
+  std::vector<SnapTreeNode> tree;  // sorted
+  std::string tree_error;          // impl's interval-tree verify(); "" when sound
+  bool operator==(const SnapAnonVma&) const = default;
+};
+
+struct SnapFolio {
+  SnapId id = 0;
+  SnapId anon_vma = 0;     // folio_anon_vma(folio): folio->mapping without the tag bit
+  Page index = 0;          // folio->index
+  long mapcount = 0;       // _mapcount + 1, as the engine keeps it
+  bool exclusive = false;  // PageAnonExclusive
+  std::uint64_t value = 0; // page contents (what a read returns)
+  bool operator==(const SnapFolio&) const = default;
+};
+
+struct Snapshot {
+  std::vector<SnapProc> procs;          // live processes, sorted by name
+  std::vector<SnapAnonVma> anon_vmas;   // allocated ones (plus freed ones still pointed to), by id
+  std::vector<SnapFolio> folios;        // allocated anon folios, by id
+  bool operator==(const Snapshot&) const = default;
+
+  const SnapProc* find_proc(std::string_view name) const;
+  const SnapAnonVma* find_anon_vma(SnapId id) const;
+  const SnapFolio* find_folio(SnapId id) const;
+};
+
+// Renames anon_vma and folio ids in order of first appearance and sorts:
+//   procs by name; in each, VMAs by start: anon_vma, then the chain in list
+//   order; then the root and parent of every anon_vma named so far, in id
+//   order, until closed; then folios in order of (proc, page) of their first
+//   PTE, and their anon_vmas; anything left (leaked objects) last, in the
+//   engine's id order. Trees are sorted.
+void canonicalize(Snapshot& s);
+
+std::string format_snapshot(const Snapshot& s);
+std::string format_maps(const Snapshot& s);
+
+// Line diff of the two formatted snapshots, labelled ("model", "impl"):
+// only differing sections, "-"/"+" prefixed. Empty iff a == b.
+std::string diff_snapshots(const Snapshot& a, const Snapshot& b,
+                           std::string_view label_a, std::string_view label_b);
+
+}  // namespace rmapcheck
