@@ -1,0 +1,217 @@
+// impl/interval_tree.hpp - template bodies of impl/interval_tree.h (included at its bottom).
+#pragma once
+
+#include <algorithm>
+#include <string>
+
+namespace rmapcheck::impl {
+
+template <class Traits>
+typename IntervalTree<Traits>::Key IntervalTree<Traits>::Augment::compute(rb_node* rb) {
+  Node* n = to_node(rb);
+  Key max = last_of(*n);
+  if (rb->rb_left != nullptr) max = std::max(max, subtree_last(*to_node(rb->rb_left)));
+  if (rb->rb_right != nullptr) max = std::max(max, subtree_last(*to_node(rb->rb_right)));
+  return max;
+}
+
+template <class Traits>
+void IntervalTree<Traits>::Augment::rotate(rb_node* old_top, rb_node* new_top) {
+  // new_top now covers exactly the nodes old_top covered.
+  subtree_last(*to_node(new_top)) = subtree_last(*to_node(old_top));
+  subtree_last(*to_node(old_top)) = compute(old_top);
+}
+
+template <class Traits>
+void IntervalTree<Traits>::Augment::propagate(rb_node* from) {
+  // No early stop: after an erase the successor moved up the path, and its
+  // stale summary may equal the right value by accident. O(log n) anyway.
+  for (rb_node* rb = from; rb != nullptr; rb = rb->parent()) {
+    subtree_last(*to_node(rb)) = compute(rb);
+  }
+}
+
+// Mirrors ITPREFIX_insert: descend by start (ties to the right), raising each
+// ancestor's rb_subtree_last to the new node's last on the way, then link and
+// rebalance.
+template <class Traits>
+void IntervalTree<Traits>::insert(Node* node) {
+  rb_node* rb = to_rb(node);
+  if (!rb->empty_node()) {
+    throw EngineFault("interval tree: insert of " + describe(*node) +
+                      " which is already linked in a tree");
+  }
+  const Key start = start_of(*node);
+  const Key last = last_of(*node);
+  rb_node** link = &root_.root;
+  rb_node* parent = nullptr;
+  bool leftmost = true;
+  while (*link != nullptr) {
+    parent = *link;
+    Node* p = to_node(parent);
+    if (!stale_subtree_last) [[likely]] {
+      if (subtree_last(*p) < last) subtree_last(*p) = last;
+    }
+    if (start < start_of(*p)) {
+      link = &parent->rb_left;
+    } else {
+      link = &parent->rb_right;
+      leftmost = false;
+    }
+  }
+  subtree_last(*node) = last;
+  rb_link_node(rb, parent, link);
+  rb_insert_augmented_cached<Augment>(rb, root_, leftmost);
+  ++size_;
+}
+
+template <class Traits>
+void IntervalTree<Traits>::remove(Node* node) {
+  rb_node* rb = to_rb(node);
+  if (rb->empty_node()) {
+    throw EngineFault("interval tree: remove of " + describe(*node) + " which is in no tree");
+  }
+  rb_erase_augmented_cached<Augment>(rb, root_);
+  --size_;
+}
+
+template <class Traits>
+bool IntervalTree<Traits>::contains_node(const Node* node) const noexcept {
+  const rb_node* rb = to_rb(node);
+  if (rb->empty_node()) return false;
+  while (rb->parent() != nullptr) rb = rb->parent();
+  return rb == root_.root;
+}
+
+// Mirrors ITPREFIX_subtree_search. A node overlaps [first,last] iff
+//   (A) start(n) <= last  and  (B) first <= last(n).
+// Precondition: first <= subtree_last(node), i.e. some node below has (B).
+// Returns the leftmost overlapping node of the subtree, or nullptr.
+template <class Traits>
+typename IntervalTree<Traits>::Node* IntervalTree<Traits>::subtree_search(Node* node, Key first,
+                                                                          Key last) {
+  for (;;) {
+    rb_node* rb = to_rb(node);
+    // Prefer the left subtree if anything there satisfies (B): its leftmost
+    // such node is the answer if it satisfies (A); if it does not, nothing to
+    // its right can, since starts only grow.
+    if (rb->rb_left != nullptr && first <= subtree_last(*to_node(rb->rb_left))) {
+      node = to_node(rb->rb_left);
+      continue;
+    }
+    if (last < start_of(*node)) return nullptr;   // (A) fails here and to the right
+    if (first <= last_of(*node)) return node;     // (A) and (B)
+    if (rb->rb_right == nullptr) return nullptr;
+    node = to_node(rb->rb_right);
+    if (subtree_last(*node) < first) return nullptr;
+  }
+}
+
+template <class Traits>
+typename IntervalTree<Traits>::Node* IntervalTree<Traits>::iter_first(Key first, Key last) const {
+  if (root_.root == nullptr) return nullptr;
+  Node* top = to_node(root_.root);
+  // Fast exits: nothing ends at or after `first`, or everything starts after `last`.
+  if (subtree_last(*top) < first) return nullptr;
+  if (last < start_of(*to_node(root_.leftmost))) return nullptr;
+  return subtree_search(top, first, last);
+}
+
+// Mirrors ITPREFIX_iter_next: from a match, look in its right subtree, else
+// climb to the first ancestor entered from the left and test it.
+template <class Traits>
+typename IntervalTree<Traits>::Node* IntervalTree<Traits>::iter_next(Node* node, Key first,
+                                                                     Key last) {
+  rb_node* rb = to_rb(node);
+  for (;;) {
+    // Invariant: start(node) <= last, and everything before node is done.
+    rb_node* right = rb->rb_right;
+    if (right != nullptr && first <= subtree_last(*to_node(right))) {
+      return subtree_search(to_node(right), first, last);
+    }
+    rb_node* from;
+    do {
+      from = rb;
+      rb = rb->parent();
+      if (rb == nullptr) return nullptr;
+    } while (rb->rb_right == from);
+    node = to_node(rb);
+    if (last < start_of(*node)) return nullptr;
+    if (first <= last_of(*node)) return node;
+  }
+}
+
+template <class Traits>
+std::string IntervalTree<Traits>::describe(const Node& n) {
+  std::string key = "[" + std::to_string(start_of(n)) + "," + std::to_string(last_of(n)) + "]";
+  if constexpr (requires { { Traits::describe(n) } -> std::convertible_to<std::string>; }) {
+    return std::string(Traits::describe(n)) + " " + key;
+  } else {
+    return "node " + key;
+  }
+}
+
+// CONFIG_DEBUG_VM_RB's job: check every structural invariant, report the
+// first violation with the node it is at. Bounded even on a cyclic tree.
+template <class Traits>
+std::string IntervalTree<Traits>::verify() const {
+  std::string err;
+  std::size_t visited = 0;
+  const Node* prev = nullptr;  // in-order predecessor, for the order check
+
+  // Returns the black height of the subtree at rb (nulls count 1), or -1.
+  auto walk = [&](auto&& self, const rb_node* rb, const rb_node* parent) -> int {
+    if (rb == nullptr) return 1;
+    const Node& n = *to_node(const_cast<rb_node*>(rb));
+    if (++visited > size_) {
+      err = "more nodes reachable than size() = " + std::to_string(size_) + " (at " +
+            describe(n) + "; a cycle or a stale size)";
+      return -1;
+    }
+    if (rb->parent() != parent) {
+      err = "parent link of " + describe(n) + " does not point to the node above it";
+      return -1;
+    }
+    if (rb->is_red() && (rb_is_red(rb->rb_left) || rb_is_red(rb->rb_right))) {
+      err = "colour: red " + describe(n) + " has a red child";
+      return -1;
+    }
+    const int lh = self(self, rb->rb_left, rb);
+    if (lh < 0) return -1;
+    if (prev != nullptr && start_of(n) < start_of(*prev)) {
+      err = "order: " + describe(n) + " comes in order after " + describe(*prev) +
+            " but starts before it";
+      return -1;
+    }
+    prev = &n;
+    const int rh = self(self, rb->rb_right, rb);
+    if (rh < 0) return -1;
+    if (lh != rh) {
+      err = "black height: below " + describe(n) + " left is " + std::to_string(lh) +
+            ", right is " + std::to_string(rh);
+      return -1;
+    }
+    const Key want = Augment::compute(const_cast<rb_node*>(rb));
+    if (subtree_last(n) != want) {
+      err = "rb_subtree_last of " + describe(n) + " is " + std::to_string(subtree_last(n)) +
+            ", the largest last in its subtree is " + std::to_string(want);
+      return -1;
+    }
+    return lh + (rb->is_black() ? 1 : 0);
+  };
+
+  if (root_.root != nullptr && root_.root->is_red()) {
+    return "colour: the root " + describe(*to_node(root_.root)) + " is red";
+  }
+  if (walk(walk, root_.root, nullptr) < 0) return err;
+  if (visited != size_) {
+    return "size() is " + std::to_string(size_) + " but " + std::to_string(visited) +
+           " nodes are reachable";
+  }
+  if (root_.leftmost != rb_first(root_.root)) {
+    return "the cached leftmost is not the first node in order";
+  }
+  return "";
+}
+
+}  // namespace rmapcheck::impl

@@ -1,0 +1,165 @@
+// verify() must catch every kind of broken tree (CONFIG_DEBUG_VM_RB's job),
+// and the StaleSubtreeLast mutant must be visible to it and to queries.
+// Each test builds a sound tree, breaks one thing by hand, and checks that
+// verify() names the node and the broken property.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <vector>
+
+#include "test_node.h"
+
+namespace rmapcheck::impl::test {
+namespace {
+
+// Owns the nodes; node i is [pgoff_i, pgoff_i + pages_i - 1] with id i.
+struct Built {
+  TestTree tree;
+  std::vector<std::unique_ptr<TestNode>> nodes;
+
+  TestNode* add(unsigned long pgoff, unsigned long pages) {
+    auto n = std::make_unique<TestNode>();
+    n->vma = {pgoff, pages};
+    n->id = static_cast<int>(nodes.size());
+    tree.insert(n.get());
+    nodes.push_back(std::move(n));
+    return nodes.back().get();
+  }
+  static rb_node* rb(TestNode* n) { return TestTree::to_rb(n); }
+};
+
+// pgoff 0,10,20,...; 20 pages each, so neighbours overlap.
+void build_ten(Built& b) {
+  for (unsigned long i = 0; i < 10; ++i) b.add(i * 10, 20);
+  ASSERT_EQ(b.tree.verify(), "");
+}
+
+TEST(IntervalTreeVerify, CatchesCorruptedSubtreeLast) {
+  Built b;
+  build_ten(b);
+  TestNode* top = b.tree.root();
+  TestTree::subtree_last(*top) += 1;
+  const auto msg = b.tree.verify();
+  EXPECT_NE(msg.find("rb_subtree_last of node#" + std::to_string(top->id)), std::string::npos)
+      << msg;
+}
+
+TEST(IntervalTreeVerify, CatchesRedRoot) {
+  Built b;
+  build_ten(b);
+  b.tree.raw_root().root->set_red();
+  EXPECT_NE(b.tree.verify().find("root"), std::string::npos) << b.tree.verify();
+}
+
+// Ascending inserts 1..4 give:      2(B)
+//                                 /    \          .
+//                              1(B)    3(B)
+//                                         \       .
+//                                         4(R)
+TEST(IntervalTreeVerify, CatchesRedNodeWithRedChild) {
+  Built b;
+  for (unsigned long i = 1; i <= 4; ++i) b.add(i, 1);
+  ASSERT_EQ(b.tree.verify(), "");
+  TestNode* three = b.nodes[2].get();
+  ASSERT_TRUE(Built::rb(three)->is_black());
+  ASSERT_TRUE(Built::rb(b.nodes[3].get())->is_red());
+  Built::rb(three)->set_red();
+  const auto msg = b.tree.verify();
+  EXPECT_NE(msg.find("colour: red node#2"), std::string::npos) << msg;
+}
+
+// Same tree; making the black leaf 1 red leaves the left path one black short.
+TEST(IntervalTreeVerify, CatchesUnequalBlackHeights) {
+  Built b;
+  for (unsigned long i = 1; i <= 4; ++i) b.add(i, 1);
+  Built::rb(b.nodes[0].get())->set_red();
+  const auto msg = b.tree.verify();
+  EXPECT_NE(msg.find("black height: below node#1"), std::string::npos) << msg;
+}
+
+// The owner's key moves without the remove/re-insert (what NoTreeUpdateOnPgoff
+// does): node#0 [0,19] becomes [15,19], which sorts after node#1 [10,29] while
+// its last - and so every rb_subtree_last - stays the same.
+//   before: 0.........19            after:       15..19
+//             10.........29                10.........29
+TEST(IntervalTreeVerify, CatchesOrderViolation) {
+  Built b;
+  build_ten(b);
+  b.nodes[0]->vma = {15, 5};
+  const auto msg = b.tree.verify();
+  EXPECT_NE(msg.find("order: node#1"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("after node#0"), std::string::npos) << msg;
+}
+
+TEST(IntervalTreeVerify, CatchesBadParentLink) {
+  Built b;
+  build_ten(b);
+  rb_node* top = b.tree.raw_root().root;
+  rb_node* child = top->rb_left;
+  child->set_parent(child->rb_left);
+  EXPECT_NE(b.tree.verify().find("parent link of"), std::string::npos) << b.tree.verify();
+}
+
+// A cycle (a child pointing back at the root) must give a message, not a hang.
+TEST(IntervalTreeVerify, CatchesCycleWithoutLooping) {
+  Built b;
+  build_ten(b);
+  rb_node* top = b.tree.raw_root().root;
+  rb_node* leaf = rb_last(top);
+  leaf->rb_right = top;
+  const auto msg = b.tree.verify();
+  EXPECT_FALSE(msg.empty());
+  leaf->rb_right = nullptr;  // let the nodes die in peace
+}
+
+// Mutant::StaleSubtreeLast: the insert does not raise ancestors' summaries.
+//   [0,0] then [1,100]: the root keeps rb_subtree_last 0, so a query at 50
+//   prunes the whole tree and misses [1,100].
+TEST(IntervalTreeVerify, StaleSubtreeLastMutantIsDetected) {
+  Built b;
+  b.tree.stale_subtree_last = true;
+  b.add(0, 1);
+  TestNode* big = b.add(1, 100);
+  EXPECT_EQ(b.tree.iter_first(50, 60), nullptr);  // the visible symptom
+  const auto msg = b.tree.verify();
+  EXPECT_NE(msg.find("rb_subtree_last of node#0 [0,0] is 0, the largest last in its subtree is 100"), std::string::npos) << msg;
+
+  Built sound;  // the same inserts with the switch off
+  sound.add(0, 1);
+  TestNode* found = sound.add(1, 100);
+  EXPECT_EQ(sound.tree.iter_first(50, 60), found);
+  EXPECT_EQ(sound.tree.verify(), "");
+  (void)big;
+}
+
+// With many nodes the mutant corrupts summaries on almost every insert.
+TEST(IntervalTreeVerify, StaleSubtreeLastMutantFailsVerifyOnRandomishInput) {
+  Built b;
+  b.tree.stale_subtree_last = true;
+  for (unsigned long i = 0; i < 64; ++i) b.add((i * 37) % 64, 1 + (i * 11) % 23);
+  EXPECT_NE(b.tree.verify(), "");
+}
+
+TEST(IntervalTreeVerify, DoubleInsertAndStrayRemoveThrow) {
+  Built b;
+  TestNode* n = b.add(3, 2);
+  try {
+    b.tree.insert(n);
+    FAIL() << "double insert accepted";
+  } catch (const EngineFault& e) {
+    EXPECT_NE(std::string(e.what()).find("node#0 [3,4] which is already linked"),
+              std::string::npos)
+        << e.what();
+  }
+  b.tree.remove(n);
+  EXPECT_THROW(b.tree.remove(n), EngineFault);
+  EXPECT_FALSE(b.tree.contains_node(n));
+  b.tree.insert(n);
+  EXPECT_TRUE(b.tree.contains_node(n));
+  TestTree other;
+  EXPECT_FALSE(other.contains_node(n));
+  EXPECT_EQ(b.tree.verify(), "");
+}
+
+}  // namespace
+}  // namespace rmapcheck::impl::test
