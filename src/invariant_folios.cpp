@@ -1,0 +1,231 @@
+// invariant_folios.cpp - folios, PTEs and the rmap walk:
+// I-MAPPING, I-REACH, I-MAPCOUNT, I-EXCL; rmap_walk(), brute_force_mappers().
+#include <algorithm>
+
+#include "invariant_index.h"
+
+namespace rmapcheck {
+
+// rmap_walk_anon (mm/rmap.c) over the snapshot, for an order-0 folio:
+// query folio_anon_vma(folio)'s tree for [index, index], compute
+// vma_address() for each node's VMA, keep it when the PTE there maps the
+// folio (what page_vma_mapped_walk confirms). The tree's keys are the VMAs'
+// current ranges (I-KEY), so the query is a filter over the nodes.
+std::vector<RmapHit> rmap_walk(const Snapshot& s, SnapId folio) {
+  const detail::SnapIndex ix(s);
+  std::vector<RmapHit> hits;
+  const SnapFolio* f = ix.folio(folio);
+  if (f == nullptr) return hits;
+  const SnapAnonVma* a = ix.anon_vma(f->anon_vma);  // a freed one: walked as it lies
+  if (a == nullptr) return hits;
+  const Page pgoff = f->index;  // pgoff_start == pgoff_end for nr_pages == 1
+  for (const SnapTreeNode& n : a->tree) {
+    const detail::VmaRef r = ix.vma_at_start(n.proc, n.vma_start);
+    if (r.vma == nullptr || r.vma->end <= r.vma->start) continue;
+    const SnapVma& v = *r.vma;
+    const Page last = v.pgoff + (v.end - v.start) - 1;
+    if (pgoff < v.pgoff || pgoff > last) continue;  // interval query miss
+    // vma_address(): pgoff >= vm_pgoff here, so the address is inside the VMA;
+    // the "folio overlaps vm_start" case needs nr_pages > 1.
+    const Page page = v.start + (pgoff - v.pgoff);
+    for (const SnapPte& pte : r.proc->ptes) {
+      if (pte.page == page && pte.kind == SnapPte::Kind::Folio && pte.folio == folio) {
+        hits.push_back({n.proc, page});
+        break;
+      }
+    }
+  }
+  std::sort(hits.begin(), hits.end());
+  hits.erase(std::unique(hits.begin(), hits.end()), hits.end());
+  return hits;
+}
+
+// Every (proc, page) whose PTE maps the folio: a scan of all page tables.
+std::vector<RmapHit> brute_force_mappers(const Snapshot& s, SnapId folio) {
+  std::vector<RmapHit> hits;
+  for (const SnapProc& p : s.procs) {
+    for (const SnapPte& pte : p.ptes) {
+      if (pte.kind == SnapPte::Kind::Folio && pte.folio == folio) hits.push_back({p.name, pte.page});
+    }
+  }
+  std::sort(hits.begin(), hits.end());
+  hits.erase(std::unique(hits.begin(), hits.end()), hits.end());
+  return hits;
+}
+
+namespace detail {
+
+namespace {
+void add(Violations& out, InvariantId id, std::string objects, std::string why) {
+  out.push_back({id, std::move(objects), std::move(why)});
+}
+
+std::string hits_text(const std::vector<RmapHit>& hits) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < hits.size(); ++i) {
+    if (i != 0) out += ' ';
+    out += fmt::format("{}:{}", hits[i].proc, hits[i].page);
+  }
+  return out + "}";
+}
+
+// PTEs per folio id: how many map it, across all processes.
+std::map<SnapId, long> pte_counts(const Snapshot& s) {
+  std::map<SnapId, long> n;
+  for (const SnapProc& p : s.procs) {
+    for (const SnapPte& pte : p.ptes) {
+      if (pte.kind == SnapPte::Kind::Folio) ++n[pte.folio];
+    }
+  }
+  return n;
+}
+}  // namespace
+
+// I-MAPPING: a PTE mapping folio F in VMA V needs F.anon_vma allocated and
+// live, in chainset(V), F.index == linear_page_index(V, page), and the same
+// root as V.anon_vma. The core rmap property: without it the walk cannot
+// find the mapping, and once the anon_vma dies folio->mapping dangles.
+void check_mapping(const SnapIndex& ix, Violations& out) {
+  for (const SnapProc& p : ix.snap.procs) {
+    for (const SnapPte& pte : p.ptes) {
+      const SnapVma* v = vma_containing(p, pte.page);
+      if (pte.kind == SnapPte::Kind::Zero) {
+        if (v == nullptr) {
+          add(out, InvariantId::Mapping, page_name(p.name, pte.page),
+              "a zero-page PTE outside any VMA");
+        }
+        continue;
+      }
+      const std::string where = page_name(p.name, pte.page) + " " + folio_name(pte.folio);
+      if (v == nullptr) {
+        add(out, InvariantId::Mapping, where, "the PTE lies outside any VMA");
+        continue;
+      }
+      const SnapFolio* f = ix.folio(pte.folio);
+      const std::string objects = where + " " + vma_name(p.name, *v);
+      if (f == nullptr) {
+        add(out, InvariantId::Mapping, objects, "the PTE maps a folio that is not allocated");
+        continue;
+      }
+      std::vector<std::string> why;
+      const std::string state = av_state(ix, f->anon_vma);
+      if (!state.empty()) {
+        why.push_back(fmt::format("the folio's anon_vma #{} is {}", f->anon_vma, state));
+      } else if (!ix.live(f->anon_vma)) {
+        why.push_back(fmt::format("the folio's anon_vma #{} is not live (empty tree)", f->anon_vma));
+      }
+      if (!chain_has(*v, f->anon_vma)) {
+        why.push_back(fmt::format("the VMA's chain does not link the folio's anon_vma #{}",
+                                  f->anon_vma));
+      }
+      const Page lin = linear_index(*v, pte.page);
+      if (f->index != lin) {
+        why.push_back(fmt::format("folio index is {} but the page's linear index is {} "
+                                  "(pgoff {} + {} - {})",
+                                  f->index, lin, v->pgoff, pte.page, v->start));
+      }
+      const SnapAnonVma* va = ix.anon_vma(v->anon_vma);
+      const SnapAnonVma* fa = ix.anon_vma(f->anon_vma);
+      if (va != nullptr && fa != nullptr && va->root != fa->root) {
+        why.push_back(fmt::format("the folio's anon_vma has root #{}, the VMA's anon_vma #{} "
+                                  "has root #{}",
+                                  fa->root, va->id, va->root));
+      }
+      for (std::string& w : why) add(out, InvariantId::Mapping, objects, std::move(w));
+    }
+  }
+}
+
+// I-REACH: the rmap walk finds exactly the PTEs a brute-force scan finds, for
+// every allocated folio that some PTE maps.
+void check_reach(const SnapIndex& ix, Violations& out) {
+  for (const auto& [id, n] : pte_counts(ix.snap)) {
+    if (ix.folio(id) == nullptr) continue;  // I-MAPPING / I-MAPCOUNT report it
+    const std::vector<RmapHit> walk = rmap_walk(ix.snap, id);
+    const std::vector<RmapHit> brute = brute_force_mappers(ix.snap, id);
+    if (walk == brute) continue;
+    std::vector<RmapHit> missed, extra;
+    std::set_difference(brute.begin(), brute.end(), walk.begin(), walk.end(),
+                        std::back_inserter(missed));
+    std::set_difference(walk.begin(), walk.end(), brute.begin(), brute.end(),
+                        std::back_inserter(extra));
+    std::string why = fmt::format("the rmap walk finds {} but the page tables map it at {}",
+                                  hits_text(walk), hits_text(brute));
+    if (!missed.empty()) why += "; missed " + hits_text(missed);
+    if (!extra.empty()) why += "; spurious " + hits_text(extra);
+    add(out, InvariantId::Reach, folio_name(id), why);
+  }
+}
+
+// I-MAPCOUNT: F.mapcount == #PTEs mapping F; no allocated folio is unmapped
+// (the last unmap frees it); one PTE per page; every mapped folio exists.
+void check_mapcount(const SnapIndex& ix, Violations& out) {
+  const std::map<SnapId, long> count = pte_counts(ix.snap);
+  std::set<SnapId> seen;
+  for (const SnapFolio& f : ix.snap.folios) {
+    if (!seen.insert(f.id).second) {
+      add(out, InvariantId::Mapcount, folio_name(f.id), "the folio is listed twice");
+      continue;
+    }
+    const long n = count.count(f.id) != 0 ? count.at(f.id) : 0;
+    if (n == 0) {
+      add(out, InvariantId::Mapcount, folio_name(f.id),
+          fmt::format("allocated but no PTE maps it (mapcount {}): leaked", f.mapcount));
+    } else if (f.mapcount != n) {
+      add(out, InvariantId::Mapcount, folio_name(f.id),
+          fmt::format("mapcount is {} but {} PTE(s) map it", f.mapcount, n));
+    }
+  }
+  for (const auto& [id, n] : count) {
+    if (ix.folio(id) == nullptr) {
+      add(out, InvariantId::Mapcount, folio_name(id),
+          fmt::format("{} PTE(s) map a folio that is not allocated", n));
+    }
+  }
+  for (const SnapProc& p : ix.snap.procs) {
+    for (std::size_t i = 0; i + 1 < p.ptes.size(); ++i) {
+      if (p.ptes[i].page == p.ptes[i + 1].page) {
+        add(out, InvariantId::Mapcount, page_name(p.name, p.ptes[i].page),
+            "two PTEs for one page");
+      }
+    }
+  }
+}
+
+// I-EXCL: exclusive => mapped exactly once; a writable PTE => the folio is
+// exclusive and the VMA has VM_WRITE; the zero page is never writable.
+// A write through a shared folio would leak data between processes.
+void check_excl(const SnapIndex& ix, Violations& out) {
+  const std::map<SnapId, long> count = pte_counts(ix.snap);
+  for (const auto& [id, f] : ix.folios) {
+    const long n = count.count(id) != 0 ? count.at(id) : 0;
+    if (f->exclusive && n != 1) {
+      add(out, InvariantId::Excl, folio_name(id),
+          fmt::format("marked exclusive (PageAnonExclusive) but {} PTE(s) map it", n));
+    }
+  }
+  for (const SnapProc& p : ix.snap.procs) {
+    for (const SnapPte& pte : p.ptes) {
+      if (!pte.writable) continue;
+      if (pte.kind == SnapPte::Kind::Zero) {
+        add(out, InvariantId::Excl, page_name(p.name, pte.page), "the zero page is mapped writable");
+        continue;
+      }
+      const std::string where = page_name(p.name, pte.page) + " " + folio_name(pte.folio);
+      const SnapFolio* f = ix.folio(pte.folio);
+      if (f != nullptr && !f->exclusive) {
+        add(out, InvariantId::Excl, where,
+            fmt::format("a writable PTE maps a folio that is not exclusive (mapcount {})",
+                        f->mapcount));
+      }
+      const SnapVma* v = vma_containing(p, pte.page);
+      if (v != nullptr && (v->flags & VM_WRITE) == 0) {
+        add(out, InvariantId::Excl, where + " " + vma_name(p.name, *v),
+            fmt::format("a writable PTE in a VMA without VM_WRITE ({})", vma_perms(v->flags)));
+      }
+    }
+  }
+}
+
+}  // namespace detail
+}  // namespace rmapcheck
