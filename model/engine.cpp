@@ -1,0 +1,87 @@
+// engine.cpp - the reference model as an Engine: make_model_engine().
+//
+// apply() checks the process, dispatches to the syscall's model function,
+// and frees what the op left unused. `failalloc` is recorded and answered
+// 0; it has no effect yet (see alloc_fails() in anon_vma.cpp).
+#include "model/ops.h"
+#include "rmapcheck/engine.h"
+
+namespace rmapcheck {
+
+namespace {
+
+using namespace model;
+
+class ModelEngine final : public Engine {
+ public:
+  explicit ModelEngine(const EngineConfig& config) {
+    state_.max_procs = config.max_procs;
+    state_.procs["p0"].name = "p0";
+  }
+  EngineKind kind() const override { return EngineKind::Model; }
+  Snapshot snapshot() const override { return build_snapshot(state_); }
+  const Coverage& coverage() const override { return state_.cov; }
+
+  Result apply(const Op& op) override {
+    if (op.kind == OpKind::FailAlloc) {
+      armed_failure_ = op;  // kept for the failure-injection issue; no effect yet
+      return Result::ok();
+    }
+    auto it = state_.procs.find(op.proc);
+    if (it == state_.procs.end()) return Result::error(ESRCH);
+    Proc& p = it->second;
+    Result r = dispatch(p, op);
+    forget_freed_anon_vmas();
+    return r;
+  }
+
+ private:
+  Result dispatch(Proc& p, const Op& op) {
+    State& s = state_;
+    switch (op.kind) {
+      case OpKind::Mmap: return mmap_region(s, p, op.start, op.npages, op.prot, op.noreserve);
+      case OpKind::Munmap:
+        if (op.npages == 0) return Result::error(EINVAL);  // do_vmi_munmap: end == start
+        do_munmap(s, p, op.start, op.start + op.npages);
+        return Result::ok();
+      case OpKind::Mprotect: return do_mprotect(s, p, op.start, op.npages, op.prot);
+      case OpKind::Madvise: return do_madvise(s, p, op.start, op.npages, op.advice);
+      case OpKind::Mremap: return do_mremap(s, p, op);
+      case OpKind::Read: return handle_read(s, p, op.start);
+      case OpKind::Write: return handle_write(s, p, op.start, op.value);
+      case OpKind::Fork: return dup_mmap(s, op.proc, op.child);
+      case OpKind::Exit: exit_mmap(s, op.proc); return Result::ok();
+      case OpKind::Rmap: return rmap(p, op.start);
+      case OpKind::FailAlloc: break;
+    }
+    return Result::error(EINVAL);
+  }
+
+  // `rmap P PAGE`: the walk for the anon folio P maps at PAGE, if any.
+  Result rmap(Proc& p, Page page) const {
+    auto it = p.ptes.find(page);
+    if (it == p.ptes.end() || it->second.zero) return Result::rmap({});
+    return Result::rmap(rmap_walk_anon(state_, it->second.folio));
+  }
+
+  // A freed anon_vma is kept only while a folio still names it (never, in
+  // a correct model), so the state does not grow with history.
+  void forget_freed_anon_vmas() {
+    for (auto it = state_.anon_vmas.begin(); it != state_.anon_vmas.end();) {
+      bool named = false;
+      for (const auto& [fid, f] : state_.folios) named = named || f.anon_vma == it->first;
+      it = it->second.freed && !named ? state_.anon_vmas.erase(it) : std::next(it);
+    }
+  }
+
+  State state_;
+  std::optional<Op> armed_failure_;
+};
+
+}  // namespace
+
+std::unique_ptr<Engine> make_model_engine(const EngineConfig& config) {
+  return std::make_unique<ModelEngine>(config);
+}
+
+}  // namespace rmapcheck

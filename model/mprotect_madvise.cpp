@@ -1,0 +1,116 @@
+// mprotect_madvise.cpp - mprotect (do_mprotect_pkey, mprotect_fixup,
+// change_protection) and madvise (madvise_walk_vmas, madvise_update_vma,
+// MADV_DONTNEED) (kernel-spec §2.8, §2.10).
+#include <algorithm>
+
+#include "model/ops.h"
+
+namespace rmapcheck::model {
+
+VmFlags prot_to_flags(Prot prot) {
+  VmFlags f = 0;
+  if (prot_read(prot)) f |= VM_READ;
+  if (prot_write(prot)) f |= VM_WRITE | VM_READ;  // x86: write implies read
+  if (prot_exec(prot)) f |= VM_EXEC;
+  return f;
+}
+
+namespace {
+
+constexpr VmFlags kAccess = VM_READ | VM_WRITE | VM_EXEC;
+
+// change_protection over [start, end): losing VM_WRITE write-protects every
+// PTE; with VM_WRITE (MM_CP_TRY_CHANGE_WRITABLE, can_change_pte_writable)
+// PTEs of PageAnonExclusive folios become writable, nothing else does.
+void change_protection(State& s, Proc& p, VmFlags newflags, Page start, Page end) {
+  for (auto it = p.ptes.lower_bound(start); it != p.ptes.end() && it->first < end; ++it) {
+    Pte& pte = it->second;
+    if (!(newflags & VM_WRITE))
+      pte.writable = false;
+    else if (!pte.zero && s.folios.at(pte.folio).exclusive)
+      pte.writable = true;
+  }
+}
+
+// mprotect_fixup for [start, end) inside one VMA.
+void mprotect_fixup(State& s, Proc& p, Id id, Page start, Page end, Prot prot) {
+  const Vma& v = vma_by_id(p, id);
+  const VmFlags oldflags = v.flags;
+  VmFlags newflags = prot_to_flags(prot) | (oldflags & ~kAccess);
+  if (newflags == oldflags) return;  // nothing to do, and no merge attempt
+  if (newflags & VM_WRITE) {
+    // Becoming writable charges commit unless something already did.
+    if (!(oldflags & (VM_ACCOUNT | VM_WRITE | VM_NORESERVE))) newflags |= VM_ACCOUNT;
+  } else if ((oldflags & VM_ACCOUNT) && v.anon_vma == 0) {
+    newflags &= ~VM_ACCOUNT;  // v6.7+: an unfaulted anon VMA gives it back
+  }
+  const Id piece = vma_modify_flags(s, p, id, start, end, newflags);
+  vma_by_id(p, piece).flags = newflags;
+  change_protection(s, p, newflags, start, end);
+}
+
+// madvise_update_vma for the flag-changing advices.
+void madvise_update_vma(State& s, Proc& p, Id id, Page start, Page end, Advice a) {
+  VmFlags f = vma_by_id(p, id).flags;
+  switch (a) {
+    case Advice::DontFork: f |= VM_DONTCOPY; break;
+    case Advice::DoFork: f &= ~VM_DONTCOPY; break;
+    case Advice::WipeOnFork: f |= VM_WIPEONFORK; break;
+    case Advice::KeepOnFork: f &= ~VM_WIPEONFORK; break;
+    case Advice::DontNeed: return;
+  }
+  if (f == vma_by_id(p, id).flags) return;
+  const Id piece = vma_modify_flags(s, p, id, start, end, f);
+  vma_by_id(p, piece).flags = f;
+}
+
+}  // namespace
+
+// do_mprotect_pkey: a hole at the start is ENOMEM with no effect; the VMAs
+// are changed one by one and a later hole stops the walk with ENOMEM,
+// leaving the VMAs before it changed.
+Result do_mprotect(State& s, Proc& p, Page start, Page npages, Prot prot) {
+  if (npages == 0) return Result::ok();
+  const Page end = start + npages;
+  Vma* first = first_vma_ending_after(p, start, end);
+  if (!first || first->start > start) return Result::error(ENOMEM);
+  Page pos = start;
+  while (pos < end) {
+    Vma* v = first_vma_ending_after(p, pos, end);
+    if (!v || v->start != pos) return Result::error(ENOMEM);  // a hole
+    const Page piece_end = std::min(end, v->end);
+    mprotect_fixup(s, p, v->id, pos, piece_end, prot);
+    pos = piece_end;
+  }
+  return Result::ok();
+}
+
+// madvise_walk_vmas: every VMA piece in the range is visited; holes make
+// the result ENOMEM at the end (the VMAs are still changed).
+Result do_madvise(State& s, Proc& p, Page start, Page npages, Advice advice) {
+  if (npages == 0) return Result::ok();
+  const Page end = start + npages;
+  bool hole = false;
+  Page pos = start;
+  while (pos < end) {
+    Vma* v = first_vma_ending_after(p, pos, end);
+    if (!v) return Result::error(ENOMEM);
+    if (v->start > pos) {
+      hole = true;
+      pos = v->start;
+    }
+    const Page piece_end = std::min(end, v->end);
+    if (advice == Advice::DontNeed) {
+      // madvise_dontneed_free: EINVAL on VM_LOCKED; zap, anon state kept.
+      if (v->flags & VM_LOCKED) return Result::error(EINVAL);
+      zap_range(s, p, pos, piece_end);
+      s.hit(Branch::MadviseDontNeed);
+    } else {
+      madvise_update_vma(s, p, v->id, pos, piece_end, advice);
+    }
+    pos = piece_end;
+  }
+  return hole ? Result::error(ENOMEM) : Result::ok();
+}
+
+}  // namespace rmapcheck::model

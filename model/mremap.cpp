@@ -1,0 +1,187 @@
+// mremap.cpp - mremap (mm/mremap.c, v6.17+ flow: check_mremap_params,
+// remap_move, check_prep_vma, mremap_to, mremap_at, move_vma) and the
+// mm/vma.c helpers it uses (copy_vma, vma_merge_extend) (kernel-spec §2.9).
+//
+// The op: NEW == OLD resizes in place (flags 0); otherwise
+// MREMAP_MAYMOVE|MREMAP_FIXED to NEW, with MREMAP_DONTUNMAP if asked.
+#include <algorithm>
+
+#include "model/ops.h"
+
+namespace rmapcheck::model {
+
+namespace {
+
+struct CopyResult {
+  Id new_vma = 0;
+  bool self_merged = false;  // the destination merged into the source VMA
+};
+
+// copy_vma (via vma_merge_copied_range): try to merge the destination range
+// with its neighbours, else duplicate the source VMA there with an exact
+// copy of its chain. An unfaulted source restarts its pgoff at the new
+// address, which makes a merge at the destination more likely.
+Id copy_vma(State& s, Proc& p, Id src_id, Page addr, Page len, Page pgoff) {
+  Vma& src = vma_by_id(p, src_id);
+  if (src.anon_vma == 0) {
+    pgoff = addr;
+    s.hit(Branch::MremapPgoffReset);
+  }
+  MergeRequest m;
+  if (Vma* prev = vma_prev(p, addr)) m.prev = prev->id;
+  if (Vma* next = vma_next(p, addr)) m.next = next->id;
+  m.start = addr;
+  m.end = addr + len;
+  m.pgoff = pgoff;
+  m.flags = src.flags;
+  m.anon_vma = src.anon_vma;
+  m.copied_from = src_id;
+  if (Id merged = vma_merge_new_range(s, p, m)) {
+    s.hit(Branch::MremapMoveMerged);
+    return merged;
+  }
+  (void)alloc_fails(s, AllocSite::Vma);
+  Vma v;
+  v.id = s.new_id();
+  v.start = addr;
+  v.end = addr + len;
+  v.pgoff = pgoff;
+  v.flags = src.flags;
+  v.anon_vma = src.anon_vma;  // from vm_area_dup: the clone is an exact copy
+  anon_vma_clone(s, v, src);
+  p.vmas[v.id] = v;
+  return v.id;
+}
+
+// move_page_tables: PTEs move as they are; folios keep mapping and index.
+void move_page_tables(State& s, Proc& p, Page from, Page len, Page to) {
+  (void)alloc_fails(s, AllocSite::PageTable);
+  std::map<Page, Pte> moved;
+  for (auto it = p.ptes.lower_bound(from); it != p.ptes.end() && it->first < from + len;) {
+    moved[to + (it->first - from)] = it->second;
+    it = p.ptes.erase(it);
+  }
+  p.ptes.insert(moved.begin(), moved.end());
+}
+
+// move_vma: copy the VMA, move the page tables, then either unmap the
+// source (unmap_source_vma) or, with MREMAP_DONTUNMAP, keep it and unlink
+// its anon state when it was moved whole (dontunmap_complete).
+Result move_vma(State& s, Proc& p, Page addr, Page old_len, Page new_addr, Page new_len,
+                bool dontunmap) {
+  s.hit(Branch::MremapMove);
+  const Vma& src = *vma_containing(p, addr);
+  const Page new_pgoff = src.linear_index(addr);
+  const Id new_id = copy_vma(s, p, src.id, new_addr, new_len, new_pgoff);
+  Vma& now = *vma_containing(p, addr);  // the source, possibly merged into new_vma
+  const bool self_merged = now.id == new_id;
+  move_page_tables(s, p, addr, old_len, new_addr);
+  if (!dontunmap) {
+    do_munmap(s, p, addr, addr + old_len);
+    return Result::ok();
+  }
+  s.hit(Branch::MremapDontUnmap);
+  now.flags &= ~VM_LOCKED;
+  if (!self_merged && now.start == addr && now.end == addr + old_len) unlink_anon_vmas(s, now);
+  return Result::ok();
+}
+
+// mremap_to: MREMAP_FIXED unmaps the destination first; a shrinking move
+// unmaps the tail of the source, then the rest moves.
+Result mremap_to(State& s, Proc& p, Page addr, Page old_len, Page new_addr, Page new_len,
+                 bool dontunmap) {
+  do_munmap(s, p, new_addr, new_addr + new_len);
+  if (!vma_containing(p, addr)) return Result::error(EFAULT);
+  if (old_len > new_len) {
+    do_munmap(s, p, addr + new_len, addr + old_len);
+    s.hit(Branch::MremapShrink);
+    if (!vma_containing(p, addr)) return Result::error(EFAULT);
+    old_len = new_len;
+  }
+  return move_vma(s, p, addr, old_len, new_addr, new_len, dontunmap);
+}
+
+// remap_move (v6.17+): MREMAP_FIXED with old_len == new_len moves every
+// VMA piece of [addr, addr+len), keeping the gaps; no gap is allowed at the
+// start (EFAULT); pieces already moved stay moved.
+Result remap_move(State& s, Proc& p, Page addr, Page len, Page new_addr, bool dontunmap) {
+  const Page end = addr + len;
+  Page pos = addr;
+  bool seen = false;
+  while (Vma* v = first_vma_ending_after(p, pos, end)) {
+    if (!seen && v->start > addr) return Result::error(EFAULT);
+    const Page piece = std::max(v->start, addr);
+    const Page piece_len = std::min(end, v->end) - piece;
+    const Page last_end = v->end;
+    Result r = mremap_to(s, p, piece, piece_len, new_addr + (piece - addr), piece_len, dontunmap);
+    if (r.kind != Result::Kind::Ok) return r;
+    seen = true;
+    pos = last_end;
+  }
+  return seen ? Result::ok() : Result::error(EFAULT);
+}
+
+// vma_merge_extend: [vm_end, vm_end+delta) as a new range whose prev is the
+// VMA itself (Case 3) and which may also swallow next.
+Result vma_merge_extend(State& s, Proc& p, Vma& v, Page delta) {
+  MergeRequest m;
+  m.prev = v.id;
+  if (Vma* next = vma_next(p, v.end)) m.next = next->id;
+  m.start = v.end;
+  m.end = v.end + delta;
+  m.pgoff = v.linear_index(v.end);
+  m.flags = v.flags;
+  m.anon_vma = v.anon_vma;
+  if (!vma_merge_new_range(s, p, m)) return Result::error(ENOMEM);
+  s.hit(Branch::MremapExpandInPlace);
+  return Result::ok();
+}
+
+// mremap_at: resize in place. Growth needs [addr, addr+old_len) to end at
+// the VMA's end and free space after it; without MREMAP_MAYMOVE a blocked
+// growth is ENOMEM.
+Result mremap_at(State& s, Proc& p, Vma& v, Page addr, Page old_len, Page new_len) {
+  if (new_len == old_len) return Result::ok();
+  if (new_len < old_len) {
+    do_munmap(s, p, addr + new_len, addr + old_len);
+    s.hit(Branch::MremapShrink);
+    return Result::ok();
+  }
+  const Page delta = new_len - old_len;
+  if (v.end - addr != old_len || range_has_vma(p, v.end, v.end + delta))
+    return Result::error(ENOMEM);
+  return vma_merge_extend(s, p, v, delta);
+}
+
+}  // namespace
+
+Result do_mremap(State& s, Proc& p, const Op& op) {
+  const Page addr = op.start, old_len = op.npages;
+  const Page new_addr = op.new_start, new_len = op.new_npages;
+  const bool in_place = new_addr == addr;
+
+  // check_mremap_params: no VMA is looked at yet.
+  if (new_len == 0) return Result::error(EINVAL);
+  if (in_place && op.dontunmap)  // DONTUNMAP implies a new address that overlaps
+    return Result::error(EINVAL);
+  if (!in_place) {
+    if (op.dontunmap && old_len != new_len) return Result::error(EINVAL);
+    const bool overlap = addr + old_len > new_addr && new_addr + new_len > addr;  // vrm_overlaps
+    if (overlap) return Result::error(EINVAL);
+    if (old_len == new_len) return remap_move(s, p, addr, old_len, new_addr, op.dontunmap);
+  }
+
+  // check_prep_vma on vma_lookup(addr).
+  Vma* v = vma_containing(p, addr);
+  if (!v) return Result::error(EFAULT);
+  const bool will_map_new = !in_place || new_len > old_len;
+  if (will_map_new) {
+    if (old_len == 0) return Result::error(EINVAL);  // no duplicating a private mapping
+    const Page moved = old_len > new_len ? new_len : old_len;  // a shrink may cross VMAs
+    if (moved > v->end - addr) return Result::error(EFAULT);
+  }
+  if (in_place) return mremap_at(s, p, *v, addr, old_len, new_len);
+  return mremap_to(s, p, addr, old_len, new_addr, new_len, op.dontunmap);
+}
+
+}  // namespace rmapcheck::model

@@ -1,0 +1,49 @@
+// munmap_exit.cpp - munmap and exit: do_vmi_munmap, zap, unlink_anon_vmas,
+// exit_mmap (kernel-spec §2.5, §1.6).
+#include <vector>
+
+#include "model/ops.h"
+
+namespace rmapcheck::model {
+
+// A folio with no PTE left is freed (its refcount was its mappings).
+void free_unmapped_folios(State& s) {
+  for (auto it = s.folios.begin(); it != s.folios.end();)
+    it = mapcount(s, it->first) == 0 ? s.folios.erase(it) : std::next(it);
+}
+
+// unmap_vmas / zap_page_range_single: PTEs go, folio mappings drop; the
+// anon state of the VMAs is untouched.
+void zap_range(State& s, Proc& p, Page start, Page end) {
+  for (auto it = p.ptes.lower_bound(start); it != p.ptes.end() && it->first < end;)
+    it = p.ptes.erase(it);
+  free_unmapped_folios(s);
+}
+
+// do_vmi_munmap: split the VMAs straddling start and end, zap the range,
+// then free_pgtables -> unlink_anon_vmas for each VMA removed.
+void do_munmap(State& s, Proc& p, Page start, Page end) {
+  if (Vma* first = first_vma_ending_after(p, start, end); first && first->start < start)
+    split_vma(s, p, first->id, start);
+  if (Vma* last = vma_containing(p, end - 1); last && last->end > end)
+    split_vma(s, p, last->id, end);
+  std::vector<Id> doomed;
+  for (const auto& [id, v] : p.vmas)
+    if (v.start >= start && v.end <= end) doomed.push_back(id);
+  zap_range(s, p, start, end);
+  for (Id id : doomed) {
+    unlink_anon_vmas(s, vma_by_id(p, id));
+    p.vmas.erase(id);
+  }
+}
+
+// exit_mmap: unmap everything, unlink every VMA, and the mm is gone.
+void exit_mmap(State& s, const std::string& name) {
+  Proc& p = s.procs.at(name);
+  zap_range(s, p, 0, kWindowPages);
+  for (Id id : vmas_in_order(p)) unlink_anon_vmas(s, vma_by_id(p, id));
+  s.procs.erase(name);
+  free_unmapped_folios(s);
+}
+
+}  // namespace rmapcheck::model

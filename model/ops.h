@@ -1,0 +1,97 @@
+// ops.h - the kernel steps of the reference model, one function per kernel function.
+//
+// Every function here names, in the .cpp that defines it, the kernel function
+// it mirrors (v6.18.8+). They are separate functions on purpose: a later
+// issue injects allocation failures at each kernel allocation site, and each
+// site sits in exactly one of these steps (see alloc_fails()).
+//
+// Synopsis (by file)
+//   anon_vma.cpp          anon_vma_alloc, anon_vma_prepare, find_mergeable_anon_vma,
+//                         anon_vma_clone, anon_vma_fork, dup_anon_vma,
+//                         unlink_anon_vmas, put_anon_vma
+//   merge.cpp             MergeRequest (vma_merge_struct), vma_merge_new_range,
+//                         vma_merge_existing_range, split_vma, vma_modify_flags
+//   fault.cpp             handle_read, handle_write (do_anonymous_page, do_wp_page)
+//   fork.cpp              dup_mmap
+//   mmap.cpp              mmap_region
+//   munmap_exit.cpp       do_munmap, zap_range, exit_mmap, free_unmapped_folios
+//   mprotect_madvise.cpp  do_mprotect, do_madvise
+//   mremap.cpp            do_mremap
+//   rmap_walk.cpp         rmap_walk_anon
+//   snapshot.cpp          build_snapshot
+#pragma once
+
+#include <cerrno>
+#include <string>
+#include <vector>
+
+#include "model/state.h"
+#include "rmapcheck/result.h"
+
+namespace rmapcheck::model {
+
+// Failure-injection hook: every allocation the kernel makes in the modelled
+// paths asks this first. The model has no failure semantics yet (a later
+// issue adds them), so it always answers false; `failalloc` only records
+// the request (see engine.cpp).
+bool alloc_fails(State& s, AllocSite site);
+
+// ---- anon_vma.cpp ----
+Id anon_vma_alloc(State& s);
+void anon_vma_prepare(State& s, Proc& p, Vma& v);
+Id find_mergeable_anon_vma(Proc& p, const Vma& v);
+void anon_vma_clone(State& s, Vma& dst, const Vma& src);
+void anon_vma_fork(State& s, Vma& child, const Vma& parent);
+void dup_anon_vma(State& s, Vma& dst, const Vma& src);
+void unlink_anon_vmas(State& s, Vma& v);
+void put_anon_vma(State& s, Id av);
+
+// ---- merge.cpp ----
+// struct vma_merge_struct: the proposed range and what it would carry.
+struct MergeRequest {
+  Id prev = 0, middle = 0, next = 0;  // VMA ids; 0 = none
+  Page start = 0, end = 0, pgoff = 0;
+  VmFlags flags = 0;
+  Id anon_vma = 0;     // vmg->anon_vma
+  Id copied_from = 0;  // vmg->copied_from (mremap's copy_vma, v6.18.8+)
+  bool just_expand = false;
+};
+Id vma_merge_new_range(State& s, Proc& p, MergeRequest& m);
+Id vma_merge_existing_range(State& s, Proc& p, MergeRequest& m);
+// __split_vma: after it, one VMA ends at addr and another starts there.
+void split_vma(State& s, Proc& p, Id vma, Page addr);
+// vma_modify_flags: merge or split so that [start,end) is one VMA with
+// newflags; returns its id.
+Id vma_modify_flags(State& s, Proc& p, Id vma, Page start, Page end, VmFlags newflags);
+
+// ---- fault.cpp ----
+Result handle_read(State& s, Proc& p, Page page);
+Result handle_write(State& s, Proc& p, Page page, std::uint64_t value);
+
+// ---- fork.cpp ----
+Result dup_mmap(State& s, const std::string& parent, const std::string& child);
+
+// ---- mmap.cpp ----
+Result mmap_region(State& s, Proc& p, Page start, Page npages, Prot prot, bool noreserve);
+
+// ---- munmap_exit.cpp ----
+void zap_range(State& s, Proc& p, Page start, Page end);
+void do_munmap(State& s, Proc& p, Page start, Page end);
+void exit_mmap(State& s, const std::string& proc);
+void free_unmapped_folios(State& s);
+
+// ---- mprotect_madvise.cpp ----
+VmFlags prot_to_flags(Prot prot);
+Result do_mprotect(State& s, Proc& p, Page start, Page npages, Prot prot);
+Result do_madvise(State& s, Proc& p, Page start, Page npages, Advice advice);
+
+// ---- mremap.cpp ----
+Result do_mremap(State& s, Proc& p, const Op& op);
+
+// ---- rmap_walk.cpp ----
+std::vector<RmapHit> rmap_walk_anon(const State& s, Id folio);
+
+// ---- snapshot.cpp ----
+Snapshot build_snapshot(const State& s);
+
+}  // namespace rmapcheck::model

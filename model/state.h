@@ -1,0 +1,118 @@
+// state.h - the objects of the reference model, as plain values.
+//
+// The model is the specification a reader checks against the kernel: every
+// kernel object that anon rmap depends on is kept here as data, named by an
+// id instead of a pointer, in standard containers. Counters the kernel
+// stores (num_children, num_active_vmas, refcount, mapcount) are NOT stored:
+// they are derived from their definitions (kernel-spec §3 I-CHILDREN,
+// I-ACTIVE, I-REF, I-MAPCOUNT) whenever a rule needs them, so they cannot
+// drift.
+//
+// Synopsis
+//   Id                  one id space for VMAs, anon_vmas and folios (0 = none)
+//   AnonVma             struct anon_vma: root, parent, freed
+//   Vma                 struct vm_area_struct: range, vm_pgoff, flags, anon_vma, chain
+//   Pte, Folio, Proc    page tables, anon folios, one mm per process
+//   State               everything, plus the Coverage counters
+//   lookups             vma_containing, vma_prev, vma_next, vmas_in_order, ...
+//   derived counters    anon_vma_live, num_children, num_active_vmas, refcount, mapcount
+//
+// Contract: the functions of model/*.cpp mirror one kernel function each
+// (named in a comment) and keep the state consistent between ops; every
+// branch of coverage.h is counted where it is decided.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rmapcheck/coverage.h"
+#include "rmapcheck/op.h"
+#include "rmapcheck/snapshot.h"
+
+namespace rmapcheck::model {
+
+using Id = std::uint64_t;  // 0 = none / NULL
+
+// struct anon_vma. Liveness (interval tree non-empty) is derived: an
+// anon_vma is live while some VMA's chain holds it.
+struct AnonVma {
+  Id id = 0;
+  Id root = 0;    // itself for a root
+  Id parent = 0;  // itself for a root; only anon_vma_fork sets another
+  bool freed = false;
+};
+
+// struct vm_area_struct, the fields that matter for anon rmap.
+struct Vma {
+  Id id = 0;
+  Page start = 0, end = 0;  // [start, end) in pages
+  Page pgoff = 0;           // vm_pgoff (a virtual page index for private anon)
+  VmFlags flags = 0;
+  Id anon_vma = 0;          // vma->anon_vma; 0 = unfaulted
+  std::vector<Id> chain;    // vma->anon_vma_chain, list order: newest first, root last
+
+  Page pages() const { return end - start; }
+  bool contains(Page p) const { return start <= p && p < end; }
+  // linear_page_index(vma, addr)
+  Page linear_index(Page page) const { return pgoff + (page - start); }
+  bool chain_has(Id av) const;
+};
+
+// One present PTE: the shared zero page or an anon folio.
+struct Pte {
+  bool zero = true;
+  Id folio = 0;
+  bool writable = false;
+};
+
+// An anon folio (order 0). mapcount is derived from the page tables.
+struct Folio {
+  Id id = 0;
+  Id anon_vma = 0;         // folio_anon_vma(folio)
+  Page index = 0;          // folio->index
+  bool exclusive = false;  // PageAnonExclusive
+  std::uint64_t value = 0; // page contents
+};
+
+struct Proc {
+  std::string name;
+  std::map<Id, Vma> vmas;     // by id; address order through vmas_in_order()
+  std::map<Page, Pte> ptes;   // present PTEs by page
+};
+
+struct State {
+  std::map<std::string, Proc> procs;  // live processes
+  std::map<Id, AnonVma> anon_vmas;    // allocated ones (and freed ones a folio still names)
+  std::map<Id, Folio> folios;         // allocated anon folios
+  Id last_id = 0;
+  int max_procs = 64;
+  Coverage cov;
+
+  Id new_id() { return ++last_id; }
+  void hit(Branch b) { cov.hit(b); }
+};
+
+// ---- lookups (brute force over one process) ----
+Vma& vma_by_id(Proc& p, Id id);
+Vma* vma_containing(Proc& p, Page page);                    // find_vma + contains check
+Vma* vma_prev(Proc& p, Page addr);                          // last VMA with start < addr
+Vma* vma_next(Proc& p, Page addr);                          // first VMA with start >= addr
+Vma* first_vma_ending_after(Proc& p, Page addr, Page end);  // vma_find(addr, end)
+std::vector<Id> vmas_in_order(const Proc& p);
+bool range_has_vma(const Proc& p, Page start, Page end);    // find_vma_intersection
+
+// ---- derived counters (kernel-spec §3) ----
+bool anon_vma_live(const State& s, Id av);           // its tree is non-empty
+long num_children(const State& s, Id av);            // I-CHILDREN
+long num_active_vmas(const State& s, Id av);         // I-ACTIVE
+long refcount(const State& s, Id av);                // I-REF
+long mapcount(const State& s, Id folio);             // I-MAPCOUNT
+std::vector<std::pair<std::string, Page>> anon_vma_tree(const State& s, Id av);
+
+// fork_child(V): vma_had_uncowed_parents / vma_is_fork_child. Null is false.
+bool is_fork_child(const Vma* v);
+
+}  // namespace rmapcheck::model
