@@ -1,0 +1,120 @@
+// gen_layout.cpp - the address-space layout family: mmap, munmap, mremap.
+//
+// Ranges are drawn next to existing mappings and on remembered boundaries,
+// so that new ranges merge with (or refuse to merge with) faulted and
+// unfaulted neighbours, and mremap moves land beside them or back where a
+// VMA used to be (the shape of kernel-spec.md §4.2).
+#include <algorithm>
+
+#include "properties/generator.h"
+
+namespace rmapcheck::props {
+
+namespace {
+
+Prot pick_prot(Chooser& ch) {
+  static constexpr std::uint32_t kW[] = {8, 3, 2, 1, 1};  // rw rwx r none rx
+  static constexpr Prot kP[] = {Prot::RW, Prot::RWX, Prot::R, Prot::None, Prot::RX};
+  return kP[ch.weighted(kW, 5)];
+}
+
+// A page on a remembered range edge, or nullopt when none is known.
+std::optional<Page> pick_boundary(const GenState& s, const GenConfig& cfg, Chooser& ch) {
+  std::vector<Page> b;
+  for (Page i = 0; i <= static_cast<Page>(cfg.window); ++i) {
+    if (s.boundaries.test(i)) b.push_back(i);
+  }
+  if (b.empty()) return std::nullopt;
+  return b[ch.below(static_cast<std::uint32_t>(b.size()))];
+}
+
+// Places a range of n pages: beside a run of `p`, on a boundary, or anywhere.
+// Returns a start with start + n <= window (n is clamped by the caller).
+Page place(const GenState& s, const GenConfig& cfg, const GenProc& p, Page n, Chooser& ch) {
+  const Page w = static_cast<Page>(cfg.window);
+  auto runs = mapped_runs(p, cfg.window);
+  static constexpr std::uint32_t kModes[] = {4, 3, 2};  // beside a run, boundary, anywhere
+  std::size_t mode = ch.weighted(kModes, 3);
+  Page start = 0;
+  if (mode == 0 && !runs.empty()) {
+    const PageRun& r = runs[ch.below(static_cast<std::uint32_t>(runs.size()))];
+    if (ch.chance(1, 2) || r.start < n) {
+      start = r.start + r.n;
+    } else {
+      start = r.start - n;
+    }
+  } else if (mode <= 1) {
+    auto b = pick_boundary(s, cfg, ch);
+    Page at = b ? *b : ch.below(static_cast<std::uint32_t>(w));
+    start = (ch.chance(1, 2) || at < n) ? at : at - n;
+  } else {
+    start = ch.below(static_cast<std::uint32_t>(w));
+  }
+  if (start + n > w) start = w > n ? w - n : 0;
+  return start;
+}
+
+Op gen_mmap(const GenState& s, const GenConfig& cfg, Chooser& ch) {
+  const GenProc& p = pick_proc(s, ch, false);
+  Page n = ch.range(1, 3);
+  n = std::min<Page>(n, static_cast<Page>(cfg.window));
+  Page start = place(s, cfg, p, n, ch);
+  Prot prot = pick_prot(ch);
+  bool noreserve = ch.chance(1, 10);
+  return op_mmap(p.name, start, n, prot, noreserve);
+}
+
+Op gen_munmap(const GenState& s, const GenConfig& cfg, Chooser& ch) {
+  const GenProc& p = pick_proc(s, ch, true);
+  auto runs = mapped_runs(p, cfg.window);
+  if (runs.empty()) return gen_mmap(s, cfg, ch);
+  const PageRun& r = runs[ch.below(static_cast<std::uint32_t>(runs.size()))];
+  Page start = r.start + ch.below(static_cast<std::uint32_t>(r.n));
+  Page n = ch.range(1, 2);
+  if (start + n > static_cast<Page>(cfg.window)) n = static_cast<Page>(cfg.window) - start;
+  return op_munmap(p.name, start, n);
+}
+
+Op gen_mremap(const GenState& s, const GenConfig& cfg, Chooser& ch) {
+  const Page w = static_cast<Page>(cfg.window);
+  const GenProc& p = pick_proc(s, ch, true);
+  auto runs = mapped_runs(p, cfg.window);
+  if (runs.empty()) return gen_mmap(s, cfg, ch);
+  const PageRun& r = runs[ch.below(static_cast<std::uint32_t>(runs.size()))];
+  Page old = ch.chance(1, 2) ? r.start : r.start + ch.below(static_cast<std::uint32_t>(r.n));
+  Page old_n = ch.range(1, static_cast<std::uint32_t>(r.start + r.n - old));
+  static constexpr std::uint32_t kModes[] = {5, 2, 2, 2};  // move, shrink, expand, dontunmap
+  std::size_t mode = ch.weighted(kModes, 4);
+  if (mode == 1 && old_n >= 2) {
+    return op_mremap(p.name, old, old_n, old, ch.range(1, static_cast<std::uint32_t>(old_n - 1)));
+  }
+  if (mode == 2 || mode == 1) {
+    Page new_n = std::min<Page>(old_n + ch.range(1, 2), w - old);
+    if (new_n > old_n) return op_mremap(p.name, old, old_n, old, new_n);
+  }
+  bool dontunmap = mode == 3;
+  Page new_n = old_n;
+  if (!dontunmap && ch.chance(1, 4)) new_n = old_n > 1 && ch.chance(1, 2) ? old_n - 1 : old_n + 1;
+  new_n = std::min(new_n, w);
+  // A destination that does not overlap the source (the kernel refuses
+  // overlapping moves with EINVAL: legal, but it tests little).
+  Page dest = 0;
+  for (int tries = 0; tries < 3; ++tries) {
+    dest = place(s, cfg, p, new_n, ch);
+    bool overlap = dest < old + old_n && old < dest + new_n;
+    if (!overlap) break;
+  }
+  return op_mremap(p.name, old, old_n, dest, new_n, dontunmap);
+}
+
+}  // namespace
+
+Op gen_layout(OpKind kind, const GenState& s, const GenConfig& cfg, Chooser& ch) {
+  switch (kind) {
+    case OpKind::Munmap: return gen_munmap(s, cfg, ch);
+    case OpKind::Mremap: return gen_mremap(s, cfg, ch);
+    default: return gen_mmap(s, cfg, ch);
+  }
+}
+
+}  // namespace rmapcheck::props

@@ -1,0 +1,38 @@
+// gen_procs.cpp - the process family: fork and exit.
+//
+// Deep fork trees with exits of intermediate processes are what make
+// anon_vma_clone reuse an anon_vma (kernel-spec.md §4.1): fork mostly
+// extends the newest process, and exit prefers a process that has a parent
+// and a live child (an anon_vma left with one child and no VMA).
+#include "properties/generator.h"
+
+namespace rmapcheck::props {
+
+namespace {
+
+Op gen_fork(const GenState& s, Chooser& ch) {
+  const GenProc& parent = pick_proc(s, ch, false);
+  return op_fork(parent.name, "p" + std::to_string(s.next_child));
+}
+
+Op gen_exit(const GenState& s, Chooser& ch) {
+  std::vector<const GenProc*> middle;
+  for (const auto& p : s.procs) {
+    if (!p.parent.empty() && s.has_live_child(p.name)) middle.push_back(&p);
+  }
+  if (!middle.empty() && ch.below(4) != 0) {
+    return op_exit(middle[ch.below(static_cast<std::uint32_t>(middle.size()))]->name);
+  }
+  return op_exit(s.procs[ch.below(static_cast<std::uint32_t>(s.procs.size()))].name);
+}
+
+}  // namespace
+
+Op gen_procs(OpKind kind, const GenState& s, const GenConfig& cfg, Chooser& ch) {
+  (void)cfg;
+  if (kind == OpKind::Exit && s.procs.size() >= 2) return gen_exit(s, ch);
+  if (kind == OpKind::Fork && static_cast<int>(s.procs.size()) < cfg.max_live) return gen_fork(s, ch);
+  return gen_access(OpKind::Write, s, cfg, ch);
+}
+
+}  // namespace rmapcheck::props

@@ -1,0 +1,139 @@
+// harness.cpp - the model/impl lock-step comparison (see harness.h).
+#include "properties/harness.h"
+
+#include <exception>
+
+namespace rmapcheck::props {
+
+EngineFactory default_engine_factory() {
+  return [](EngineKind k, const EngineConfig& c) { return make_engine(k, c); };
+}
+
+std::string StepFailure::kind_name() const {
+  switch (kind) {
+    case Kind::ResultMismatch: return "result-mismatch";
+    case Kind::SnapshotMismatch: return "snapshot-mismatch";
+    case Kind::Invariant: return "invariant";
+    case Kind::EngineFault: return "engine-fault";
+  }
+  return "?";
+}
+
+std::string StepFailure::headline() const {
+  std::string h = "op " + std::to_string(index + 1) + " `" + format_op(op) + "`: ";
+  switch (kind) {
+    case Kind::ResultMismatch:
+      return h + "results differ: model " + format_result(model_result) + ", impl " +
+             format_result(impl_result);
+    case Kind::SnapshotMismatch:
+      return h + "states differ (result " + format_result(model_result) + " on both)";
+    case Kind::Invariant:
+      return h + std::to_string(violations.size()) + " invariant violation(s) in " + engine +
+             (violations.empty() ? "" : ", first " + std::string(invariant_name(violations[0].id)));
+    case Kind::EngineFault:
+      return h + engine + " fault: " + message;
+  }
+  return h;
+}
+
+std::string StepFailure::describe() const {
+  std::string d = headline() + "\n";
+  if (kind == Kind::SnapshotMismatch) d += diff;
+  for (const auto& v : violations) d += "  " + v.to_string() + "\n";
+  if (!d.empty() && d.back() != '\n') d += '\n';
+  return d;
+}
+
+DualRunner::DualRunner(const EngineConfig& impl_config, const EngineFactory& factory) {
+  EngineConfig model_config = impl_config;
+  model_config.mutants = MutantSet{};  // the model is the spec: never mutated
+  model_ = factory(EngineKind::Model, model_config);
+  impl_ = factory(EngineKind::Impl, impl_config);
+  model_before_ = model_->snapshot();
+  impl_before_ = impl_->snapshot();
+  canonicalize(model_before_);
+  canonicalize(impl_before_);
+}
+
+namespace {
+
+// Applies op, turning any exception into a fault message.
+std::optional<std::string> apply_caught(Engine& e, const Op& op, Result& out) {
+  try {
+    out = e.apply(op);
+    return std::nullopt;
+  } catch (const EngineFault& f) {
+    return std::string(f.what());
+  } catch (const std::exception& ex) {
+    return std::string("exception: ") + ex.what();
+  }
+}
+
+std::vector<Violation> all_violations(const Snapshot& before, const Op& op, const Snapshot& after) {
+  auto v = check_invariants(after);
+  auto t = check_transition(before, op, after);
+  v.insert(v.end(), t.begin(), t.end());
+  return v;
+}
+
+}  // namespace
+
+std::optional<StepFailure> DualRunner::step(const Op& op) {
+  StepFailure f;
+  f.index = index_++;
+  f.op = op;
+  ++stats_.ops;
+  ++stats_.by_kind[static_cast<std::size_t>(op.kind)];
+
+  auto model_fault = apply_caught(*model_, op, f.model_result);
+  auto impl_fault = apply_caught(*impl_, op, f.impl_result);
+  if (model_fault || impl_fault) {
+    f.kind = StepFailure::Kind::EngineFault;
+    f.engine = model_fault && impl_fault ? "both" : model_fault ? "model" : "impl";
+    f.message = model_fault ? *model_fault : *impl_fault;
+    return f;
+  }
+  if (!(f.model_result == f.impl_result)) {
+    f.kind = StepFailure::Kind::ResultMismatch;
+    return f;
+  }
+  Snapshot ms = model_->snapshot(), is = impl_->snapshot();
+  canonicalize(ms);
+  canonicalize(is);
+  if (!(ms == is)) {
+    f.kind = StepFailure::Kind::SnapshotMismatch;
+    f.diff = diff_snapshots(ms, is, "model", "impl");
+    // Name the broken invariants as well when there are any: they say
+    // which side is wrong faster than the diff does.
+    auto iv = all_violations(impl_before_, op, is);
+    if (!iv.empty()) {
+      f.engine = "impl";
+      f.violations = std::move(iv);
+    }
+    return f;
+  }
+  auto v = all_violations(model_before_, op, ms);
+  if (!v.empty()) {
+    f.kind = StepFailure::Kind::Invariant;
+    f.engine = "both";
+    f.violations = std::move(v);
+    return f;
+  }
+  model_before_ = std::move(ms);
+  impl_before_ = std::move(is);
+  return std::nullopt;
+}
+
+DualOutcome run_dual(const Trace& trace, const EngineConfig& impl_config, const EngineFactory& factory) {
+  DualOutcome out;
+  DualRunner r(impl_config, factory);
+  for (const auto& line : trace.lines) {
+    out.failure = r.step(line.op);
+    if (out.failure) break;
+  }
+  out.stats = r.stats();
+  out.model_coverage = r.model().coverage();
+  return out;
+}
+
+}  // namespace rmapcheck::props

@@ -1,0 +1,84 @@
+// harness.h - runs the model and the impl side by side and checks every step.
+//
+// After EVERY operation: the two Results are equal, the two canonical
+// Snapshots are equal, every state invariant holds (check_invariants) and
+// the transition invariant holds (check_transition), on both engines. When
+// the snapshots are equal the invariants are checked once: they are a pure
+// function of the snapshot. An EngineFault (or any exception) from apply()
+// is a failure too. The `rmap` op needs nothing special: the impl answers it
+// with its interval-tree walk and the model with its brute-force scan, so
+// Result equality is the comparison.
+//
+// Synopsis
+//   EngineFactory        makes an engine (tests inject fakes; make_engine otherwise)
+//   StepFailure          what went wrong at which op, with the readable detail
+//   DualRunner(cfg)      two engines; step(op) -> failure or nullopt
+//   run_dual(trace, ...) replays a whole trace, stops at the first failure
+//
+// Contract: deterministic; a DualRunner that returned a failure must not be
+// stepped again.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rmapcheck/engine.h"
+#include "rmapcheck/invariants.h"
+#include "rmapcheck/trace.h"
+
+namespace rmapcheck::props {
+
+using EngineFactory = std::function<std::unique_ptr<Engine>(EngineKind, const EngineConfig&)>;
+EngineFactory default_engine_factory();  // make_engine
+
+struct StepFailure {
+  enum class Kind : std::uint8_t { ResultMismatch, SnapshotMismatch, Invariant, EngineFault };
+  Kind kind = Kind::ResultMismatch;
+  std::size_t index = 0;  // 0-based op index in the trace
+  Op op;
+  std::string engine;     // Invariant / EngineFault: "model" | "impl" | "both"
+  Result model_result, impl_result;
+  std::string diff;       // SnapshotMismatch: diff_snapshots(model, impl)
+  std::vector<Violation> violations;
+  std::string message;    // EngineFault: what()
+
+  std::string kind_name() const;  // "result-mismatch", "snapshot-mismatch", "invariant", "engine-fault"
+  std::string headline() const;   // one line: "op 7 `fork p2 p3`: ..."
+  std::string describe() const;   // headline + the diff or the violations, multi-line
+};
+
+struct RunStats {
+  std::size_t ops = 0;
+  std::array<std::uint64_t, kOpKindCount> by_kind{};
+};
+
+class DualRunner {
+ public:
+  explicit DualRunner(const EngineConfig& impl_config, const EngineFactory& factory = default_engine_factory());
+  std::optional<StepFailure> step(const Op& op);
+
+  const Engine& model() const { return *model_; }
+  const Engine& impl() const { return *impl_; }
+  const RunStats& stats() const { return stats_; }
+  std::size_t steps() const { return index_; }
+
+ private:
+  std::unique_ptr<Engine> model_, impl_;
+  Snapshot model_before_, impl_before_;
+  std::size_t index_ = 0;
+  RunStats stats_;
+};
+
+struct DualOutcome {
+  std::optional<StepFailure> failure;
+  RunStats stats;
+  Coverage model_coverage;
+};
+
+DualOutcome run_dual(const Trace& trace, const EngineConfig& impl_config,
+                     const EngineFactory& factory = default_engine_factory());
+
+}  // namespace rmapcheck::props
