@@ -1,0 +1,190 @@
+// live_kernel.cpp - ops to system calls in the agents; observation after.
+#include "live_kernel.h"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "rmapcheck/trace.h"
+
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP 4
+#endif
+
+namespace rmapcheck::oracle {
+namespace {
+
+std::uint64_t addr_of(Page p) { return kWindowBase + p * kPageSize; }
+std::uint64_t len_of(Page n) { return n * kPageSize; }
+
+std::uint64_t prot_bits(Prot p) {
+  switch (p) {
+    case Prot::None: return PROT_NONE;
+    case Prot::R: return PROT_READ;
+    case Prot::RW: return PROT_READ | PROT_WRITE;
+    case Prot::RX: return PROT_READ | PROT_EXEC;
+    case Prot::RWX: return PROT_READ | PROT_WRITE | PROT_EXEC;
+  }
+  return PROT_NONE;
+}
+
+std::uint64_t advice_bits(Advice a) {
+  switch (a) {
+    case Advice::DontNeed: return MADV_DONTNEED;
+    case Advice::DontFork: return MADV_DONTFORK;
+    case Advice::DoFork: return MADV_DOFORK;
+    case Advice::WipeOnFork: return MADV_WIPEONFORK;
+    case Advice::KeepOnFork: return MADV_KEEPONFORK;
+  }
+  return MADV_NORMAL;
+}
+
+Result from_reply(const Reply& r) {
+  if (r.status == kSegv) return Result::segv();
+  if (r.status != 0) return Result::error(r.status);
+  return Result::ok();
+}
+
+// Joins the BPF dump into a raw observation: VMAs by (pid, start).
+void add_forest(Observation& o, const std::map<std::string, AgentHandle>& live, const ProbeDump& d) {
+  std::map<pid_t, const std::string*> name_of;
+  for (const auto& [name, h] : live) name_of[h.pid] = &name;
+  std::map<std::pair<std::string, Page>, const ProbeVma*> by_start;
+  const std::uint64_t base_page = kWindowBase / kPageSize;
+  for (const ProbeVma& v : d.vmas) {
+    auto it = name_of.find(v.tgid);
+    if (it == name_of.end()) continue;  // another oracle's agent
+    by_start[{*it->second, (v.start - kWindowBase) / kPageSize}] = &v;
+  }
+  for (ObsProc& p : o.procs)
+    for (ObsVma& v : p.vmas) {
+      auto it = by_start.find({p.name, v.start});
+      if (it == by_start.end()) continue;  // left at none: the diff shows it
+      v.pgoff = it->second->pgoff - base_page;
+      v.anon_vma = it->second->anon_vma;
+      v.chain = it->second->chain;
+    }
+  for (const ProbeAnonVma& a : d.anon_vmas) {
+    ObsAnonVma x;
+    x.id = a.ptr;
+    x.root = a.root;
+    x.parent = a.parent;
+    x.refcount = a.refcount;
+    x.num_children = a.num_children;
+    x.num_active_vmas = a.num_active_vmas;
+    o.anon_vmas.push_back(x);
+  }
+  o.has_forest = true;
+}
+
+}  // namespace
+
+LiveKernel::LiveKernel(const KernelFiles& files, LiveKernelOptions options)
+    : files_(files), options_(options), agents_(options.cpu) {}
+
+Observation LiveKernel::observe_raw() {
+  Observation o = observe_kernel(agents_, files_, options_.vm_flags);
+  if (options_.probe) add_forest(o, agents_.live(), options_.probe->dump());
+  return o;
+}
+
+Observation LiveKernel::observe() {
+  Observation o = observe_raw();
+  canonicalize_observation(o);
+  return o;
+}
+
+Result LiveKernel::apply(const Op& op) {
+  if (op.kind == OpKind::FailAlloc)
+    throw Unsupported("failalloc: the live kernel cannot be made to fail one chosen allocation");
+  if (!agents_.is_live(op.proc)) return Result::error(ESRCH);
+  Request q;
+  switch (op.kind) {
+    case OpKind::Mmap:
+      q.cmd = Cmd::Mmap;
+      q.a = addr_of(op.start);
+      q.b = len_of(op.npages);
+      q.c = prot_bits(op.prot);
+      q.d = MAP_FIXED_NOREPLACE | (op.noreserve ? MAP_NORESERVE : 0);
+      break;
+    case OpKind::Munmap:
+      q.cmd = Cmd::Munmap;
+      q.a = addr_of(op.start);
+      q.b = len_of(op.npages);
+      break;
+    case OpKind::Mprotect:
+      q.cmd = Cmd::Mprotect;
+      q.a = addr_of(op.start);
+      q.b = len_of(op.npages);
+      q.c = prot_bits(op.prot);
+      break;
+    case OpKind::Madvise:
+      q.cmd = Cmd::Madvise;
+      q.a = addr_of(op.start);
+      q.b = len_of(op.npages);
+      q.c = advice_bits(op.advice);
+      break;
+    case OpKind::Mremap:
+      q.cmd = Cmd::Mremap;
+      q.a = addr_of(op.start);
+      q.b = len_of(op.npages);
+      q.c = addr_of(op.new_start);
+      q.d = len_of(op.new_npages);
+      if (op.new_start == op.start)
+        q.e = op.dontunmap ? MREMAP_DONTUNMAP : 0;  // in place; the kernel judges DONTUNMAP
+      else
+        q.e = MREMAP_MAYMOVE | MREMAP_FIXED | (op.dontunmap ? MREMAP_DONTUNMAP : 0);
+      break;
+    case OpKind::Read: {
+      q.cmd = Cmd::Read;
+      q.a = addr_of(op.start);
+      Reply r = agents_.request(op.proc, q);
+      return r.status == 0 ? Result::read_value(r.value) : from_reply(r);
+    }
+    case OpKind::Write:
+      q.cmd = Cmd::Write;
+      q.a = addr_of(op.start);
+      q.e = op.value;
+      break;
+    case OpKind::Fork: {
+      if (agents_.is_live(op.child))
+        throw Unsupported(fmt::format("fork: child {} is already live", op.child));
+      if (static_cast<int>(agents_.live().size()) >= options_.max_procs)
+        throw Unsupported(fmt::format("fork beyond {} live processes (the model's limit)",
+                                      options_.max_procs));
+      int status = agents_.fork(op.proc, op.child);
+      return status == 0 ? Result::ok() : Result::error(status);
+    }
+    case OpKind::Exit:
+      agents_.exit(op.proc);
+      return Result::ok();
+    case OpKind::Rmap: {
+      Observation o = observe_raw();
+      std::uint64_t frame = 0;
+      for (const ObsProc& p : o.procs)
+        if (p.name == op.proc)
+          for (const ObsPage& pg : p.pages)
+            if (pg.page == op.start && pg.kind == ObsPage::Kind::Anon) frame = pg.frame;
+      std::vector<RmapHit> hits;
+      if (frame != 0)
+        for (const ObsProc& p : o.procs)
+          for (const ObsPage& pg : p.pages)
+            if (pg.kind == ObsPage::Kind::Anon && pg.frame == frame) hits.push_back({p.name, pg.page});
+      std::sort(hits.begin(), hits.end());
+      Result r;
+      r.kind = Result::Kind::Rmap;
+      r.hits = std::move(hits);
+      return r;
+    }
+    case OpKind::FailAlloc:
+      break;
+  }
+  return from_reply(agents_.request(op.proc, q));
+}
+
+}  // namespace rmapcheck::oracle

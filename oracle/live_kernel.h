@@ -1,0 +1,58 @@
+// live_kernel.h - one trace's processes on the live kernel, op by op.
+//
+// LiveKernel turns each Op into the system call (or the plain load/store) in
+// the agent the op names, and observes every live agent afterwards. It is
+// the kernel-side counterpart of an Engine, with the same process rules:
+// the trace starts with "p0", an op on a process that is not live is ESRCH.
+//
+// Op -> what the agent does (addresses: kWindowBase + page * 4096)
+//   mmap       mmap(MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED_NOREPLACE [|MAP_NORESERVE])
+//   munmap, mprotect, madvise   the syscall of that name
+//   mremap     NEW == OLD: mremap(old, oldn, newn, 0 [or MREMAP_DONTUNMAP]);
+//              else MREMAP_MAYMOVE|MREMAP_FIXED [|MREMAP_DONTUNMAP] to NEW
+//   read/write a plain 8-byte load/store at offset 0; a fault is SIGSEGV
+//   fork/exit  the agent forks (the child becomes an agent) / exits
+//   rmap       no syscall: the (proc, page) pairs whose PFN equals P's at PAGE
+//   failalloc  cannot be done on a live kernel: apply() throws Unsupported
+//
+// Contract: apply() returns the kernel's answer; observe() returns the
+// canonical Observation (observation.h). Machinery failures throw.
+#pragma once
+
+#include <memory>
+#include <stdexcept>
+
+#include "agents.h"
+#include "anon_vma_probe.h"
+#include "kernel_observe.h"
+#include "rmapcheck/result.h"
+
+namespace rmapcheck::oracle {
+
+class Unsupported : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct LiveKernelOptions {
+  int cpu = 0;                       // every agent runs on this CPU
+  bool vm_flags = true;              // read smaps VmFlags
+  AnonVmaProbe* probe = nullptr;     // the anon_vma forest, when BPF works here
+  int max_procs = 64;                // the model's limit (EngineConfig::max_procs)
+};
+
+class LiveKernel {
+ public:
+  LiveKernel(const KernelFiles& files, LiveKernelOptions options);
+  Result apply(const Op& op);
+  Observation observe();
+  std::size_t live_count() const { return agents_.live().size(); }
+
+ private:
+  Observation observe_raw();
+  const KernelFiles& files_;
+  LiveKernelOptions options_;
+  AgentSet agents_;
+};
+
+}  // namespace rmapcheck::oracle

@@ -1,0 +1,84 @@
+// oracle.h - replaying traces on the live kernel and on the model, compared.
+//
+// The entry point for `rmapcheck oracle` and the ctest label `oracle`. An
+// Oracle holds what outlives one trace (the /proc files, the BPF probe, the
+// agent CPU); run() replays one trace on fresh agent processes and on a
+// fresh model engine, and compares after every op: the op's Result, the
+// trace's own `=> RESULT` if it has one, and the Observations (observation.h).
+//
+// Synopsis
+//   check_environment()          why this machine cannot run the oracle, or ""
+//   kernel_banner()              "kernel 6.18.44-... (x86_64)" + warnings
+//   Oracle oracle(options);      throws OracleSetupError
+//   oracle.run(trace)            TraceVerdict
+//   oracle.limits()              what this machine cannot show, one line each
+//
+// Contract
+//   - Agree only when every op of the trace was compared and agreed.
+//   - A trace the kernel cannot replay to the end (failalloc) is Partial:
+//     the ops before it were compared, the rest not; never Agree.
+//   - Same trace, same verdict (the kernel is deterministic here when the
+//     agents are pinned to one CPU; live-kernel.md §4).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "rmapcheck/engine.h"
+#include "rmapcheck/trace.h"
+
+namespace rmapcheck::oracle {
+
+class OracleSetupError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct OracleOptions {
+  bool vm_flags = true;   // read smaps VmFlags (ac, nr, dc, wf, lo)
+  bool forest = true;     // compare the anon_vma forest when BPF works here
+  bool model = true;      // false: kernel only (--show), nothing compared
+  bool show = false;      // print the kernel's observation after every op
+};
+
+struct TraceVerdict {
+  enum class Status { Agree, Diverge, Partial, Error };
+  Status status = Status::Agree;
+  std::size_t ops_compared = 0;
+  int line = 0;             // the diverging / stopping line (source line, or 1-based index)
+  std::string report;       // readable: file:line, op, kernel vs model
+  std::vector<Result> kernel_results;  // the kernel's answer to each op replayed
+  std::string shown;        // with OracleOptions::show: the observations
+};
+
+std::string_view verdict_name(TraceVerdict::Status s);
+
+// "" when the oracle can run here; otherwise why not (not Linux, not root,
+// no PROCMAP_QUERY).
+std::string check_environment();
+// The running kernel (uname) and, for anything but 6.18, a warning line.
+std::string kernel_banner();
+
+class Oracle {
+ public:
+  explicit Oracle(const OracleOptions& options);
+  ~Oracle();
+  Oracle(const Oracle&) = delete;
+  Oracle& operator=(const Oracle&) = delete;
+
+  TraceVerdict run(const Trace& trace);
+  // Whether the anon_vma forest is compared, and if not, why.
+  bool forest_compared() const;
+  const std::string& forest_unavailable_reason() const;
+  // What this machine cannot show; printed once by the tool.
+  std::vector<std::string> limits() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace rmapcheck::oracle
