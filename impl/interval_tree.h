@@ -49,6 +49,12 @@
 //   insert O(log n) (one descent + <= 2 rotations); remove O(log n) (<= 3
 //   rotations + one summary walk to the root); iter_first O(log n);
 //   a full query O(log n + k) for k results; verify() O(n).
+//   Measured (bench/interval_tree_bench, -O2, g++ 12, shared 2-core box, CPU
+//   time; n disjoint intervals, one hit per query):
+//     n            10     100    1000   10000  100000
+//     query k=1    3 ns   5 ns   10 ns  52 ns  130 ns   (beyond 1000: cache misses)
+//     remove+insert 13 ns 13 ns  17 ns  66 ns  80 ns
+//     verify()     0.05us 0.65us 5us    55us   4ms
 //
 // Caveats
 //   - verify() checks the tree's own invariants, not that every cached
@@ -143,7 +149,8 @@ class IntervalTree {
   struct Augment {
     static Key compute(rb_node* rb);
     static void rotate(rb_node* old_top, rb_node* new_top);
-    static void propagate(rb_node* from);
+    static void copy(rb_node* from, rb_node* to);
+    static void propagate(rb_node* from, rb_node* stop);
   };
   static Node* subtree_search(Node* node, Key first, Key last);
 

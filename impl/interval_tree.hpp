@@ -23,11 +23,17 @@ void IntervalTree<Traits>::Augment::rotate(rb_node* old_top, rb_node* new_top) {
 }
 
 template <class Traits>
-void IntervalTree<Traits>::Augment::propagate(rb_node* from) {
-  // No early stop: after an erase the successor moved up the path, and its
-  // stale summary may equal the right value by accident. O(log n) anyway.
-  for (rb_node* rb = from; rb != nullptr; rb = rb->parent()) {
-    subtree_last(*to_node(rb)) = compute(rb);
+void IntervalTree<Traits>::Augment::copy(rb_node* from, rb_node* to) {
+  subtree_last(*to_node(to)) = subtree_last(*to_node(from));
+}
+
+template <class Traits>
+void IntervalTree<Traits>::Augment::propagate(rb_node* from, rb_node* stop) {
+  for (rb_node* rb = from; rb != stop; rb = rb->parent()) {
+    const Key want = compute(rb);
+    Key& have = subtree_last(*to_node(rb));
+    if (have == want) break;  // unchanged here: unchanged above
+    have = want;
   }
 }
 

@@ -22,8 +22,12 @@
 //       called after a rotation made new_top the parent of old_top: new_top now
 //       roots the subtree old_top rooted before, so it takes old_top's summary;
 //       old_top's summary is recomputed from its new children.
-//   static void propagate(rb_node* from);
-//       recompute summaries from `from` up to the root.
+//   static void copy(rb_node* from, rb_node* to);
+//       `to` takes `from`'s place in the tree: it takes its summary too.
+//   static void propagate(rb_node* from, rb_node* stop);
+//       recompute summaries from `from` upwards, stopping before `stop` or at
+//       the first node whose summary does not change (the ones above it then
+//       cannot change either).
 //
 // Contract
 //   - A node must be clear() (fresh nodes are) before it is linked; erase
@@ -232,13 +236,16 @@ void rb_erase_augmented_cached(rb_node* node, rb_root_cached& root) noexcept {
     removed_black = node->is_black();
     replace_child(parent, node, child, root);
     if (child != nullptr) child->set_parent(parent);
-    Aug::propagate(parent);
+    Aug::propagate(parent, nullptr);
   } else {
     // Two children: the in-order successor (leftmost of the right subtree)
     // takes node's place and colour; the successor's old spot loses a node.
     rb_node* succ = rb_first(node->rb_right);
     removed_black = succ->is_black();
     child = succ->rb_right;
+    // succ will root what node rooted: start from node's summary, so the
+    // early stop below compares against what the ancestors were built from.
+    Aug::copy(node, succ);
     if (succ->parent() == node) {
       parent = succ;
     } else {
@@ -247,15 +254,16 @@ void rb_erase_augmented_cached(rb_node* node, rb_root_cached& root) noexcept {
       if (child != nullptr) child->set_parent(parent);
       succ->rb_right = node->rb_right;
       succ->rb_right->set_parent(succ);
+      // Between succ's old spot and succ's new spot a node went missing.
+      Aug::propagate(parent, succ);
     }
     succ->rb_left = node->rb_left;
     succ->rb_left->set_parent(succ);
     rb_node* np = node->parent();
     replace_child(np, node, succ, root);
     succ->set_parent_colour(np, node->is_black());
-    // Every summary from the successor's old parent up to the root may have
-    // included node or succ: recompute them all (succ is on that path).
-    Aug::propagate(parent);
+    // succ's own summary must lose node's `last`; above it, only if it changed.
+    Aug::propagate(succ, nullptr);
   }
   node->clear();
   if (!removed_black) return;
