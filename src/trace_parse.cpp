@@ -102,7 +102,7 @@ std::optional<Problem> check_bytes(std::string_view line) {
       if (i + k >= line.size()) return Problem{"invalid UTF-8 (truncated sequence)", col};
       const auto cc = static_cast<unsigned char>(line[i + k]);
       const unsigned char l = k == 1 ? lo : 0x80, h = k == 1 ? hi : 0xbf;
-      if (cc < l || cc > h) return Problem{std::string("invalid UTF-8 (byte ") + hex + " sequence)", col};
+      if (cc < l || cc > h) return Problem{std::string("invalid UTF-8 (bad sequence after byte ") + hex + ")", col};
     }
     i += extra + 1;
   }

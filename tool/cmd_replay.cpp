@@ -157,7 +157,19 @@ class Replayer {
 };
 
 int run_replay(const ReplayOptions& opt) {
-  // A missing engine is a usage error, found before any trace runs.
+  // Input errors first: a bad trace anywhere means nothing runs (exit 2).
+  std::vector<Trace> traces;
+  bool bad_input = false;
+  for (const std::string& file : opt.files) {
+    ParseOutcome p = load_trace_file(file);
+    for (const Diagnostic& d : p.diagnostics) fmt::print(stderr, "{}\n", d.to_string());
+    if (p.trace)
+      traces.push_back(std::move(*p.trace));
+    else
+      bad_input = true;
+  }
+  if (bad_input) return 2;
+  // A missing engine is a usage error too, found before any trace runs.
   for (EngineKind k : engine_kinds(opt.engine)) {
     try {
       (void)make_engine(k);
@@ -167,30 +179,18 @@ int run_replay(const ReplayOptions& opt) {
     }
   }
   Replayer replayer(opt);
-  int input_errors = 0, failed = 0, passed = 0;
-  for (const std::string& file : opt.files) {
-    ParseOutcome p = load_trace_file(file);
-    if (!p.trace) {
-      for (const Diagnostic& d : p.diagnostics) fmt::print(stderr, "{}\n", d.to_string());
-      ++input_errors;
-      continue;
-    }
-    if (replayer.run(*p.trace) == 0)
-      ++passed;
-    else
-      ++failed;
-  }
-  const int total = static_cast<int>(opt.files.size());
-  if (!opt.maps || failed || input_errors) {
+  int failed = 0;
+  for (const Trace& t : traces) failed += replayer.run(t);
+  const auto total = traces.size();
+  if (!opt.maps || failed) {
     std::string summary = fmt::format("replay ({}): {} trace{}, {} operation{}: ", opt.engine, total,
                                       total == 1 ? "" : "s", replayer.ops_run(), replayer.ops_run() == 1 ? "" : "s");
-    if (failed == 0 && input_errors == 0)
+    if (failed == 0)
       summary += "all checks passed";
     else
-      summary += fmt::format("{} passed, {} failed, {} unreadable", passed, failed, input_errors);
+      summary += fmt::format("{} passed, {} failed", total - static_cast<std::size_t>(failed), failed);
     fmt::print("{}\n", summary);
   }
-  if (input_errors) return 2;
   return failed ? 1 : 0;
 }
 
