@@ -11,8 +11,8 @@ namespace rmapcheck {
 // vma_address() for each node's VMA, keep it when the PTE there maps the
 // folio (what page_vma_mapped_walk confirms). The tree's keys are the VMAs'
 // current ranges (I-KEY), so the query is a filter over the nodes.
-std::vector<RmapHit> rmap_walk(const Snapshot& s, SnapId folio) {
-  const detail::SnapIndex ix(s);
+namespace detail {
+std::vector<RmapHit> rmap_walk(const SnapIndex& ix, SnapId folio) {
   std::vector<RmapHit> hits;
   const SnapFolio* f = ix.folio(folio);
   if (f == nullptr) return hits;
@@ -20,7 +20,7 @@ std::vector<RmapHit> rmap_walk(const Snapshot& s, SnapId folio) {
   if (a == nullptr) return hits;
   const Page pgoff = f->index;  // pgoff_start == pgoff_end for nr_pages == 1
   for (const SnapTreeNode& n : a->tree) {
-    const detail::VmaRef r = ix.vma_at_start(n.proc, n.vma_start);
+    const VmaRef r = ix.vma_at_start(n.proc, n.vma_start);
     if (r.vma == nullptr || r.vma->end <= r.vma->start) continue;
     const SnapVma& v = *r.vma;
     const Page last = v.pgoff + (v.end - v.start) - 1;
@@ -38,6 +38,11 @@ std::vector<RmapHit> rmap_walk(const Snapshot& s, SnapId folio) {
   std::sort(hits.begin(), hits.end());
   hits.erase(std::unique(hits.begin(), hits.end()), hits.end());
   return hits;
+}
+}  // namespace detail
+
+std::vector<RmapHit> rmap_walk(const Snapshot& s, SnapId folio) {
+  return detail::rmap_walk(detail::SnapIndex(s), folio);
 }
 
 // Every (proc, page) whose PTE maps the folio: a scan of all page tables.
@@ -141,7 +146,7 @@ void check_mapping(const SnapIndex& ix, Violations& out) {
 void check_reach(const SnapIndex& ix, Violations& out) {
   for (const auto& [id, n] : pte_counts(ix.snap)) {
     if (ix.folio(id) == nullptr) continue;  // I-MAPPING / I-MAPCOUNT report it
-    const std::vector<RmapHit> walk = rmap_walk(ix.snap, id);
+    const std::vector<RmapHit> walk = rmap_walk(ix, id);
     const std::vector<RmapHit> brute = brute_force_mappers(ix.snap, id);
     if (walk == brute) continue;
     std::vector<RmapHit> missed, extra;

@@ -129,4 +129,7 @@ void check_reach(const SnapIndex& ix, Violations& out);
 void check_mapcount(const SnapIndex& ix, Violations& out);
 void check_excl(const SnapIndex& ix, Violations& out);
 
+// rmap_walk() over an index already built (check_reach walks every folio).
+std::vector<RmapHit> rmap_walk(const SnapIndex& ix, SnapId folio);
+
 }  // namespace rmapcheck::detail

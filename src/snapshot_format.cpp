@@ -15,7 +15,7 @@
 //
 // Pages are decimal, ranges half-open. Every field of the Snapshot is shown
 // (so equal printouts mean equal snapshots), and anything broken is marked
-// in capitals: FREED, DANGLING, CYCLE, TREE ERROR, OUTSIDE ANY VMA.
+// in capitals: FREED, DANGLING, PARENT CYCLE, TREE ERROR, OUTSIDE ANY VMA.
 #include <algorithm>
 #include <map>
 #include <set>
@@ -128,7 +128,7 @@ std::string anon_vma_line(const SnapAnonVma& a, const Snapshot& s) {
 
 // The forest: every anon_vma under its parent, roots (and anything whose
 // parent is missing) at the top. Anon_vmas caught in a parent cycle are
-// reached from no top and are printed last, marked.
+// reached from no top: they are drawn last, under a PARENT CYCLE heading.
 void format_anon_vmas(std::string& out, const Snapshot& s) {
   out += "anon_vmas\n";
   if (s.anon_vmas.empty()) {
@@ -159,12 +159,12 @@ void format_anon_vmas(std::string& out, const Snapshot& s) {
     }
   };
   for (std::size_t t : tops) draw(draw, t, 0);
+  bool header = false;
   for (std::size_t i = 0; i < s.anon_vmas.size(); ++i) {
-    if (!shown[i]) {
-      out += "  IN A PARENT CYCLE: ";
-      out += anon_vma_line(s.anon_vmas[i], s) + "\n";
-      shown[i] = true;
-    }
+    if (shown[i]) continue;
+    if (!header) out += "  PARENT CYCLE (reached from no root):\n";
+    header = true;
+    draw(draw, i, 1);
   }
 }
 

@@ -124,10 +124,10 @@ TEST(Format, MarksBrokenState) {
             "    pte 9 folio #1 rw\n"
             "anon_vmas\n"
             "  #1 FREED root refcount=0 num_children=0 num_active_vmas=0 tree=[]\n"
-            "  IN A PARENT CYCLE: #2 parent=#3 root=#2 refcount=1 num_children=0 num_active_vmas=0 "
-            "tree=[] TREE ERROR: bad colour\n"
-            "  IN A PARENT CYCLE: #3 parent=#2 root=#2 refcount=1 num_children=0 num_active_vmas=0 "
-            "tree=[]\n"
+            "  PARENT CYCLE (reached from no root):\n"
+            "    #2 parent=#3 root=#2 refcount=1 num_children=0 num_active_vmas=0 tree=[] "
+            "TREE ERROR: bad colour\n"
+            "      #3 parent=#2 root=#2 refcount=1 num_children=0 num_active_vmas=0 tree=[]\n"
             "folios\n"
             "  #1 anon_vma=#1 (FREED) index=9 mapcount=1 exclusive value=0\n");
 }
