@@ -15,7 +15,7 @@
 //     check(p, op)                  p must be a live object of this pool
 //     handle(p) -> PoolHandle<T>    {pointer, generation}: survives slot reuse
 //     check(h, op) / get(h, op)     h's object must still be the live one
-//     live_count(), capacity(), total_allocs(), total_frees()
+//     live_count(), capacity(), total_allocs(), total_frees(), header_bytes()
 //     for_each_live(f)              every live object, in slot order
 //     fail_nth(n)                   the n-th next alloc() returns nullptr (0 = off)
 //     set_fail_hook(f)              alloc() returns nullptr when f() says so
@@ -41,8 +41,8 @@
 //   - Under ASan, freed slot bodies are poisoned so any access to them is an
 //     ASan report, not just our check.
 //
-// Cost: a 32-byte header per object (generation, state, owner, freeing op),
-// slot rounded up to alignof(T); alloc/free O(1); check O(1) (debug: O(log chunks)).
+// Cost: a 32-byte header per object (generation, state, slot number, freeing
+// op, free-list link; more only if alignof(T) > 32), slot rounded up to alignof(T); alloc/free O(1); check O(1) (debug: O(log chunks)).
 #pragma once
 
 #include <cstddef>
@@ -108,6 +108,8 @@ class Pool {
   std::uint64_t total_allocs() const noexcept { return allocs_; }
   std::uint64_t total_frees() const noexcept { return frees_; }
   std::string_view type_name() const noexcept { return type_name_; }
+  // Bytes in front of each object (32 on x86-64 unless alignof(T) > 32).
+  static constexpr std::size_t header_bytes() noexcept { return offsetof(Slot, body); }
 
   template <class F>
   void for_each_live(F&& f) const;
@@ -120,16 +122,15 @@ class Pool {
 
  private:
   enum class State : std::uint32_t { Free = 0x46524545u /* "FREE" */, Live = 0x4c495645u /* "LIVE" */ };
-  struct Header {
-    std::uint32_t generation;
-    State state;
-    const Pool* owner;
-    std::string_view freed_by;  // the op that freed it last (for messages)
-  };
+  // 32 bytes in front of every object. The freeing op is kept as pointer +
+  // length (not a string_view) so the header stays at 32 bytes.
   struct Slot {
-    Header hdr;
-    std::size_t index;     // global slot number, for messages
-    Slot* next_free;       // free-list link (only while Free)
+    std::uint32_t generation;   // bumped by every free
+    State state;
+    std::uint32_t index;        // slot number in the pool, for messages
+    std::uint32_t freed_by_len;
+    const char* freed_by;       // the op that freed it last (for messages)
+    Slot* next_free;            // free-list link (only while Free)
     alignas(T) unsigned char body[sizeof(T)];
   };
 

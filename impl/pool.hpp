@@ -15,7 +15,7 @@ Pool<T>::~Pool() {
   for (auto& chunk : chunks_) {
     for (std::size_t i = 0; i < per_chunk_; ++i) {
       Slot& s = chunk[i];
-      if (s.hdr.state == State::Live) object_of(&s)->~T();
+      if (s.state == State::Live) object_of(&s)->~T();
       // Hand the memory back to ASan's view before delete[] releases it.
       ASAN_UNPOISON_MEMORY_REGION(s.body, sizeof(T));
     }
@@ -26,11 +26,17 @@ Pool<T>::~Pool() {
 template <class T>
 void Pool<T>::grow() {
   const std::size_t base = capacity();
+  if (base + per_chunk_ > UINT32_MAX) {
+    throw EngineFault("pool of " + type_name_ + " exceeds 2^32 slots");
+  }
   std::unique_ptr<Slot[]> chunk(new Slot[per_chunk_]);
   for (std::size_t i = 0; i < per_chunk_; ++i) {
     Slot& s = chunk[i];
-    s.hdr = Header{0, State::Free, this, {}};
-    s.index = base + i;
+    s.generation = 0;
+    s.state = State::Free;
+    s.index = static_cast<std::uint32_t>(base + i);
+    s.freed_by_len = 0;
+    s.freed_by = nullptr;
     s.next_free = nullptr;
     std::memset(s.body, kPoisonFree, sizeof(T));
     ASAN_POISON_MEMORY_REGION(s.body, sizeof(T));
@@ -71,7 +77,7 @@ T* Pool<T>::alloc(Args&&... args) {
     if (free_tail_ == nullptr) free_tail_ = s;
     throw;
   }
-  s->hdr.state = State::Live;
+  s->state = State::Live;
   ++live_;
   ++allocs_;
   return object_of(s);
@@ -81,13 +87,14 @@ template <class T>
 void Pool<T>::free(T* p, std::string_view op) {
   if (p == nullptr) fault("free of a null", nullptr, op);
   Slot* s = const_cast<Slot*>(locate(p, op));
-  if (s->hdr.state != State::Live) fault("double free", s, op);
+  if (s->state != State::Live) fault("double free", s, op);
   object_of(s)->~T();
   std::memset(s->body, kPoisonFree, sizeof(T));
   ASAN_POISON_MEMORY_REGION(s->body, sizeof(T));
-  s->hdr.state = State::Free;
-  s->hdr.freed_by = op;
-  ++s->hdr.generation;
+  s->state = State::Free;
+  s->freed_by = op.data();
+  s->freed_by_len = static_cast<std::uint32_t>(op.size());
+  ++s->generation;
   s->next_free = nullptr;
   if (free_tail_ != nullptr) {
     free_tail_->next_free = s;
@@ -129,20 +136,20 @@ template <class T>
 void Pool<T>::check(const T* p, std::string_view op) const {
   if (p == nullptr) fault("use of a null", nullptr, op);
   const Slot* s = locate(p, op);
-  if (s->hdr.state != State::Live) [[unlikely]] fault("use after free", s, op);
+  if (s->state != State::Live) [[unlikely]] fault("use after free", s, op);
 }
 
 template <class T>
 PoolHandle<T> Pool<T>::handle(T* p) const {
   check(p, "handle");
-  return PoolHandle<T>{p, slot_from(p)->hdr.generation};
+  return PoolHandle<T>{p, slot_from(p)->generation};
 }
 
 template <class T>
 void Pool<T>::check(const PoolHandle<T>& h, std::string_view op) const {
   if (h.ptr == nullptr) fault("use of a null", nullptr, op);
   const Slot* s = locate(h.ptr, op);
-  if (s->hdr.generation != h.generation || s->hdr.state != State::Live) [[unlikely]] {
+  if (s->generation != h.generation || s->state != State::Live) [[unlikely]] {
     // The slot may hold a newer object now; the handle's object is dead.
     fault("use after free", s, op);
   }
@@ -150,7 +157,7 @@ void Pool<T>::check(const PoolHandle<T>& h, std::string_view op) const {
 
 template <class T>
 bool Pool<T>::is_live(const T* p) const noexcept {
-  return p != nullptr && slot_from(p)->hdr.state == State::Live;
+  return p != nullptr && slot_from(p)->state == State::Live;
 }
 
 template <class T>
@@ -159,7 +166,7 @@ void Pool<T>::for_each_live(F&& f) const {
   for (const auto& chunk : chunks_) {
     for (std::size_t i = 0; i < per_chunk_; ++i) {
       Slot& s = chunk[i];
-      if (s.hdr.state == State::Live) f(*object_of(&s));
+      if (s.state == State::Live) f(*object_of(&s));
     }
   }
 }
@@ -171,7 +178,7 @@ std::size_t Pool<T>::slot_of(const T* p) const noexcept {
 
 template <class T>
 std::uint32_t Pool<T>::generation_of(const T* p) const noexcept {
-  return slot_from(p)->hdr.generation;
+  return slot_from(p)->generation;
 }
 
 template <class T>
@@ -179,9 +186,9 @@ void Pool<T>::fault(const char* what, const Slot* s, std::string_view op) const 
   std::string msg = std::string(what) + " of " + type_name_;
   if (s != nullptr) {
     msg += " (slot " + std::to_string(s->index) + ", generation " +
-           std::to_string(s->hdr.generation);
-    if (s->hdr.state == State::Free && !s->hdr.freed_by.empty()) {
-      msg += ", freed by " + std::string(s->hdr.freed_by);
+           std::to_string(s->generation);
+    if (s->state == State::Free && s->freed_by_len != 0) {
+      msg += ", freed by " + std::string(s->freed_by, s->freed_by_len);
     }
     msg += ")";
   }

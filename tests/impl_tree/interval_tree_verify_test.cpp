@@ -161,5 +161,55 @@ TEST(IntervalTreeVerify, DoubleInsertAndStrayRemoveThrow) {
   EXPECT_EQ(b.tree.verify(), "");
 }
 
+// One node type in two trees at once (like a VMA in i_mmap and in a list):
+// the tag picks the hook; describe() falls back to the key when the traits
+// have none.
+struct ByStart {};
+struct ByEnd {};
+struct Twice : interval_tree_node<unsigned long, ByStart>, interval_tree_node<unsigned long, ByEnd> {
+  unsigned long a = 0, b = 0;
+};
+struct StartTraits {
+  using node_type = Twice;
+  using key_type = unsigned long;
+  using tag = ByStart;
+  static unsigned long start(const Twice& t) { return t.a; }
+  static unsigned long last(const Twice& t) { return t.b; }
+};
+struct MirrorTraits {  // the same intervals, mirrored: [100-b, 100-a]
+  using node_type = Twice;
+  using key_type = unsigned long;
+  using tag = ByEnd;
+  static unsigned long start(const Twice& t) { return 100 - t.b; }
+  static unsigned long last(const Twice& t) { return 100 - t.a; }
+};
+
+TEST(IntervalTree, OneNodeInTwoTreesThroughTags) {
+  IntervalTree<StartTraits> by_start;
+  IntervalTree<MirrorTraits> mirrored;
+  std::vector<std::unique_ptr<Twice>> nodes;
+  for (unsigned long i = 0; i < 20; ++i) {
+    auto t = std::make_unique<Twice>();
+    t->a = i * 3;
+    t->b = i * 3 + 5;
+    by_start.insert(t.get());
+    mirrored.insert(t.get());
+    nodes.push_back(std::move(t));
+  }
+  EXPECT_EQ(by_start.verify(), "");
+  EXPECT_EQ(mirrored.verify(), "");
+  by_start.remove(nodes[4].get());  // leaves it in the other tree
+  EXPECT_TRUE(mirrored.contains_node(nodes[4].get()));
+  EXPECT_FALSE(by_start.contains_node(nodes[4].get()));
+  // Mirrored node i is [95-3i, 100-3i]: page 88 is in i=4 [83,88] and i=3 [86,91].
+  Twice* hit = mirrored.iter_first(88, 88);
+  EXPECT_EQ(hit, nodes[4].get());
+  hit = IntervalTree<MirrorTraits>::iter_next(hit, 88, 88);
+  EXPECT_EQ(hit, nodes[3].get());
+  EXPECT_EQ(IntervalTree<MirrorTraits>::iter_next(hit, 88, 88), nullptr);
+  EXPECT_EQ(IntervalTree<StartTraits>::describe(*nodes[1]), "node [3,8]");
+  EXPECT_EQ(by_start.verify(), "");
+}
+
 }  // namespace
 }  // namespace rmapcheck::impl::test

@@ -49,6 +49,11 @@ TEST(Pool, UseAfterFreeIsReportedWithTypeSlotAndOps) {
   pool.check(a, "rmap_walk_anon");
 }
 
+TEST(Pool, HeaderIs32Bytes) {
+  EXPECT_EQ(Pool<Obj>::header_bytes(), 32u);
+  EXPECT_EQ(Pool<char>::header_bytes(), 32u);
+}
+
 TEST(Pool, NullIsReported) {
   Pool<Obj> pool("anon_vma");
   EXPECT_EQ(fault_of([&] { pool.check(nullptr, "folio_lock_anon_vma_read"); }),
