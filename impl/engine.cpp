@@ -1,0 +1,221 @@
+// impl/engine.cpp - ImplEngine: make_impl_engine, Op dispatch, snapshot().
+//
+// apply() finds the process (ESRCH when it is not live), arms `failalloc`
+// for the next op only, and calls the syscall-level function of impl/ that
+// the kernel would run. snapshot() is the one place that scans the whole
+// state: stored counters, tree contents in order with verify()'s verdict,
+// folios; freed anon_vmas a folio still points to are reported as freed
+// (the pool says so) and never dereferenced.
+#include <cerrno>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "impl/internal.h"
+#include "impl/vma.h"
+#include "rmapcheck/engine.h"
+
+namespace rmapcheck {
+
+namespace {
+
+using namespace impl;
+
+class ImplEngine final : public Engine {
+ public:
+  explicit ImplEngine(const EngineConfig& config) : k_(config.mutants), max_procs_(config.max_procs) {
+    new_mm("p0");
+  }
+  ~ImplEngine() override {
+    // Tear down in the kernel's order so the pools end empty; a mutant may
+    // have left the state inconsistent, so faults are swallowed here.
+    try {
+      for (auto& [name, mm] : procs_) exit_mmap(mm.get());
+    } catch (const EngineFault&) {
+    }
+  }
+  ImplEngine(const ImplEngine&) = delete;
+  ImplEngine& operator=(const ImplEngine&) = delete;
+
+  EngineKind kind() const override { return EngineKind::Impl; }
+  const Coverage& coverage() const override { return k_.cov; }
+
+  Result apply(const Op& op) override {
+    if (op.kind == OpKind::FailAlloc) {
+      k_.fail_armed = op.nth > 0;
+      k_.fail_site = op.site;
+      k_.fail_nth = op.nth;
+      k_.fail_seen = 0;
+      return Result::ok();
+    }
+    Result r = dispatch(op);
+    k_.fail_armed = false;  // for the next op only
+    return r;
+  }
+
+  Snapshot snapshot() const override;
+
+ private:
+  mm_struct* new_mm(const std::string& name) {
+    auto mm = std::make_unique<mm_struct>();
+    mm->name = name;
+    mm->k = const_cast<kernel_state*>(&k_);
+    mm_struct* raw = mm.get();
+    procs_[name] = std::move(mm);
+    return raw;
+  }
+
+  static Result from_errno(int err) { return err == 0 ? Result::ok() : Result::error(-err); }
+
+  Result dispatch(const Op& op) {
+    auto it = procs_.find(op.proc);
+    if (it == procs_.end()) return Result::error(ESRCH);
+    mm_struct* mm = it->second.get();
+    switch (op.kind) {
+      case OpKind::Mmap: {
+        if (op.npages == 0) return Result::error(EINVAL);
+        // MAP_FIXED_NOREPLACE: the trace never replaces a mapping.
+        if (find_vma_intersection(mm, op.start, op.start + op.npages) != nullptr) {
+          return Result::error(EEXIST);
+        }
+        vm_flags_t flags = mprotect_prot_flags(op.prot);
+        if (op.noreserve) flags |= VM_NORESERVE;
+        return from_errno(mmap_region(mm, op.start, op.npages, flags));
+      }
+      case OpKind::Munmap: return from_errno(do_vmi_munmap(mm, op.start, op.npages));
+      case OpKind::Mprotect: return from_errno(do_mprotect_pkey(mm, op.start, op.npages, op.prot));
+      case OpKind::Madvise: return from_errno(do_madvise(mm, op.start, op.npages, op.advice));
+      case OpKind::Mremap:
+        return from_errno(
+            do_mremap(mm, op.start, op.npages, op.new_start, op.new_npages, op.dontunmap));
+      case OpKind::Read: {
+        std::uint64_t v = 0;
+        if (user_read(mm, op.start, &v) == Fault::Segv) return Result::segv();
+        return Result::read_value(v);
+      }
+      case OpKind::Write:
+        if (user_write(mm, op.start, op.value) == Fault::Segv) return Result::segv();
+        return Result::ok();
+      case OpKind::Fork: return fork(mm, op.child);
+      case OpKind::Exit:
+        exit_mmap(mm);
+        procs_.erase(it);
+        return Result::ok();
+      case OpKind::Rmap: return rmap(mm, op.start);
+      case OpKind::FailAlloc: break;
+    }
+    return Result::error(EINVAL);
+  }
+
+  // copy_process -> dup_mm -> dup_mmap; a failed dup_mmap tears the
+  // half-built child down (mmput -> exit_mmap).
+  Result fork(mm_struct* parent, const std::string& child) {
+    if (procs_.count(child) != 0) return Result::error(EEXIST);
+    if (static_cast<int>(procs_.size()) >= max_procs_) return Result::error(EAGAIN);
+    mm_struct* mm = new_mm(child);
+    const int err = dup_mmap(mm, parent);
+    if (err != 0) {
+      exit_mmap(mm);
+      procs_.erase(child);
+      return Result::error(-err);
+    }
+    return Result::ok();
+  }
+
+  Result rmap(mm_struct* mm, Page page) {
+    pte_t* pte = pte_offset_map(mm, page);
+    if (pte == nullptr || !pte->present || pte->page == nullptr) return Result::rmap({});
+    std::vector<RmapHit> hits;
+    for (const rmap_hit& h : folio_rmap_hits(k_, pte->page)) hits.push_back({h.mm->name, h.address});
+    return Result::rmap(std::move(hits));
+  }
+
+  SnapId anon_vma_id(const anon_vma* av, std::map<const anon_vma*, SnapId>& freed) const {
+    if (av == nullptr) return 0;
+    if (k_.anon_vma_cachep.is_live(av)) return av->id;
+    auto [it, inserted] = freed.emplace(av, 0);
+    if (inserted) {
+      it->second = (SnapId{1} << 62) + (static_cast<SnapId>(k_.anon_vma_cachep.slot_of(av)) << 24) +
+                   k_.anon_vma_cachep.generation_of(av);
+    }
+    return it->second;
+  }
+
+  kernel_state k_;
+  int max_procs_;
+  std::map<std::string, std::unique_ptr<mm_struct>> procs_;
+};
+
+Snapshot ImplEngine::snapshot() const {
+  Snapshot s;
+  std::map<const anon_vma*, SnapId> freed;
+  for (const auto& [name, mm] : procs_) {
+    SnapProc p;
+    p.name = name;
+    for (const vm_area_struct& vma : mm->mm_mt) {
+      SnapVma v;
+      v.start = vma.vm_start;
+      v.end = vma.vm_end;
+      v.pgoff = vma.vm_pgoff;
+      v.flags = vma.vm_flags;
+      v.anon_vma = anon_vma_id(vma.anon_vma, freed);
+      for (const anon_vma_chain& avc : vma.anon_vma_chain) v.chain.push_back(anon_vma_id(avc.anon_vma, freed));
+      p.vmas.push_back(std::move(v));
+    }
+    for (Page t = 0; t < PTRS_PER_PMD; ++t) {
+      const pte_table* table = mm->pmd[t].get();
+      if (table == nullptr) continue;
+      for (Page i = 0; i < PTRS_PER_PTE; ++i) {
+        const pte_t& pte = table->pte[i];
+        if (!pte.present) continue;
+        SnapPte sp;
+        sp.page = t * PTRS_PER_PTE + i;
+        sp.kind = pte.page == nullptr ? SnapPte::Kind::Zero : SnapPte::Kind::Folio;
+        sp.folio = pte.page == nullptr ? 0 : pte.page->id;
+        sp.writable = pte.write;
+        p.ptes.push_back(sp);
+      }
+    }
+    s.procs.push_back(std::move(p));
+  }
+  k_.anon_vma_cachep.for_each_live([&](const anon_vma& av) {
+    SnapAnonVma a;
+    a.id = av.id;
+    a.root = anon_vma_id(av.root, freed);
+    a.parent = anon_vma_id(av.parent, freed);
+    a.refcount = av.refcount;
+    a.num_children = av.num_children;
+    a.num_active_vmas = av.num_active_vmas;
+    av.rb_root.for_each([&](const anon_vma_chain& avc) {
+      a.tree.push_back({avc.vma->vm_mm->name, avc.vma->vm_start});
+    });
+    a.tree_error = anon_vma_interval_tree_verify(av.rb_root);
+    s.anon_vmas.push_back(std::move(a));
+  });
+  k_.folio_cachep.for_each_live([&](const folio& f) {
+    SnapFolio sf;
+    sf.id = f.id;
+    sf.anon_vma = anon_vma_id(folio_anon_vma(&f), freed);
+    sf.index = f.index;
+    sf.mapcount = f.mapcount;
+    sf.exclusive = f.anon_exclusive;
+    sf.value = f.value;
+    s.folios.push_back(sf);
+  });
+  for (const auto& [ptr, id] : freed) {
+    SnapAnonVma a;
+    a.id = id;
+    a.freed = true;
+    s.anon_vmas.push_back(std::move(a));
+  }
+  canonicalize(s);
+  return s;
+}
+
+}  // namespace
+
+std::unique_ptr<Engine> make_impl_engine(const EngineConfig& config) {
+  return std::make_unique<ImplEngine>(config);
+}
+
+}  // namespace rmapcheck
