@@ -77,7 +77,7 @@ Result do_mprotect(State& s, Proc& p, Page start, Page npages, Prot prot) {
   Page pos = start;
   while (pos < end) {
     Vma* v = first_vma_ending_after(p, pos, end);
-    if (!v || v->start != pos) return Result::error(ENOMEM);  // a hole
+    if (!v || v->start > pos) return Result::error(ENOMEM);  // a hole
     const Page piece_end = std::min(end, v->end);
     mprotect_fixup(s, p, v->id, pos, piece_end, prot);
     pos = piece_end;

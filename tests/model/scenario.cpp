@@ -1,0 +1,102 @@
+// scenario.cpp - the Scenario fixture (see scenario.h).
+#include "scenario.h"
+
+#include <cerrno>
+
+namespace rmapcheck::testing {
+
+std::string engine_param_name(const ::testing::TestParamInfo<EngineKind>& info) {
+  return std::string(engine_kind_name(info.param));
+}
+
+Result Scenario::apply(const Op& op) {
+  Result r = apply_checked(op);
+  if (r != Result::error(ESRCH)) {  // keep the history parseable (see run())
+    history_ += format_op(op) + "\n";
+    ++history_lines_;
+  }
+  return r;
+}
+
+Result Scenario::apply_checked(const Op& op) {
+  const Snapshot before = engine_->snapshot();
+  Result r = engine_->apply(op);
+  const Snapshot after = engine_->snapshot();
+  for (const Violation& v : check_invariants(after))
+    ADD_FAILURE() << "after `" << format_op(op) << "`: " << v.to_string() << "\n"
+                  << format_snapshot(after);
+  for (const Violation& v : check_transition(before, op, after))
+    ADD_FAILURE() << "after `" << format_op(op) << "`: " << v.to_string();
+  return r;
+}
+
+std::vector<Result> Scenario::run(std::string_view text) {
+  std::vector<Result> results;
+  // The parser checks process liveness from the start of a trace, so the
+  // text is parsed after everything run so far and only the new lines run.
+  const std::string whole = history_ + std::string(text) + "\n";
+  ParseOutcome parsed = parse_trace(whole, "<scenario>");
+  if (!parsed.trace) {
+    for (const Diagnostic& d : parsed.diagnostics) ADD_FAILURE() << d.to_string();
+    return results;
+  }
+  const std::size_t already = history_lines_;
+  history_ = whole;
+  history_lines_ = parsed.trace->lines.size();
+  for (std::size_t i = already; i < parsed.trace->lines.size(); ++i) {
+    const TraceLine& line = parsed.trace->lines[i];
+    Result r = apply_checked(line.op);
+    if (line.expect) {
+      EXPECT_EQ(format_result(r), format_result(*line.expect))
+          << "line " << line.line << ": " << format_op(line.op);
+    }
+    results.push_back(r);
+  }
+  return results;
+}
+
+std::string Scenario::maps(std::string_view proc) const {
+  const Snapshot s = snap();
+  const SnapProc* p = s.find_proc(proc);
+  if (!p) return "<no process>";
+  std::string out;
+  for (const SnapVma& v : p->vmas) {
+    if (!out.empty()) out += ' ';
+    out += "[" + std::to_string(v.start) + "," + std::to_string(v.end) + ") " + vma_perms(v.flags);
+  }
+  return out;
+}
+
+SnapVma Scenario::vma(std::string_view proc, Page start) const {
+  const Snapshot s = snap();
+  if (const SnapProc* p = s.find_proc(proc))
+    for (const SnapVma& v : p->vmas)
+      if (v.start == start) return v;
+  ADD_FAILURE() << "no VMA of " << proc << " starts at " << start;
+  return {};
+}
+
+std::optional<SnapPte> Scenario::pte(std::string_view proc, Page page) const {
+  const Snapshot s = snap();
+  if (const SnapProc* p = s.find_proc(proc))
+    for (const SnapPte& t : p->ptes)
+      if (t.page == page) return t;
+  return std::nullopt;
+}
+
+std::optional<SnapFolio> Scenario::folio_of(std::string_view proc, Page page) const {
+  const Snapshot s = snap();
+  auto t = pte(proc, page);
+  if (!t || t->kind != SnapPte::Kind::Folio) return std::nullopt;
+  if (const SnapFolio* f = s.find_folio(t->folio)) return *f;
+  return std::nullopt;
+}
+
+const SnapAnonVma& Scenario::anon_vma(const Snapshot& s, SnapId id) const {
+  static const SnapAnonVma none;
+  if (const SnapAnonVma* a = s.find_anon_vma(id)) return *a;
+  ADD_FAILURE() << "no anon_vma #" << id;
+  return none;
+}
+
+}  // namespace rmapcheck::testing

@@ -1,0 +1,64 @@
+// scenario.h - a fixture that runs trace text on an engine and checks every
+// invariant after every op, plus readable accessors over the Snapshot.
+//
+// Synopsis
+//   Scenario                  TEST_P fixture over rmapcheck::EngineKind
+//   run(text)                 parses the trace text, applies each op; an op
+//                             with `=> RESULT` must return it; check_invariants
+//                             and check_transition must hold after every op
+//   apply(op)                 the same for one Op built in code
+//   maps(proc)                "[0,4) rw-p [4,8) rwxp": the VMA layout
+//   vma(proc, start)          the SnapVma starting there (fails the test if none)
+//   pte(proc, page)           the SnapPte or nullptr
+//   folio_of(proc, page)      the SnapFolio a PTE maps, or nullptr
+//   RMAPCHECK_ENGINE_KINDS    Model, plus Impl when the impl library is built
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rmapcheck/engine.h"
+#include "rmapcheck/invariants.h"
+#include "rmapcheck/trace.h"
+
+namespace rmapcheck::testing {
+
+class Scenario : public ::testing::TestWithParam<EngineKind> {
+ protected:
+  void SetUp() override { engine_ = make_engine(GetParam(), config_); }
+
+  std::vector<Result> run(std::string_view text);
+  Result apply(const Op& op);
+  Result apply_checked(const Op& op);  // apply + invariants, no history
+
+  Snapshot snap() const { return engine_->snapshot(); }
+  std::string maps(std::string_view proc) const;
+  SnapVma vma(std::string_view proc, Page start) const;
+  std::optional<SnapPte> pte(std::string_view proc, Page page) const;
+  std::optional<SnapFolio> folio_of(std::string_view proc, Page page) const;
+  const SnapAnonVma& anon_vma(const Snapshot& s, SnapId id) const;
+  bool is_model() const { return GetParam() == EngineKind::Model; }
+  std::uint64_t count(Branch b) const { return engine_->coverage().count(b); }
+
+  EngineConfig config_;
+  std::unique_ptr<Engine> engine_;
+  std::string history_;            // every op run so far, as trace text
+  std::size_t history_lines_ = 0;  // how many ops that is
+};
+
+std::string engine_param_name(const ::testing::TestParamInfo<EngineKind>& info);
+
+}  // namespace rmapcheck::testing
+
+#if defined(RMAPCHECK_TEST_IMPL)
+#define RMAPCHECK_ENGINE_KINDS ::testing::Values(::rmapcheck::EngineKind::Model, ::rmapcheck::EngineKind::Impl)
+#else
+#define RMAPCHECK_ENGINE_KINDS ::testing::Values(::rmapcheck::EngineKind::Model)
+#endif
+
+#define RMAPCHECK_INSTANTIATE(suite) \
+  INSTANTIATE_TEST_SUITE_P(Engines, suite, RMAPCHECK_ENGINE_KINDS, ::rmapcheck::testing::engine_param_name)
