@@ -138,10 +138,14 @@ class IntervalTree {
   static Node* to_node(rb_node* rb) noexcept {
     return rb == nullptr ? nullptr : static_cast<Node*>(static_cast<Hook*>(rb));
   }
-  static rb_node* to_rb(Node* n) noexcept { return static_cast<rb_node*>(static_cast<Hook*>(n)); }
-  static const rb_node* to_rb(const Node* n) noexcept {
-    return static_cast<const rb_node*>(static_cast<const Hook*>(n));
+  // Non-null conversions go through references: no null check for the
+  // compiler to doubt (a node type with several hooks needs a pointer adjust).
+  static Node& node_of(rb_node* rb) noexcept { return static_cast<Node&>(static_cast<Hook&>(*rb)); }
+  static const Node& node_of(const rb_node* rb) noexcept {
+    return static_cast<const Node&>(static_cast<const Hook&>(*rb));
   }
+  static rb_node* to_rb(Node* n) noexcept { return &static_cast<Hook&>(*n); }
+  static const rb_node* to_rb(const Node* n) noexcept { return &static_cast<const Hook&>(*n); }
   static std::string describe(const Node& n);
 
  private:

@@ -8,30 +8,29 @@ namespace rmapcheck::impl {
 
 template <class Traits>
 typename IntervalTree<Traits>::Key IntervalTree<Traits>::Augment::compute(rb_node* rb) {
-  Node* n = to_node(rb);
-  Key max = last_of(*n);
-  if (rb->rb_left != nullptr) max = std::max(max, subtree_last(*to_node(rb->rb_left)));
-  if (rb->rb_right != nullptr) max = std::max(max, subtree_last(*to_node(rb->rb_right)));
+  Key max = last_of(node_of(rb));
+  if (rb->rb_left != nullptr) max = std::max(max, subtree_last(node_of(rb->rb_left)));
+  if (rb->rb_right != nullptr) max = std::max(max, subtree_last(node_of(rb->rb_right)));
   return max;
 }
 
 template <class Traits>
 void IntervalTree<Traits>::Augment::rotate(rb_node* old_top, rb_node* new_top) {
   // new_top now covers exactly the nodes old_top covered.
-  subtree_last(*to_node(new_top)) = subtree_last(*to_node(old_top));
-  subtree_last(*to_node(old_top)) = compute(old_top);
+  subtree_last(node_of(new_top)) = subtree_last(node_of(old_top));
+  subtree_last(node_of(old_top)) = compute(old_top);
 }
 
 template <class Traits>
 void IntervalTree<Traits>::Augment::copy(rb_node* from, rb_node* to) {
-  subtree_last(*to_node(to)) = subtree_last(*to_node(from));
+  subtree_last(node_of(to)) = subtree_last(node_of(from));
 }
 
 template <class Traits>
 void IntervalTree<Traits>::Augment::propagate(rb_node* from, rb_node* stop) {
   for (rb_node* rb = from; rb != stop; rb = rb->parent()) {
     const Key want = compute(rb);
-    Key& have = subtree_last(*to_node(rb));
+    Key& have = subtree_last(node_of(rb));
     if (have == want) break;  // unchanged here: unchanged above
     have = want;
   }
@@ -54,7 +53,7 @@ void IntervalTree<Traits>::insert(Node* node) {
   bool leftmost = true;
   while (*link != nullptr) {
     parent = *link;
-    Node* p = to_node(parent);
+    Node* p = &node_of(parent);
     if (!stale_subtree_last) [[likely]] {
       if (subtree_last(*p) < last) subtree_last(*p) = last;
     }
@@ -101,14 +100,14 @@ typename IntervalTree<Traits>::Node* IntervalTree<Traits>::subtree_search(Node* 
     // Prefer the left subtree if anything there satisfies (B): its leftmost
     // such node is the answer if it satisfies (A); if it does not, nothing to
     // its right can, since starts only grow.
-    if (rb->rb_left != nullptr && first <= subtree_last(*to_node(rb->rb_left))) {
-      node = to_node(rb->rb_left);
+    if (rb->rb_left != nullptr && first <= subtree_last(node_of(rb->rb_left))) {
+      node = &node_of(rb->rb_left);
       continue;
     }
     if (last < start_of(*node)) return nullptr;   // (A) fails here and to the right
     if (first <= last_of(*node)) return node;     // (A) and (B)
     if (rb->rb_right == nullptr) return nullptr;
-    node = to_node(rb->rb_right);
+    node = &node_of(rb->rb_right);
     if (subtree_last(*node) < first) return nullptr;
   }
 }
@@ -116,10 +115,10 @@ typename IntervalTree<Traits>::Node* IntervalTree<Traits>::subtree_search(Node* 
 template <class Traits>
 typename IntervalTree<Traits>::Node* IntervalTree<Traits>::iter_first(Key first, Key last) const {
   if (root_.root == nullptr) return nullptr;
-  Node* top = to_node(root_.root);
+  Node* top = &node_of(root_.root);
   // Fast exits: nothing ends at or after `first`, or everything starts after `last`.
   if (subtree_last(*top) < first) return nullptr;
-  if (last < start_of(*to_node(root_.leftmost))) return nullptr;
+  if (last < start_of(node_of(root_.leftmost))) return nullptr;
   return subtree_search(top, first, last);
 }
 
@@ -132,8 +131,8 @@ typename IntervalTree<Traits>::Node* IntervalTree<Traits>::iter_next(Node* node,
   for (;;) {
     // Invariant: start(node) <= last, and everything before node is done.
     rb_node* right = rb->rb_right;
-    if (right != nullptr && first <= subtree_last(*to_node(right))) {
-      return subtree_search(to_node(right), first, last);
+    if (right != nullptr && first <= subtree_last(node_of(right))) {
+      return subtree_search(&node_of(right), first, last);
     }
     rb_node* from;
     do {
@@ -141,7 +140,7 @@ typename IntervalTree<Traits>::Node* IntervalTree<Traits>::iter_next(Node* node,
       rb = rb->parent();
       if (rb == nullptr) return nullptr;
     } while (rb->rb_right == from);
-    node = to_node(rb);
+    node = &node_of(rb);
     if (last < start_of(*node)) return nullptr;
     if (first <= last_of(*node)) return node;
   }
@@ -168,7 +167,7 @@ std::string IntervalTree<Traits>::verify() const {
   // Returns the black height of the subtree at rb (nulls count 1), or -1.
   auto walk = [&](auto&& self, const rb_node* rb, const rb_node* parent) -> int {
     if (rb == nullptr) return 1;
-    const Node& n = *to_node(const_cast<rb_node*>(rb));
+    const Node& n = node_of(rb);
     if (++visited > size_) {
       err = "more nodes reachable than size() = " + std::to_string(size_) + " (at " +
             describe(n) + "; a cycle or a stale size)";
@@ -207,7 +206,7 @@ std::string IntervalTree<Traits>::verify() const {
   };
 
   if (root_.root != nullptr && root_.root->is_red()) {
-    return "colour: the root " + describe(*to_node(root_.root)) + " is red";
+    return "colour: the root " + describe(node_of(root_.root)) + " is red";
   }
   if (walk(walk, root_.root, nullptr) < 0) return err;
   if (visited != size_) {
