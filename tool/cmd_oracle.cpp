@@ -15,6 +15,7 @@
 
 #include "command.h"
 #include "oracle/oracle.h"
+#include "oracle/random_run.h"
 #include "rmapcheck/trace.h"
 
 namespace rmapcheck::tool {
@@ -27,6 +28,11 @@ struct OracleArgs {
   bool show = false;
   bool no_flags = false;
   bool no_forest = false;
+  std::uint64_t random = 0;
+  std::uint64_t seed = 1;
+  std::size_t ops = 40;
+  std::string out = "rmapcheck-out/oracle";
+  std::size_t max_shrunk = 20;
 };
 
 int run_files(const OracleArgs& args, oracle::Oracle& o) {
@@ -80,6 +86,11 @@ CommandRun setup(CLI::App& sub) {
   sub.add_flag("--show", args->show, "print the kernel's observation after every op; no model");
   sub.add_flag("--no-flags", args->no_flags, "do not read smaps VmFlags (compare r/w/x only)");
   sub.add_flag("--no-forest", args->no_forest, "do not compare the anon_vma forest (BPF)");
+  sub.add_option("--random", args->random, "replay N random traces instead of files");
+  sub.add_option("--seed", args->seed, "seed of the random traces (default 1)");
+  sub.add_option("--ops", args->ops, "ops per random trace (default 40)")->check(CLI::Range(1, 100000));
+  sub.add_option("--out", args->out, "where shrunk diverging traces go (default ./rmapcheck-out/oracle)");
+  sub.add_option("--max-shrunk", args->max_shrunk, "shrink and save at most this many divergences (default 20)");
   return [args]() -> int {
     std::fputs(oracle::kernel_banner().c_str(), stdout);
     std::string env = oracle::check_environment();
@@ -87,8 +98,12 @@ CommandRun setup(CLI::App& sub) {
       std::fprintf(stderr, "rmapcheck oracle: cannot run here: %s\n", env.c_str());
       return kExitCannotRun;
     }
-    if (args->files.empty()) {
-      std::fprintf(stderr, "rmapcheck oracle: give trace files or --random N\n");
+    if (args->files.empty() == (args->random == 0)) {
+      std::fprintf(stderr, "rmapcheck oracle: give trace files or --random N (not both)\n");
+      return 2;
+    }
+    if (args->show && args->random) {
+      std::fprintf(stderr, "rmapcheck oracle: --show replays files only\n");
       return 2;
     }
     oracle::OracleOptions opt;
@@ -99,6 +114,18 @@ CommandRun setup(CLI::App& sub) {
     oracle::Oracle o(opt);
     for (const std::string& l : o.limits()) std::printf("not compared here: %s\n", l.c_str());
     std::fflush(stdout);
+    if (args->random) {
+      oracle::RandomRunOptions r;
+      r.count = args->random;
+      r.seed = args->seed;
+      r.nops = args->ops;
+      r.out_dir = args->out;
+      r.max_shrunk = args->max_shrunk;
+      oracle::RandomRunSummary sum = oracle::run_random(o, r, stdout);
+      if (sum.diverge > 0) return 1;
+      if (sum.errors > 0 || sum.flaky > 0) return 3;
+      return 0;
+    }
     return run_files(*args, o);
   };
 }

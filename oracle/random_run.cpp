@@ -1,0 +1,160 @@
+// random_run.cpp - generate, compare, confirm, shrink, save.
+#include "random_run.h"
+
+#include <fcntl.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <set>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "random_trace.h"
+#include "shrink.h"
+
+namespace rmapcheck::oracle {
+namespace {
+
+std::string commented(const std::string& text) {
+  std::string out;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t eol = text.find('\n', pos);
+    if (eol == std::string::npos) eol = text.size();
+    out += "#   " + text.substr(pos, eol - pos) + "\n";
+    pos = eol + 1;
+  }
+  return out;
+}
+
+std::string kernel_release() {
+  utsname u{};
+  return uname(&u) == 0 ? std::string(u.release) : std::string("unknown");
+}
+
+// The op kind at the diverging line of a generated trace (lines are 1-based
+// indices there).
+std::optional<OpKind> diverging_kind(const Trace& t, const TraceVerdict& v) {
+  if (v.status != TraceVerdict::Status::Diverge || v.line < 1 ||
+      static_cast<std::size_t>(v.line) > t.lines.size())
+    return std::nullopt;
+  return t.lines[static_cast<std::size_t>(v.line) - 1].op.kind;
+}
+
+}  // namespace
+
+void write_file_atomically(const std::string& path, const std::string& text) {
+  namespace fs = std::filesystem;
+  fs::path p(path);
+  if (p.has_parent_path()) fs::create_directories(p.parent_path());
+  std::string tmp = path + ".tmp." + std::to_string(getpid());
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::runtime_error("cannot create " + tmp + ": " + std::strerror(errno));
+  const char* data = text.data();
+  std::size_t left = text.size();
+  while (left > 0) {
+    ssize_t n = write(fd, data, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      close(fd);
+      unlink(tmp.c_str());
+      throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(err));
+    }
+    data += n;
+    left -= static_cast<std::size_t>(n);
+  }
+  fsync(fd);
+  close(fd);
+  if (rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    unlink(tmp.c_str());
+    throw std::runtime_error("cannot rename " + tmp + " to " + path + ": " + std::strerror(err));
+  }
+}
+
+RandomRunSummary run_random(Oracle& oracle, const RandomRunOptions& o, std::FILE* log) {
+  RandomRunSummary s;
+  std::size_t shrunk = 0;
+  std::set<std::string> saved_texts;
+  for (std::uint64_t k = 0; k < o.count; ++k) {
+    Trace t = random_trace(o.seed, k, o.nops);
+    TraceVerdict v = oracle.run(t);
+    ++s.traces;
+    if (v.status == TraceVerdict::Status::Agree) {
+      ++s.agree;
+      continue;
+    }
+    if (v.status != TraceVerdict::Status::Diverge) {
+      ++s.errors;
+      std::fprintf(log, "%s: %s\n%s", t.file.c_str(), std::string(verdict_name(v.status)).c_str(),
+                   v.report.c_str());
+      continue;
+    }
+    // A kernel divergence must repeat before it counts (live-kernel.md §4:
+    // deterministic when pinned; anything else is machinery noise).
+    TraceVerdict again = oracle.run(t);
+    if (again.status != TraceVerdict::Status::Diverge || again.line != v.line) {
+      ++s.flaky;
+      std::fprintf(log, "%s: FLAKY (diverged at line %d once, then %s)\n", t.file.c_str(), v.line,
+                   std::string(verdict_name(again.status)).c_str());
+      continue;
+    }
+    ++s.diverge;
+    if (shrunk >= o.max_shrunk) {
+      std::fprintf(log, "%s: DIVERGENCE at line %d (not shrunk: --max-shrunk %zu reached)\n",
+                   t.file.c_str(), v.line, o.max_shrunk);
+      continue;
+    }
+    ++shrunk;
+    const OpKind kind = *diverging_kind(t, v);
+    std::vector<TraceLine> lines(t.lines.begin(), t.lines.begin() + v.line);
+    const std::size_t original = lines.size();
+    lines = shrink_lines(lines, [&](const std::vector<TraceLine>& candidate) {
+      Trace c;
+      c.file = t.file;
+      c.lines = candidate;
+      TraceVerdict cv = oracle.run(c);
+      return diverging_kind(c, cv) == kind;
+    });
+    Trace small;
+    small.file = t.file;
+    small.lines = lines;
+    TraceVerdict sv = oracle.run(small);
+    // Annotate with the kernel's answers: replaying the file on the model
+    // then fails at the same line.
+    for (std::size_t i = 0; i < small.lines.size() && i < sv.kernel_results.size(); ++i)
+      small.lines[i].expect = sv.kernel_results[i];
+    std::string body = print_trace(small);
+    std::string header = fmt::format(
+        "# Found by `rmapcheck oracle --random {} --seed {} --ops {}` (trace {}),\n"
+        "# shrunk from {} to {} lines. Kernel {}. `=> RESULT` is what the kernel returned.\n"
+        "# The divergence (kernel vs model; line numbers of the generated trace):\n{}",
+        o.count, o.seed, o.nops, k, original, small.lines.size(), kernel_release(),
+        commented(sv.report));
+    if (!saved_texts.insert(body).second) {
+      std::fprintf(log, "%s: DIVERGENCE (shrinks to a trace already saved)\n", t.file.c_str());
+      continue;
+    }
+    std::string path = fmt::format("{}/seed{}-trace{}.trace", o.out_dir, o.seed, k);
+    write_file_atomically(path, header + body);
+    s.saved.push_back(path);
+    std::fprintf(log, "%s: DIVERGENCE, shrunk %zu -> %zu lines, saved %s\n%s", t.file.c_str(), original,
+                 small.lines.size(), path.c_str(), sv.report.c_str());
+    std::fflush(log);
+  }
+  double rate = s.traces ? 100.0 * static_cast<double>(s.agree) / static_cast<double>(s.traces) : 0.0;
+  std::fprintf(log,
+               "random: %llu traces (seed %llu, %zu ops each): %llu agree (%.1f%%), %llu diverge, "
+               "%llu flaky, %llu errors\n",
+               static_cast<unsigned long long>(s.traces), static_cast<unsigned long long>(o.seed), o.nops,
+               static_cast<unsigned long long>(s.agree), rate, static_cast<unsigned long long>(s.diverge),
+               static_cast<unsigned long long>(s.flaky), static_cast<unsigned long long>(s.errors));
+  return s;
+}
+
+}  // namespace rmapcheck::oracle

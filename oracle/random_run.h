@@ -1,0 +1,46 @@
+// random_run.h - `oracle --random`: random traces on the kernel and the model.
+//
+// Each trace is replayed on both; a divergence is replayed once more (a
+// divergence that does not repeat is counted as flaky, never as a finding),
+// cut after the diverging op, shrunk with ddmin (shrink.h) keeping the same
+// diverging op kind, and saved atomically (tmp + rename) as a trace file
+// whose `=> RESULT`s are the kernel's answers and whose header comment is
+// the divergence report.
+//
+// Synopsis
+//   RandomRunOptions{count, seed, nops, out_dir, max_shrunk}
+//   run_random(oracle, options, log)   -> RandomRunSummary (printed to log)
+//
+// Contract: same seed and options, same traces, same summary (given the same
+// kernel and model).
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "oracle.h"
+
+namespace rmapcheck::oracle {
+
+struct RandomRunOptions {
+  std::uint64_t count = 100;
+  std::uint64_t seed = 1;
+  std::size_t nops = 40;
+  std::string out_dir = "rmapcheck-out/oracle";
+  std::size_t max_shrunk = 20;  // divergences beyond this are counted, not shrunk
+};
+
+struct RandomRunSummary {
+  std::uint64_t traces = 0, agree = 0, diverge = 0, flaky = 0, errors = 0;
+  std::vector<std::string> saved;  // files written
+};
+
+RandomRunSummary run_random(Oracle& oracle, const RandomRunOptions& options, std::FILE* log);
+
+// Writes `text` to `path` atomically: a temporary file in the same
+// directory, fsync, rename. Creates the directory. Throws on failure.
+void write_file_atomically(const std::string& path, const std::string& text);
+
+}  // namespace rmapcheck::oracle

@@ -1,0 +1,40 @@
+// shrink.cpp - ddmin over trace lines, kept well-formed.
+#include "shrink.h"
+
+#include <algorithm>
+
+#include "random_trace.h"
+
+namespace rmapcheck::oracle {
+
+std::vector<TraceLine> shrink_lines(std::vector<TraceLine> lines, const StillFails& still_fails,
+                                    std::size_t budget) {
+  std::size_t tests = 0;
+  std::size_t n = 2;
+  while (lines.size() >= 2 && tests < budget) {
+    n = std::min(n, lines.size());
+    const std::size_t chunk = (lines.size() + n - 1) / n;
+    bool reduced = false;
+    for (std::size_t start = 0; start < lines.size() && tests < budget; start += chunk) {
+      std::vector<TraceLine> candidate;
+      candidate.reserve(lines.size());
+      for (std::size_t i = 0; i < lines.size(); ++i)
+        if (i < start || i >= start + chunk) candidate.push_back(lines[i]);
+      candidate = well_formed(candidate);
+      if (candidate.size() >= lines.size()) continue;
+      ++tests;
+      if (still_fails(candidate)) {
+        lines = std::move(candidate);
+        n = std::max<std::size_t>(n - 1, 2);
+        reduced = true;
+        break;
+      }
+    }
+    if (reduced) continue;
+    if (n >= lines.size()) break;  // single lines tried: 1-minimal
+    n = std::min(lines.size(), n * 2);
+  }
+  return lines;
+}
+
+}  // namespace rmapcheck::oracle

@@ -1,0 +1,28 @@
+// shrink.h - delta debugging (ddmin) over the lines of a diverging trace.
+//
+// Synopsis
+//   shrink_lines(lines, still_fails, budget)
+//
+// Removes chunks of lines, halving the chunk size when no removal keeps the
+// failure (Zeller's ddmin, complements only), down to single lines. Every
+// candidate is repaired with well_formed() first, so it never names a process
+// that is not live. `still_fails` is called at most `budget` times.
+//
+// Contract: the result still fails (or is the input, if it was never
+// reduced), and is 1-minimal when the budget was not exhausted: removing any
+// one more line makes the failure go away.
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include "rmapcheck/trace.h"
+
+namespace rmapcheck::oracle {
+
+using StillFails = std::function<bool(const std::vector<TraceLine>&)>;
+
+std::vector<TraceLine> shrink_lines(std::vector<TraceLine> lines, const StillFails& still_fails,
+                                    std::size_t budget = 3000);
+
+}  // namespace rmapcheck::oracle
