@@ -214,8 +214,10 @@ Page move_page_tables(vm_area_struct* vma, Page old_addr, vm_area_struct* new_vm
     if (dst == nullptr) break;
     src = pte_offset_map(mm, old_addr + moved);
     const pte_t val = *src;
-    pte_clear(mm, old_addr + moved, src);
+    // Install first: both may share one pte_table, which pte_clear frees
+    // when it empties.
     set_pte_at(mm, new_addr + moved, dst, val);
+    pte_clear(mm, old_addr + moved, pte_offset_map(mm, old_addr + moved));
   }
   return moved;
 }
