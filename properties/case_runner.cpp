@@ -27,6 +27,7 @@ class CaseListener final : public rc::detail::TestListener {
     if (!have_first_) {
       first_ = current_;
       have_first_ = true;
+      first_end_ = std::chrono::steady_clock::now();
     }
   }
   void onShrinkTried(const rc::detail::CaseDescription&, bool accepted) override {
@@ -34,12 +35,14 @@ class CaseListener final : public rc::detail::TestListener {
   }
   void onTestFinished(const rc::detail::TestMetadata&, const rc::detail::TestResult&) override {}
   std::size_t accepted() const { return accepted_; }
+  std::chrono::steady_clock::time_point first_end() const { return first_end_; }
 
  private:
   const CaseRecord& current_;
   CaseRecord& first_;
   bool have_first_ = false;
   std::size_t accepted_ = 0;
+  std::chrono::steady_clock::time_point first_end_{};
 };
 
 Trace to_trace(const std::vector<Op>& ops) {
@@ -81,6 +84,7 @@ CaseOutcome run_case(const PropertyConfig& pc, std::uint64_t seed, bool shrink) 
   rc::detail::FailureResult failure;
   if (result.match(failure)) {
     out.failed = true;
+    out.found_at = listener.first_end();
     out.original_length = first.ran.size();
     out.shrink_steps = listener.accepted();
     out.rc_message = failure.description;

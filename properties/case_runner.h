@@ -14,6 +14,7 @@
 //   reproduce_line(...)             the command line that reproduces it
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -33,6 +34,7 @@ struct CaseOutcome {
   std::string reproduce;        // RapidCheck's reproduce string ("" if none)
   std::string rc_message;       // RapidCheck's failure description / error
   std::size_t shrink_steps = 0; // accepted shrinks
+  std::chrono::steady_clock::time_point found_at{};  // end of the first execution
 };
 
 CaseOutcome run_case(const PropertyConfig& pc, std::uint64_t seed, bool shrink = true);

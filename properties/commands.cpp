@@ -96,8 +96,26 @@ void check_property(const PropertyConfig& pc, CaseRecord& record) {
   int size = static_cast<int>(pc.max_ops > 0 ? pc.max_ops - 1 : 0);
   auto cmds = *rc::gen::resize(
       size, rc::state::gen::commands(initial, [cfg](const GenState& s) { return gen_command(s, cfg); }));
-  DualSut sut(pc, record);
-  rc::state::runAll(cmds, initial, sut);
+  if (!pc.isolate) {
+    DualSut sut(pc, record);
+    rc::state::runAll(cmds, initial, sut);
+    return;
+  }
+  // Isolated: the ops run in a child process, so that a crashing engine is
+  // a failure RapidCheck can shrink rather than the end of the campaign.
+  std::vector<Op> ops;
+  ops.reserve(cmds.size());
+  for (const auto& c : cmds) ops.push_back(static_cast<const StepCommand&>(*c).op());
+  DualOutcome out = run_dual_isolated(ops, pc.impl, pc.factory);
+  std::size_t ran = out.failure ? out.failure->index + 1 : ops.size();
+  record.ran.assign(ops.begin(), ops.begin() + static_cast<std::ptrdiff_t>(ran));
+  record.stats = out.stats;
+  record.model_coverage = out.model_coverage;
+  if (out.failure) {
+    std::string why = out.failure->describe();
+    record.failure = std::move(out.failure);
+    RC_FAIL(why);
+  }
 }
 
 }  // namespace rmapcheck::props

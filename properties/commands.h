@@ -39,6 +39,7 @@ struct PropertyConfig {
   GenConfig gen;
   EngineConfig impl;          // the mutants go here
   std::size_t max_ops = 60;   // commands per case: 1..max_ops
+  bool isolate = true;        // run each execution in a child (run_dual_isolated)
   EngineFactory factory = default_engine_factory();
 };
 

@@ -85,8 +85,11 @@ std::optional<StepFailure> DualRunner::step(const Op& op) {
   ++stats_.ops;
   ++stats_.by_kind[static_cast<std::size_t>(op.kind)];
 
+  if (phase_) *phase_ = 0;
   auto model_fault = apply_caught(*model_, op, f.model_result);
+  if (phase_) *phase_ = 1;
   auto impl_fault = apply_caught(*impl_, op, f.impl_result);
+  if (phase_) *phase_ = 2;
   if (model_fault || impl_fault) {
     f.kind = StepFailure::Kind::EngineFault;
     f.engine = model_fault && impl_fault ? "both" : model_fault ? "model" : "impl";

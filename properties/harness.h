@@ -64,12 +64,16 @@ class DualRunner {
   const Engine& impl() const { return *impl_; }
   const RunStats& stats() const { return stats_; }
   std::size_t steps() const { return index_; }
+  // Where step() records what it is doing (0 model apply, 1 impl apply,
+  // 2 checks), so that a crash can be blamed (run_dual_isolated).
+  void set_phase_sink(volatile std::uint32_t* p) { phase_ = p; }
 
  private:
   std::unique_ptr<Engine> model_, impl_;
   Snapshot model_before_, impl_before_;
   std::size_t index_ = 0;
   RunStats stats_;
+  volatile std::uint32_t* phase_ = nullptr;
 };
 
 struct DualOutcome {
@@ -80,5 +84,14 @@ struct DualOutcome {
 
 DualOutcome run_dual(const Trace& trace, const EngineConfig& impl_config,
                      const EngineFactory& factory = default_engine_factory());
+
+// The same in a forked child process, so that an engine that crashes
+// (SIGSEGV, abort) or hangs (no answer in `timeout_s` seconds) becomes an
+// EngineFault at the op it was running instead of killing the campaign, and
+// can be shrunk like any other failure. A failure the child reports is
+// re-run in this process to rebuild its StepFailure (runs are deterministic).
+DualOutcome run_dual_isolated(const std::vector<Op>& ops, const EngineConfig& impl_config,
+                              const EngineFactory& factory = default_engine_factory(),
+                              unsigned timeout_s = 60);
 
 }  // namespace rmapcheck::props

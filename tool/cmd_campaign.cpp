@@ -1,0 +1,152 @@
+// cmd_campaign.cpp - `rmapcheck campaign`: random traces, model vs impl after
+// every op, shrinking of the first counterexample, a throughput/coverage
+// summary and a JSON report (docs/campaigns.md).
+//
+// Exit status: 0 no counterexample, 1 counterexample found (or reproduced),
+// 2 usage error, 130 interrupted (SIGINT/SIGTERM) without a counterexample.
+#include <unistd.h>
+
+#include <iostream>
+#include <random>
+
+#include "campaign_cli.h"
+#include "command.h"
+
+namespace rmapcheck::tool {
+namespace {
+
+struct Opts {
+  std::optional<std::uint64_t> seed;
+  std::optional<std::uint64_t> cases;
+  std::optional<double> seconds;
+  int jobs = 1;
+  std::string shard;
+  std::string mutant;
+  std::string out = "rmapcheck-out";
+  bool deterministic = false;
+  bool keep_going = false;
+  std::string reproduce;
+  std::vector<std::string> merge;
+  GeneratorFlags gen;
+};
+
+int fail_usage(const std::string& msg) {
+  std::cerr << "rmapcheck campaign: " << msg << "\n";
+  return 2;
+}
+
+int reproduce(const props::CampaignOptions& opts, const std::string& str) {
+  std::string error;
+  auto out = props::reproduce_case(opts.prop, str, error);
+  if (!out) {
+    std::cerr << "rmapcheck campaign: cannot reproduce: " << error << "\n";
+    return error == "the case does not fail" ? 0 : 2;
+  }
+  props::Counterexample cx;
+  cx.trace = print_trace(out->shrunk);
+  cx.length = cx.original_length = out->shrunk.lines.size();
+  cx.reproduce = str;
+  cx.headline = out->failure ? out->failure->headline() : out->rc_message;
+  std::cout << "reproduced (" << cx.length << " ops):\n" << cx.trace;
+  std::cout << "first failure: " << (out->failure ? out->failure->describe() : out->rc_message + "\n");
+  if (!opts.out_dir.empty()) {
+    std::string path = opts.out_dir + "/reproduced.trace";
+    if (props::write_file_atomic(path, props::counterexample_text(opts, cx), error)) {
+      std::cout << "trace written to " << path << "\n";
+    }
+  }
+  return 1;
+}
+
+int run(const Opts& o) {
+  if (!o.merge.empty()) return merge_reports_main(o.merge, o.out, o.deterministic);
+  props::CampaignOptions opts;
+  if (o.cases && o.seconds) return fail_usage("--cases and --time exclude each other");
+  if (o.cases && *o.cases == 0) return fail_usage("--cases must be at least 1");
+  if (o.seconds && !(*o.seconds > 0)) return fail_usage("--time must be positive");
+  if (o.jobs < 1 || o.jobs > 256) return fail_usage("--jobs must be 1..256");
+  opts.cases = o.cases;
+  if (o.seconds) opts.seconds = *o.seconds;
+  opts.jobs = o.jobs;
+  opts.stop_at_first_failure = !o.keep_going;
+  opts.deterministic_report = o.deterministic;
+  if (!o.mutant.empty()) {
+    opts.mutant = mutant_from_name(o.mutant);
+    if (!opts.mutant) return fail_usage("unknown mutant '" + o.mutant + "' (see `rmapcheck mutants --list`)");
+    opts.prop.impl.mutants = MutantSet::of(*opts.mutant);
+  }
+  if (auto e = finish_generator_options(o.gen, opts); !e.empty()) return fail_usage(e);
+  std::string error;
+  if (!o.shard.empty()) {
+    auto s = props::parse_shard(o.shard, error);
+    if (!s) return fail_usage(error);
+    opts.shard = *s;
+  } else if (auto s = props::shard_from_env(error)) {
+    opts.shard = *s;
+  } else if (!error.empty()) {
+    return fail_usage(error);
+  }
+  if (o.seed) {
+    opts.seed = *o.seed;
+  } else {
+    // A fresh seed explores new ground; it is printed so the run can be repeated.
+    std::random_device rd;
+    opts.seed = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+    if (opts.shard.count > 1) {
+      return fail_usage("a sharded campaign needs an explicit --seed (every shard must draw from the same cases)");
+    }
+  }
+  opts.out_dir = o.out;
+  if (!opts.out_dir.empty()) {
+    if (auto e = ensure_dir(opts.out_dir); !e.empty()) return fail_usage("--out " + e);
+  }
+  opts.progress_bar = isatty(STDERR_FILENO) != 0;
+  props::install_stop_handlers();
+  if (!o.reproduce.empty()) return reproduce(opts, o.reproduce);
+
+  std::cout << "campaign: seed " << opts.seed << ", "
+            << (opts.cases ? std::to_string(*opts.cases) + " cases" : std::to_string(opts.seconds) + " s")
+            << ", max " << opts.prop.max_ops << " ops per case, shard " << opts.shard.index << "/"
+            << opts.shard.count << " (" << opts.shard.source << "), " << opts.jobs << " job(s)"
+            << (opts.mutant ? ", impl mutant " + std::string(mutant_info(*opts.mutant).name) : "") << "\n"
+            << std::flush;
+  props::CampaignResult r = props::run_campaign(opts, std::cout);
+  props::print_summary(std::cout, r.totals, r.seconds);
+  if (!opts.out_dir.empty()) {
+    auto rep = props::campaign_report(opts, r, !opts.deterministic_report);
+    std::string path = opts.out_dir + "/" + props::report_file_name(opts.shard);
+    if (props::write_file_atomic(path, rep.dump(2) + "\n", error)) {
+      std::cout << "report written to " << path << "\n";
+    } else {
+      std::cerr << "rmapcheck campaign: " << error << "\n";
+    }
+  }
+  std::cout << (r.counterexample ? "FAILED: counterexample found" : r.interrupted ? "INTERRUPTED" : "PASSED")
+            << " (seed " << opts.seed << ")\n";
+  return r.exit_code();
+}
+
+CommandRun setup(CLI::App& sub) {
+  auto o = std::make_shared<Opts>();
+  sub.add_option("--seed", o->seed, "campaign seed (default: a fresh one, printed)");
+  auto* cases = sub.add_option("--cases", o->cases, "number of cases over all shards (deterministic)");
+  sub.add_option("--time", o->seconds, "run for SECONDS (default 60 when --cases is not given)")->excludes(cases);
+  sub.add_option("--jobs", o->jobs, "worker processes (default 1)");
+  sub.add_option("--shard", o->shard,
+                 "run shard I of N (I/N); default from GTEST_SHARD_INDEX/GTEST_TOTAL_SHARDS, "
+                 "SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, JOB_COMPLETION_INDEX/RMAPCHECK_SHARD_COUNT");
+  sub.add_option("--mutant", o->mutant, "switch on one impl mutant (rmapcheck mutants --list)");
+  sub.add_option("--out", o->out, "directory for the report and counterexample traces (default rmapcheck-out)");
+  sub.add_flag("--deterministic-report", o->deterministic,
+               "leave the wall-clock \"timing\" section out of the report (byte-identical per seed)");
+  sub.add_flag("--keep-going", o->keep_going, "do not stop at the first counterexample");
+  sub.add_option("--reproduce", o->reproduce, "re-run the minimal case of a reproduce string (same --max-ops/--weights/--mutant)");
+  sub.add_option("--merge", o->merge, "merge these shard reports instead of running (= campaign-merge)");
+  add_generator_options(sub, o->gen);
+  return [o] { return run(*o); };
+}
+
+CommandRegistrar reg{"campaign", "Random model-vs-impl property campaign with shrinking and a report", &setup};
+
+}  // namespace
+}  // namespace rmapcheck::tool
