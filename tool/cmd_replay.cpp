@@ -35,6 +35,8 @@ struct ReplayOptions {
   bool step = false;
   bool maps = false;
   bool quiet = false;
+  std::vector<std::string> mutants;  // impl only
+  EngineConfig impl_config;          // built from `mutants`
 };
 
 // One engine running the trace, with the snapshot before the current op.
@@ -73,9 +75,10 @@ class Replayer {
 
   // 0 passed, 1 a check failed. Engines are made fresh for every trace.
   int run(const Trace& t) {
+    if (!opt_.quiet && !opt_.maps && opt_.files.size() > 1) fmt::print("==> {} <==\n", t.file);
     std::vector<Lane> lanes;
     for (EngineKind k : engine_kinds(opt_.engine)) {
-      Lane lane{k, make_engine(k), {}, {}};
+      Lane lane{k, make_engine(k, k == EngineKind::Impl ? opt_.impl_config : EngineConfig{}), {}, {}};
       lane.before = lane.engine->snapshot();
       lanes.push_back(std::move(lane));
     }
@@ -156,7 +159,22 @@ class Replayer {
   std::size_t ops_ = 0;
 };
 
-int run_replay(const ReplayOptions& opt) {
+int run_replay(ReplayOptions& opt) {
+  // Mutants switch historical bugs back on in the impl; the model is the spec.
+  for (const std::string& name : opt.mutants) {
+    auto m = mutant_from_name(name);
+    if (!m) {
+      std::string known;
+      for (const MutantInfo& info : all_mutants()) known += fmt::format(" {}", info.name);
+      fmt::print(stderr, "rmapcheck replay: unknown mutant '{}' (known:{})\n", name, known);
+      return 2;
+    }
+    opt.impl_config.mutants.set(*m);
+  }
+  if (!opt.mutants.empty() && opt.engine == "model") {
+    fmt::print(stderr, "rmapcheck replay: --mutant applies to the impl: use --engine impl or both\n");
+    return 2;
+  }
   // Input errors first: a bad trace anywhere means nothing runs (exit 2).
   std::vector<Trace> traces;
   bool bad_input = false;
@@ -172,7 +190,7 @@ int run_replay(const ReplayOptions& opt) {
   // A missing engine is a usage error too, found before any trace runs.
   for (EngineKind k : engine_kinds(opt.engine)) {
     try {
-      (void)make_engine(k);
+      (void)make_engine(k, k == EngineKind::Impl ? opt.impl_config : EngineConfig{});
     } catch (const std::exception& e) {
       fmt::print(stderr, "rmapcheck replay: --engine {}: {}\n", opt.engine, e.what());
       return 2;
@@ -202,6 +220,7 @@ CommandRun setup_replay(CLI::App& sub) {
   auto* step = sub.add_flag("--step", opt->step, "print the full state after each operation");
   auto* maps = sub.add_flag("--maps", opt->maps, "print only the final VMAs (PROC START-END PERMS ...)");
   auto* quiet = sub.add_flag("--quiet", opt->quiet, "print only failures and a summary line");
+  sub.add_option("--mutant", opt->mutants, "switch a historical bug on in the impl (repeatable; see docs/mutants.md)");
   maps->excludes(step);
   quiet->excludes(step);
   return [opt]() {
