@@ -1,5 +1,5 @@
 // merge.cpp - VMA split and the v6.18.8+ merge rules of mm/vma.c (kernel-spec §2.6-2.7).
-#include <stdexcept>
+#include "rmapcheck/engine.h"
 
 #include "model/ops.h"
 
@@ -58,7 +58,8 @@ bool can_vma_merge_right(State& s, Proc& p, const MergeRequest& m, bool can_merg
 void remove_merged_vma(State& s, Proc& p, Id target, Id removed) {
   Vma& r = vma_by_id(p, removed);
   if (r.anon_vma != 0 && r.anon_vma != vma_by_id(p, target).anon_vma)
-    throw std::logic_error("model: anon_vma_merge of two different anon_vmas");
+    throw EngineFault("model: anon_vma_merge of two different anon_vmas: " + p.name + " vma [" +
+                      std::to_string(r.start) + "," + std::to_string(r.end) + ") removed by a merge");
   unlink_anon_vmas(s, r);
   p.vmas.erase(removed);
 }
