@@ -9,7 +9,7 @@
 //   AnonVmaProbe::open(why_not)  loads the program; nullptr and a reason
 //                                when this machine cannot (not root, no BTF,
 //                                object not built, verifier refusal)
-//   probe.dump()                 every window VMA of every process
+//   probe.dump(pids)             every window VMA of those processes
 //
 // Contract: dump() only reads kernel memory; pointers are raw (the caller
 // renames them per observation, they are recycled slab objects).
@@ -45,7 +45,8 @@ struct ProbeDump {
 class AnonVmaProbe {
  public:
   virtual ~AnonVmaProbe() = default;
-  virtual ProbeDump dump() = 0;
+  // Every window VMA of the given processes.
+  virtual ProbeDump dump(const std::vector<pid_t>& pids) = 0;
   // Loads the BPF program; on failure returns nullptr with the reason.
   static std::unique_ptr<AnonVmaProbe> open(std::string& why_not);
 };

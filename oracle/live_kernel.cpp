@@ -89,7 +89,11 @@ LiveKernel::LiveKernel(const KernelFiles& files, LiveKernelOptions options)
 
 Observation LiveKernel::observe_raw() {
   Observation o = observe_kernel(agents_, files_, options_.vm_flags);
-  if (options_.probe) add_forest(o, agents_.live(), options_.probe->dump());
+  if (options_.probe) {
+    std::vector<pid_t> pids;
+    for (const auto& [name, h] : agents_.live()) pids.push_back(h.pid);
+    add_forest(o, agents_.live(), options_.probe->dump(pids));
+  }
   return o;
 }
 

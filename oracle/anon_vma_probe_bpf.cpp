@@ -1,0 +1,180 @@
+// anon_vma_probe_bpf.cpp - loads bpf/anon_vma_iter.bpf.c (embedded) with libbpf
+// and reads its records.
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <stdexcept>
+
+#include "anon_vma_probe.h"
+
+// The compiled BPF object, embedded at build time (embed_bpf.cmake).
+extern const unsigned char rmapcheck_anon_vma_iter_bpf[];
+extern const std::size_t rmapcheck_anon_vma_iter_bpf_size;
+
+namespace rmapcheck::oracle {
+namespace {
+
+// Mirrors struct record of the BPF program.
+struct Record {
+  std::uint32_t kind;
+  std::uint32_t tgid;
+  std::uint64_t a, b, c, d, e, f, g;
+};
+static_assert(sizeof(Record) == 64);
+
+std::string g_libbpf_log;  // libbpf's messages while loading, for the reason
+
+int capture_libbpf(enum libbpf_print_level level, const char* fmt, va_list args) {
+  if (level == LIBBPF_DEBUG) return 0;
+  char buf[512];
+  int n = std::vsnprintf(buf, sizeof buf, fmt, args);
+  if (g_libbpf_log.size() < 4096) g_libbpf_log += buf;
+  return n;
+}
+
+class BpfProbe final : public AnonVmaProbe {
+ public:
+  BpfProbe(bpf_object* obj, bpf_program* prog) : obj_(obj), prog_(prog) {}
+  ~BpfProbe() override {
+    for (auto& [pid, link] : links_) bpf_link__destroy(link);
+    bpf_object__close(obj_);
+  }
+
+  ProbeDump dump(const std::vector<pid_t>& pids) override {
+    // One iterator link per process (task iterator parameter, Linux 6.1+):
+    // walking every VMA of every task on a busy machine costs milliseconds.
+    std::map<pid_t, bpf_link*> keep;
+    for (pid_t pid : pids) {
+      auto it = links_.find(pid);
+      if (it != links_.end()) {
+        keep.emplace(pid, it->second);
+        links_.erase(it);
+        continue;
+      }
+      keep.emplace(pid, attach(pid));
+    }
+    for (auto& [pid, link] : links_) bpf_link__destroy(link);
+    links_ = std::move(keep);
+    std::vector<char> bytes;
+    for (pid_t pid : pids) read_iter(links_.at(pid), bytes);
+    return parse(bytes);
+  }
+
+  bpf_link* attach(pid_t pid) {
+    union bpf_iter_link_info info {};
+    info.task.pid = static_cast<__u32>(pid);
+    LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &info, .link_info_len = sizeof info);
+    bpf_link* link = bpf_program__attach_iter(prog_, &opts);
+    if (!link)
+      throw std::runtime_error("attaching the task_vma iterator to pid " + std::to_string(pid) + ": " +
+                               std::strerror(errno));
+    return link;
+  }
+
+ private:
+  static void read_iter(bpf_link* link, std::vector<char>& bytes) {
+    int fd = bpf_iter_create(bpf_link__fd(link));
+    if (fd < 0) throw std::runtime_error(std::string("bpf_iter_create: ") + std::strerror(errno));
+    char buf[1 << 16];
+    for (;;) {
+      ssize_t n = read(fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        int err = errno;
+        close(fd);
+        throw std::runtime_error(std::string("reading the anon_vma iterator: ") + std::strerror(err));
+      }
+      if (n == 0) break;
+      bytes.insert(bytes.end(), buf, buf + n);
+    }
+    close(fd);
+  }
+
+  static ProbeDump parse(const std::vector<char>& bytes) {
+    if (bytes.size() % sizeof(Record) != 0) throw std::runtime_error("anon_vma iterator: torn record");
+    ProbeDump d;
+    std::map<std::uint64_t, ProbeAnonVma> avs;
+    for (std::size_t off = 0; off < bytes.size(); off += sizeof(Record)) {
+      Record r;
+      std::memcpy(&r, bytes.data() + off, sizeof r);
+      if (r.kind == 1) {
+        ProbeVma v;
+        v.tgid = static_cast<pid_t>(r.tgid);
+        v.start = r.a;
+        v.end = r.b;
+        v.pgoff = r.c;
+        v.anon_vma = r.d;
+        d.vmas.push_back(v);
+        continue;
+      }
+      if (r.kind == 4) throw std::runtime_error("anon_vma iterator: a chain longer than 64 entries");
+      if ((r.kind != 2 && r.kind != 3) || d.vmas.empty())
+        throw std::runtime_error("anon_vma iterator: unexpected record");
+      if (r.kind == 2) d.vmas.back().chain.push_back(r.a);
+      if (r.a == 0) continue;
+      ProbeAnonVma a;
+      a.ptr = r.a;
+      a.root = r.b;
+      a.parent = r.c;
+      a.refcount = static_cast<long>(static_cast<std::int32_t>(r.d));
+      a.num_children = static_cast<long>(r.e);
+      a.num_active_vmas = static_cast<long>(r.f);
+      avs[a.ptr] = a;
+    }
+    for (const auto& [ptr, a] : avs) d.anon_vmas.push_back(a);
+    return d;
+  }
+
+  bpf_object* obj_;
+  bpf_program* prog_;
+  std::map<pid_t, bpf_link*> links_;
+};
+
+}  // namespace
+
+std::unique_ptr<AnonVmaProbe> AnonVmaProbe::open(std::string& why_not) {
+  if (geteuid() != 0) {
+    why_not = "loading a BPF iterator needs root";
+    return nullptr;
+  }
+  if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
+    why_not = "the kernel has no BTF (/sys/kernel/btf/vmlinux), so CO-RE cannot relocate the BPF program";
+    return nullptr;
+  }
+  g_libbpf_log.clear();
+  libbpf_print_fn_t old = libbpf_set_print(capture_libbpf);
+  LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "anon_vma_iter");
+  bpf_object* obj = bpf_object__open_mem(rmapcheck_anon_vma_iter_bpf, rmapcheck_anon_vma_iter_bpf_size, &opts);
+  std::string fail;
+  bpf_program* prog = nullptr;
+  if (!obj) {
+    fail = std::string("opening the BPF object: ") + std::strerror(errno);
+  } else if (int err = bpf_object__load(obj); err != 0) {
+    fail = std::string("loading the BPF program: ") + std::strerror(-err);
+  } else if (prog = bpf_object__find_program_by_name(obj, "dump_anon_vmas"); !prog) {
+    fail = "the BPF object has no program dump_anon_vmas";
+  }
+  libbpf_set_print(old);
+  if (!fail.empty()) {
+    if (obj) bpf_object__close(obj);
+    why_not = fail;
+    if (!g_libbpf_log.empty()) why_not += " (libbpf: " + g_libbpf_log.substr(0, 300) + ")";
+    return nullptr;
+  }
+  auto probe = std::make_unique<BpfProbe>(obj, prog);
+  try {
+    probe->dump({getpid()});
+  } catch (const std::exception& e) {
+    why_not = std::string("a trial dump failed: ") + e.what();
+    return nullptr;
+  }
+  return probe;
+}
+
+}  // namespace rmapcheck::oracle
