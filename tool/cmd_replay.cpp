@@ -137,7 +137,7 @@ class Replayer {
     if (tl.expect && *tl.expect != first.result)
       fail.push_back(fmt::format("{}: unexpected result of '{}': got {}, expected {}\n", where, op_text,
                                  format_result(first.result), format_result(*tl.expect)));
-    // 4. invariants on every lane.
+    // 4. invariants on every lane. (--step shows the state even when they fail.)
     for (std::size_t i = 0; i < lanes.size(); ++i) {
       std::vector<Violation> vs = check_invariants(after[i]);
       for (Violation& v : check_transition(lanes[i].before, tl.op, after[i])) vs.push_back(std::move(v));
@@ -146,7 +146,7 @@ class Replayer {
                                    v.to_string()));
       lanes[i].before = std::move(after[i]);
     }
-    if (opt_.step && fail.empty()) fmt::print("{}\n", indent(format_snapshot(lanes.front().before), "      "));
+    if (opt_.step) fmt::print("{}\n", indent(format_snapshot(lanes.front().before), "      "));
     return fail;
   }
 
