@@ -1,0 +1,140 @@
+// agents_test.cpp - scenarios on real agent processes (needs root and Linux).
+//
+// These check the oracle's machinery against facts of live-kernel.md, so a
+// broken agent or observer shows up here rather than as a false divergence.
+#include <gtest/gtest.h>
+
+#include <cerrno>
+
+#include "oracle/live_kernel.h"
+#include "oracle/oracle.h"
+
+namespace rmapcheck::oracle {
+namespace {
+
+class OracleAgents : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why = check_environment();
+    if (!why.empty()) GTEST_SKIP() << why;
+    files_ = std::make_unique<KernelFiles>();
+    LiveKernelOptions o;
+    o.cpu = pick_agent_cpu();
+    kernel_ = std::make_unique<LiveKernel>(*files_, o);
+  }
+  const ObsProc& proc(const Observation& o, const std::string& name) {
+    for (const ObsProc& p : o.procs)
+      if (p.name == name) return p;
+    throw std::runtime_error("no proc " + name);
+  }
+  std::unique_ptr<KernelFiles> files_;
+  std::unique_ptr<LiveKernel> kernel_;
+};
+
+//   0123
+//   W...     <- p0 writes page 0, forks p1; then p1 writes page 0
+// Right after fork both map one frame with mapcount 2, not exclusive; the
+// child's write gives it a new exclusive frame, the parent keeps the old one
+// with mapcount 1 but still not exclusive (live-kernel.md §2).
+TEST_F(OracleAgents, ForkSharesThenCowCopies) {
+  EXPECT_EQ(kernel_->apply(op_mmap("p0", 0, 4, Prot::RW)), Result::ok());
+  EXPECT_EQ(kernel_->apply(op_write("p0", 0, 7)), Result::ok());
+  EXPECT_EQ(kernel_->apply(op_fork("p0", "p1")), Result::ok());
+  Observation o = kernel_->observe();
+  ASSERT_EQ(o.procs.size(), 2u);
+  const ObsPage& shared = proc(o, "p1").pages.at(0);
+  EXPECT_EQ(shared.frame, proc(o, "p0").pages.at(0).frame);
+  EXPECT_EQ(shared.mapcount, 2);
+  EXPECT_FALSE(shared.exclusive);
+  EXPECT_EQ(kernel_->apply(op_rmap("p1", 0)), Result::rmap({{"p0", 0}, {"p1", 0}}));
+
+  EXPECT_EQ(kernel_->apply(op_write("p1", 0, 9)), Result::ok());
+  o = kernel_->observe();
+  const ObsPage& parent = proc(o, "p0").pages.at(0);
+  const ObsPage& child = proc(o, "p1").pages.at(0);
+  EXPECT_NE(parent.frame, child.frame);
+  EXPECT_EQ(parent.mapcount, 1);
+  EXPECT_FALSE(parent.exclusive);
+  EXPECT_TRUE(child.exclusive);
+  EXPECT_EQ(parent.value, 7u);
+  EXPECT_EQ(child.value, 9u);
+  EXPECT_EQ(kernel_->apply(op_read("p0", 0)), Result::read_value(7));
+}
+
+// A read of an untouched page maps the zero page; a bad access is SIGSEGV
+// and the agent lives on; observing never faults a page in.
+TEST_F(OracleAgents, ZeroPageSegvAndSideEffectFreeObservation) {
+  EXPECT_EQ(kernel_->apply(op_mmap("p0", 0, 3, Prot::RW)), Result::ok());
+  EXPECT_EQ(kernel_->apply(op_read("p0", 1)), Result::read_value(0));
+  EXPECT_EQ(kernel_->apply(op_read("p0", 5)), Result::segv());
+  EXPECT_EQ(kernel_->apply(op_mprotect("p0", 2, 1, Prot::R)), Result::ok());
+  EXPECT_EQ(kernel_->apply(op_write("p0", 2, 1)), Result::segv());
+  for (int i = 0; i < 3; ++i) {
+    Observation o = kernel_->observe();
+    const ObsProc& p = proc(o, "p0");
+    ASSERT_EQ(p.pages.size(), 1u);
+    EXPECT_EQ(p.pages[0].kind, ObsPage::Kind::Zero);
+    ASSERT_EQ(p.vmas.size(), 2u);
+    EXPECT_EQ(p.vmas[1].flags & kRwxFlags, VM_READ);
+  }
+}
+
+// mmap is fixed-noreplace; mremap in place with DONTUNMAP is EINVAL and a
+// move of an unmapped source EFAULT (live-kernel.md §10); ops on an exited
+// or unknown process are ESRCH.
+TEST_F(OracleAgents, SyscallErrorsBecomeErrnos) {
+  EXPECT_EQ(kernel_->apply(op_mmap("p0", 0, 4, Prot::RW)), Result::ok());
+  EXPECT_EQ(kernel_->apply(op_mmap("p0", 2, 4, Prot::RW)), Result::error(EEXIST));
+  EXPECT_EQ(kernel_->apply(op_mremap("p0", 0, 2, 0, 2, true)), Result::error(EINVAL));
+  EXPECT_EQ(kernel_->apply(op_mremap("p0", 8, 2, 12, 2)), Result::error(EFAULT));
+  EXPECT_EQ(kernel_->apply(op_fork("p0", "p1")), Result::ok());
+  EXPECT_EQ(kernel_->apply(op_exit("p1")), Result::ok());
+  EXPECT_EQ(kernel_->apply(op_read("p1", 0)), Result::error(ESRCH));
+  EXPECT_EQ(kernel_->live_count(), 1u);
+  EXPECT_THROW(kernel_->apply(op_failalloc(AllocSite::Any, 1)), Unsupported);
+}
+
+// Smaps flags that maps cannot show: MAP_NORESERVE gives nr and no ac;
+// MADV_DONTFORK gives dc (live-kernel.md §5.6).
+TEST_F(OracleAgents, VmFlagsComeFromSmaps) {
+  EXPECT_EQ(kernel_->apply(op_mmap("p0", 0, 2, Prot::RW, true)), Result::ok());
+  EXPECT_EQ(kernel_->apply(op_mmap("p0", 4, 2, Prot::RW)), Result::ok());
+  EXPECT_EQ(kernel_->apply(op_madvise("p0", 4, 1, Advice::DontFork)), Result::ok());
+  Observation o = kernel_->observe();
+  const ObsProc& p = proc(o, "p0");
+  ASSERT_EQ(p.vmas.size(), 3u);
+  EXPECT_EQ(p.vmas[0].flags, VM_READ | VM_WRITE | VM_NORESERVE);
+  EXPECT_EQ(p.vmas[1].flags, VM_READ | VM_WRITE | VM_ACCOUNT | VM_DONTCOPY);
+  EXPECT_EQ(p.vmas[2].flags, VM_READ | VM_WRITE | VM_ACCOUNT);
+}
+
+// The BPF probe, where it loads: a child's VMA after fork has its own
+// anon_vma whose parent and root is the parent's (live-kernel.md §6 B).
+TEST_F(OracleAgents, ForestShowsForkChain) {
+  std::string why;
+  std::unique_ptr<AnonVmaProbe> probe = AnonVmaProbe::open(why);
+  if (!probe) GTEST_SKIP() << "anon_vma probe unavailable: " << why;
+  LiveKernelOptions o;
+  o.cpu = pick_agent_cpu();
+  o.probe = probe.get();
+  LiveKernel k(*files_, o);
+  EXPECT_EQ(k.apply(op_mmap("p0", 0, 4, Prot::RW)), Result::ok());
+  EXPECT_EQ(k.apply(op_write("p0", 0)), Result::ok());
+  EXPECT_EQ(k.apply(op_fork("p0", "p1")), Result::ok());
+  Observation ob = k.observe();
+  ASSERT_TRUE(ob.has_forest);
+  const ObsVma& parent = proc(ob, "p0").vmas.at(0);
+  const ObsVma& child = proc(ob, "p1").vmas.at(0);
+  EXPECT_EQ(parent.anon_vma, 1u);
+  EXPECT_EQ(parent.chain, (std::vector<std::uint64_t>{1}));
+  EXPECT_EQ(child.anon_vma, 2u);
+  EXPECT_EQ(child.chain, (std::vector<std::uint64_t>{2, 1}));
+  EXPECT_EQ(child.pgoff, 0u);
+  ASSERT_EQ(ob.anon_vmas.size(), 2u);
+  EXPECT_EQ(ob.anon_vmas[1].parent, 1u);
+  EXPECT_EQ(ob.anon_vmas[1].root, 1u);
+  EXPECT_EQ(ob.anon_vmas[0].num_children, 2);  // the root counts itself
+}
+
+}  // namespace
+}  // namespace rmapcheck::oracle
