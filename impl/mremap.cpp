@@ -176,8 +176,10 @@ int remap_move(vma_remap_struct& vrm) {
   bool seen_vma = false;
   int res = -EFAULT;
   Page cursor = start;
+  // for_each_vma_range: the iterator resumes after the VMA just handled (a
+  // destination that merged back over the source is not visited again).
   for (vm_area_struct* vma = find_vma_intersection(vrm.mm, cursor, end); vma != nullptr;
-       vma = find_vma_intersection(vrm.mm, cursor, end)) {
+       vma = cursor < end ? find_vma_intersection(vrm.mm, cursor, end) : nullptr) {
     const Page addr = std::max(vma->vm_start, start);
     const Page len = std::min(end, vma->vm_end) - addr;
     if (!seen_vma && start < vma->vm_start) return -EFAULT;
