@@ -1,0 +1,170 @@
+// cmd_mutants.cpp - `rmapcheck mutants`: a campaign against every mutant of
+// the registry (mutants.h), each under a time budget; a table of kills.
+//
+// Exit status: 0 every mutant killed, 1 a mutant survived, 2 usage error.
+// Mutants flagged needs_failalloc can only die through injected allocation
+// failures: while the engines ignore `failalloc` (probed before the run)
+// they are reported as "skipped" and do not count as survivors.
+#include <algorithm>
+#include <chrono>
+#include <sstream>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "campaign_cli.h"
+#include "command.h"
+
+namespace rmapcheck::tool {
+namespace {
+
+struct Opts {
+  double budget = 30;
+  std::uint64_t seed = 1;
+  int jobs = 1;
+  bool list = false;
+  std::vector<std::string> only;
+  std::string out;
+  GeneratorFlags gen;
+};
+
+// Do the engines take injected allocation failures yet? A failalloc before
+// the first write of a VMA must fail something (anon_vma, folio, pgtable).
+bool engines_honour_failalloc() {
+  try {
+    auto model = make_engine(EngineKind::Model);
+    model->apply(op_mmap("p0", 0, 1, Prot::RW));
+    model->apply(op_failalloc(AllocSite::Any, 1));
+    model->apply(op_write("p0", 0));
+    return model->coverage().count(Branch::AllocFailed) > 0;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+int run(const Opts& o) {
+  if (o.list) {
+    for (const auto& m : all_mutants()) {
+      std::cout << fmt::format("{:<32} {}{}\n{:<32} commit: {}\n", m.name, m.summary,
+                               m.needs_failalloc ? " [needs failalloc]" : "", "", m.commit);
+    }
+    return 0;
+  }
+  if (!(o.budget > 0)) {
+    std::cerr << "rmapcheck mutants: --budget must be positive\n";
+    return 2;
+  }
+  for (const auto& n : o.only) {
+    if (!mutant_from_name(n)) {
+      std::cerr << "rmapcheck mutants: unknown mutant '" << n << "' (see --list)\n";
+      return 2;
+    }
+  }
+  props::install_stop_handlers();
+  const bool failalloc = engines_honour_failalloc();
+  struct Row {
+    std::string name, status;
+    double seconds = 0;
+    std::size_t length = 0, cases = 0;
+  };
+  std::vector<Row> rows;
+  int survivors = 0;
+  nlohmann::ordered_json report = nlohmann::ordered_json::array();
+  for (const auto& m : all_mutants()) {
+    if (!o.only.empty() && std::find(o.only.begin(), o.only.end(), m.name) == o.only.end()) continue;
+    Row row{std::string(m.name), "", 0, 0, 0};
+    if (m.needs_failalloc && !failalloc) {
+      row.status = "skipped (engines ignore failalloc)";
+      rows.push_back(row);
+      std::cout << fmt::format("{:<32} {}\n", row.name, row.status) << std::flush;
+      continue;
+    }
+    props::CampaignOptions opts;
+    opts.seed = o.seed;
+    opts.seconds = o.budget;
+    opts.jobs = o.jobs;
+    opts.quiet = true;
+    opts.mutant = m.id;
+    opts.prop.impl.mutants = MutantSet::of(m.id);
+    if (auto e = finish_generator_options(o.gen, opts); !e.empty()) {
+      std::cerr << "rmapcheck mutants: " << e << "\n";
+      return 2;
+    }
+    if (!o.out.empty()) {
+      opts.out_dir = o.out + "/" + std::string(m.name);
+      if (auto e = ensure_dir(opts.out_dir); !e.empty()) {
+        std::cerr << "rmapcheck mutants: " << e << "\n";
+        return 2;
+      }
+    }
+    std::ostringstream detail;
+    props::CampaignResult r = props::run_campaign(opts, detail);
+    row.cases = r.totals.cases;
+    // A kill counts only if the shrunk trace passes on the unmutated impl:
+    // otherwise the engines disagree anyway and the mutant proved nothing.
+    bool baseline_fails = false;
+    if (r.counterexample) {
+      auto parsed = parse_trace(r.counterexample->trace, "counterexample");
+      if (parsed.trace) {
+        baseline_fails = props::run_dual(*parsed.trace, EngineConfig{}).failure.has_value();
+      }
+    }
+    if (r.counterexample && baseline_fails) {
+      row.status = "UNPROVEN";
+      ++survivors;
+      std::cout << "    the shrunk trace fails without the mutant too (model and impl disagree)\n";
+    } else if (r.counterexample) {
+      row.status = "killed";
+      row.seconds = r.counterexample->seconds_to_failure;
+      row.length = r.counterexample->length;
+    } else {
+      row.status = r.interrupted ? "interrupted" : "SURVIVED";
+      ++survivors;
+    }
+    std::cout << fmt::format("{:<32} {:<9} {:>8.2f}s {:>4} ops  ({} cases)\n", row.name, row.status, row.seconds,
+                             row.length, row.cases);
+    if (r.counterexample) std::cout << "    " << r.counterexample->headline << "\n";
+    std::cout << std::flush;
+    report.push_back({{"mutant", row.name}, {"status", row.status}, {"seconds_to_kill", row.seconds},
+                      {"shrunk_length", row.length}, {"cases", row.cases},
+                      {"trace", r.counterexample ? r.counterexample->trace : ""}});
+    rows.push_back(row);
+    if (r.interrupted) break;
+  }
+  std::cout << fmt::format("\n{:<32} {:<9} {:>9} {:>8}\n", "mutant", "result", "to kill", "shrunk");
+  std::vector<double> times;
+  for (const auto& r : rows) {
+    if (r.status == "killed") times.push_back(r.seconds);
+    std::cout << fmt::format("{:<32} {:<9} {:>8} {:>8}\n", r.name, r.status,
+                             r.status == "killed" ? fmt::format("{:.2f}s", r.seconds) : "-",
+                             r.status == "killed" ? std::to_string(r.length) : "-");
+  }
+  if (!times.empty()) {
+    std::sort(times.begin(), times.end());
+    std::cout << fmt::format("killed {} of {}; median time to kill {:.2f}s (budget {}s per mutant, seed {})\n",
+                             times.size(), rows.size(), times[times.size() / 2], o.budget, o.seed);
+  }
+  if (!o.out.empty()) {
+    std::string err;
+    if (!props::write_file_atomic(o.out + "/mutants.json", report.dump(2) + "\n", err)) std::cerr << err << "\n";
+  }
+  if (survivors > 0) std::cout << survivors << " mutant(s) SURVIVED\n";
+  return survivors > 0 ? 1 : 0;
+}
+
+CommandRun setup(CLI::App& sub) {
+  auto o = std::make_shared<Opts>();
+  sub.add_option("--budget", o->budget, "seconds of campaign per mutant (default 30)");
+  sub.add_option("--seed", o->seed, "campaign seed (default 1)");
+  sub.add_option("--jobs", o->jobs, "worker processes per campaign (default 1)")->check(CLI::Range(1, 256));
+  sub.add_flag("--list", o->list, "print the registry (name, summary, commit) and exit");
+  sub.add_option("--only", o->only, "run only these mutants (repeatable)");
+  sub.add_option("--out", o->out, "directory for mutants.json and each mutant's counterexample");
+  add_generator_options(sub, o->gen);
+  return [o] { return run(*o); };
+}
+
+CommandRegistrar reg{"mutants", "Run a campaign against every impl mutant and report which die", &setup};
+
+}  // namespace
+}  // namespace rmapcheck::tool
