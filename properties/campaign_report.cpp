@@ -68,7 +68,10 @@ json campaign_report(const CampaignOptions& o, const CampaignResult& r, bool wit
                                  {"length", c.length}, {"original_length", c.original_length},
                                  {"failure_kind", c.failure_kind}, {"failure_op", c.failure_op},
                                  {"headline", c.headline}, {"details", c.details},
-                                 {"reproduce", c.reproduce}, {"file", c.file}, {"trace", c.trace}};
+                                 {"reproduce", c.reproduce},
+                                 // next to the report: the name only, so --out does not change the bytes
+                                 {"file", c.file.substr(c.file.find_last_of('/') + 1)},
+                                 {"trace", c.trace}};
   } else {
     rep["counterexample"] = nullptr;
   }
@@ -124,7 +127,7 @@ std::optional<json> merge_reports(const std::vector<json>& reports, std::string&
         return std::nullopt;
       }
       json c = r.at("config");
-      const auto& shard = c.at("shard");
+      const json shard = c.at("shard");
       c.erase("shard");
       if (c != base_config || shard.at("count").get<std::uint64_t>() != count) {
         error = fmt::format("report {} comes from a different campaign (config differs: {} vs {})", i + 1,

@@ -1,8 +1,9 @@
 # Runs the same campaign three ways - 1 job, 2 jobs, and 2 shards merged -
-# and requires byte-identical deterministic reports.
+# and requires byte-identical deterministic reports. --keep-going runs every
+# case even after a counterexample (exit 1), so the totals stay comparable.
 file(REMOVE_RECURSE ${WORK})
 foreach(run one two s0 s1)
-  set(args --seed 11 --cases 24 --deterministic-report --out ${WORK}/${run})
+  set(args --seed 11 --cases 24 --keep-going --deterministic-report --out ${WORK}/${run})
   if(run STREQUAL "two")
     list(APPEND args --jobs 2)
   elseif(run STREQUAL "s0")
@@ -11,14 +12,14 @@ foreach(run one two s0 s1)
     list(APPEND args --shard 1/2)
   endif()
   execute_process(COMMAND ${RMAPCHECK} campaign ${args} RESULT_VARIABLE rc OUTPUT_QUIET)
-  if(NOT rc EQUAL 0)
+  if(NOT rc EQUAL 0 AND NOT rc EQUAL 1)
     message(FATAL_ERROR "campaign ${run} exited ${rc}")
   endif()
 endforeach()
 execute_process(COMMAND ${RMAPCHECK} campaign-merge --deterministic-report --out ${WORK}/merged
                         ${WORK}/s0/report-shard-0-of-2.json ${WORK}/s1/report-shard-1-of-2.json
                 RESULT_VARIABLE rc OUTPUT_QUIET)
-if(NOT rc EQUAL 0)
+if(NOT rc EQUAL 0 AND NOT rc EQUAL 1)
   message(FATAL_ERROR "campaign-merge exited ${rc}")
 endif()
 file(READ ${WORK}/one/report.json one)
