@@ -108,7 +108,12 @@ Result remap_move(State& s, Proc& p, Page addr, Page len, Page new_addr, bool do
   const Page end = addr + len;
   Page pos = addr;
   bool seen = false;
-  while (Vma* v = first_vma_ending_after(p, pos, end)) {
+  // The walk resumes at the end of the last piece (the kernel's VMA
+  // iterator is paused there), so a piece that grew by merging at its
+  // destination is not found, and moved, a second time.
+  while (pos < end) {
+    Vma* v = first_vma_ending_after(p, pos, end);
+    if (!v) break;
     if (!seen && v->start > addr) return Result::error(EFAULT);
     const Page piece = std::max(v->start, addr);
     const Page piece_len = std::min(end, v->end) - piece;
