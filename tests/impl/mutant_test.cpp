@@ -1,0 +1,176 @@
+// tests/impl/mutant_test.cpp - each mutant switch changes behaviour where it should.
+//
+// Each scenario runs on the impl with and without the switch: the correct
+// engine satisfies every invariant and the mutant either breaks one (named)
+// or ends in a different state. The traces come from kernel-spec §4.
+#include <gtest/gtest.h>
+
+#include "rmapcheck/engine.h"
+#include "rmapcheck/invariants.h"
+#include "rmapcheck/trace.h"
+
+namespace rmapcheck {
+namespace {
+
+struct Outcome {
+  std::vector<std::string> results;
+  Snapshot snap;
+  std::vector<Violation> violations;  // the first op that broke something, all of them
+  bool fault = false;                 // EngineFault (use after free caught by the pools)
+};
+
+Outcome run(const std::string& text, MutantSet mutants) {
+  ParseOutcome po = parse_trace(text, "<mutant test>");
+  EXPECT_TRUE(po.trace.has_value());
+  EngineConfig cfg;
+  cfg.mutants = mutants;
+  auto e = make_impl_engine(cfg);
+  Outcome out;
+  for (const TraceLine& l : po.trace->lines) {
+    try {
+      out.results.push_back(format_result(e->apply(l.op)));
+      if (out.violations.empty()) out.violations = check_invariants(e->snapshot());
+    } catch (const EngineFault&) {
+      out.fault = true;
+      return out;
+    }
+  }
+  out.snap = e->snapshot();
+  return out;
+}
+
+bool broke(const Outcome& o, InvariantId id) {
+  for (const Violation& v : o.violations)
+    if (v.id == id) return true;
+  return false;
+}
+
+// The correct engine is sound on the scenario; the mutant differs from it.
+void expect_killed(const std::string& text, Mutant m) {
+  const Outcome good = run(text, {});
+  ASSERT_FALSE(good.fault);
+  ASSERT_TRUE(good.violations.empty()) << good.violations.front().to_string();
+  const Outcome bad = run(text, MutantSet::of(m));
+  EXPECT_TRUE(bad.fault || !bad.violations.empty() || bad.results != good.results ||
+              !(bad.snap == good.snap))
+      << mutant_info(m).name << " changed nothing";
+}
+
+// kernel-spec §4.1, our 13-op derivation.
+const char* kCve = R"(mmap p0 0 2 rw
+write p0 0
+fork p0 a
+fork a b
+exit a
+fork b c
+mprotect b 1 1 rwx
+mprotect c 1 1 rwx
+fork c m
+exit b
+write m 1
+fork m k
+mprotect k 1 1 rw
+exit m
+rmap k 1
+)";
+
+TEST(Mutant, Cve2022_42703BreaksSameChainAtTheDoubleReuse) {
+  const Outcome bad = run(kCve, MutantSet::of(Mutant::Cve2022_42703));
+  EXPECT_TRUE(broke(bad, InvariantId::SameChain));
+  EXPECT_TRUE(bad.fault);  // the final rmap walks a freed anon_vma
+  expect_killed(kCve, Mutant::Cve2022_42703);
+}
+
+TEST(Mutant, ChildrenOnlyReusesTheRoot) {
+  expect_killed("mmap p0 0 2 rw\nwrite p0 0\nfork p0 a\nwrite a 0\n", Mutant::Cve2022_42703_ChildrenOnly);
+}
+
+TEST(Mutant, NoActiveIncBreaksActiveAtTheFirstReuse) {
+  const char* t = "mmap p0 0 2 rw\nwrite p0 0\nfork p0 a\nfork a b\nexit a\nfork b c\n";
+  EXPECT_TRUE(broke(run(t, MutantSet::of(Mutant::Cve2022_42703_NoActiveInc)), InvariantId::Active));
+  expect_killed(t, Mutant::Cve2022_42703_NoActiveInc);
+}
+
+// kernel-spec §4.3
+TEST(Mutant, NeighbourReuseNotSingularBreaksSameChain) {
+  const char* t = "mmap p0 0 1 rw\nwrite p0 0\nfork p0 c\nmmap c 1 1 rwx\nwrite c 1\nmprotect c 0 1 rwx\n";
+  EXPECT_TRUE(broke(run(t, MutantSet::of(Mutant::NeighbourReuseNotSingular)), InvariantId::SameChain));
+  expect_killed(t, Mutant::NeighbourReuseNotSingular);
+}
+
+//   012345
+//   AAABBB   A faulted rw, B unfaulted rwx; mprotect A rwx: B absorbs A (dup_anon_vma)
+const char* kDup = "mmap p0 0 3 rw\nwrite p0 0\nmmap p0 3 3 rwx\n";
+
+TEST(Mutant, CloneBeforeAssignBreaksActive) {
+  const std::string t = std::string(kDup) + "mprotect p0 0 3 rwx\n";
+  EXPECT_TRUE(broke(run(t, MutantSet::of(Mutant::CloneBeforeAssign)), InvariantId::Active));
+  expect_killed(t, Mutant::CloneBeforeAssign);
+}
+
+TEST(Mutant, MergeNoDupUndoKeepsTheClonedChain) {
+  // The commit's maple-tree preallocation fails after the dup.
+  const std::string t = std::string(kDup) + "failalloc prealloc 1\nmprotect p0 0 3 rwx\n";
+  const Outcome good = run(t, {});
+  EXPECT_EQ(good.results.back(), "ENOMEM");
+  expect_killed(t, Mutant::MergeNoDupUndo);
+}
+
+TEST(Mutant, CloneEnomemKeepsAnonVmaUnderflowsActive) {
+  // The split's anon_vma_clone fails at its first avc.
+  const char* t = "mmap p0 0 4 rw\nwrite p0 0\nfailalloc avc 1\nmprotect p0 0 2 r\n";
+  EXPECT_EQ(run(t, {}).results.back(), "ENOMEM");
+  EXPECT_TRUE(broke(run(t, MutantSet::of(Mutant::CloneEnomemKeepsAnonVma)), InvariantId::Active));
+  expect_killed(t, Mutant::CloneEnomemKeepsAnonVma);
+}
+
+// kernel-spec §4.2
+const char* kMremapUaf =
+    "mmap p0 4 3 rw\nwrite p0 4\nmremap p0 4 3 20 3\nmmap p0 1 3 rw\nmremap p0 20 3 4 3\n";
+
+TEST(Mutant, MremapNoDupCopiedFromBreaksMapping) {
+  EXPECT_TRUE(broke(run(kMremapUaf, MutantSet::of(Mutant::MremapNoDupCopiedFrom)), InvariantId::Mapping));
+  expect_killed(kMremapUaf, Mutant::MremapNoDupCopiedFrom);
+}
+
+TEST(Mutant, MremapForkCheckMiddleOnlyMergesAForkedSource) {
+  const char* t =
+      "mmap p0 4 3 rw\nwrite p0 4\nfork p0 c\nmremap c 4 3 20 3\nmmap c 1 3 rw\nmremap c 20 3 4 3\n";
+  expect_killed(t, Mutant::MremapForkCheckMiddleOnly);
+}
+
+// kernel-spec §4.5
+TEST(Mutant, MergeRightKeepsPgoffBreaksMapping) {
+  const char* t = "mmap p0 2 1 rw\nwrite p0 2\nmmap p0 1 1 rw\n";
+  EXPECT_TRUE(broke(run(t, MutantSet::of(Mutant::MergeRightKeepsPgoff)), InvariantId::Mapping));
+  expect_killed(t, Mutant::MergeRightKeepsPgoff);
+}
+
+//   01234567
+//   AAAAAAAA   faulted; mprotect [4,8) r splits: the second insert is under a
+//   node whose rb_subtree_last the stale insert does not raise.
+TEST(Mutant, StaleSubtreeLastFailsVerify) {
+  const char* t = "mmap p0 0 8 rw\nwrite p0 0\nmprotect p0 4 4 r\n";
+  EXPECT_TRUE(broke(run(t, MutantSet::of(Mutant::StaleSubtreeLast)), InvariantId::Key));
+  expect_killed(t, Mutant::StaleSubtreeLast);
+}
+
+//   01234567
+//   AAAA       faulted at 0; mmap [4,8) merges: A grows without re-keying,
+//   so a folio at page 6 is not found by the walk.
+TEST(Mutant, NoTreeUpdateOnPgoffLosesTheGrownRange) {
+  const char* t = "mmap p0 0 4 rw\nwrite p0 0\nmmap p0 4 4 rw\nwrite p0 6\nrmap p0 6\n";
+  const Outcome bad = run(t, MutantSet::of(Mutant::NoTreeUpdateOnPgoff));
+  EXPECT_EQ(bad.results.back(), "{}");
+  EXPECT_EQ(run(t, {}).results.back(), "{p0:6}");
+  expect_killed(t, Mutant::NoTreeUpdateOnPgoff);
+}
+
+TEST(Mutant, CowReuseSharedLeaksTheChildsWrite) {
+  const char* t = "mmap p0 0 1 rw\nwrite p0 0 5\nfork p0 c\nwrite c 0 7\nread p0 0\n";
+  EXPECT_EQ(run(t, {}).results.back(), "5");
+  EXPECT_EQ(run(t, MutantSet::of(Mutant::CowReuseShared)).results.back(), "7");
+}
+
+}  // namespace
+}  // namespace rmapcheck
