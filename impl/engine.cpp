@@ -21,6 +21,8 @@ namespace {
 
 using namespace impl;
 
+inline constexpr bool kInjectFailalloc = false;
+
 class ImplEngine final : public Engine {
  public:
   explicit ImplEngine(const EngineConfig& config) : k_(config.mutants), max_procs_(config.max_procs) {
@@ -42,6 +44,13 @@ class ImplEngine final : public Engine {
 
   Result apply(const Op& op) override {
     if (op.kind == OpKind::FailAlloc) {
+      // Every allocation site honours kernel_state::should_fail_alloc, but
+      // the model does not inject failures yet (its alloc_fails() is a
+      // stub), so arming here would make every campaign with `failalloc`
+      // report a false disagreement. Flip kInjectFailalloc together with the
+      // model in the failure-injection issue; tests/impl drives the sites
+      // directly meanwhile.
+      if (!kInjectFailalloc) return Result::ok();
       k_.fail_armed = op.nth > 0;
       k_.fail_site = op.site;
       k_.fail_nth = op.nth;

@@ -108,22 +108,6 @@ TEST(Mutant, CloneBeforeAssignBreaksActive) {
   expect_killed(t, Mutant::CloneBeforeAssign);
 }
 
-TEST(Mutant, MergeNoDupUndoKeepsTheClonedChain) {
-  // The commit's maple-tree preallocation fails after the dup.
-  const std::string t = std::string(kDup) + "failalloc prealloc 1\nmprotect p0 0 3 rwx\n";
-  const Outcome good = run(t, {});
-  EXPECT_EQ(good.results.back(), "ENOMEM");
-  expect_killed(t, Mutant::MergeNoDupUndo);
-}
-
-TEST(Mutant, CloneEnomemKeepsAnonVmaUnderflowsActive) {
-  // The split's anon_vma_clone fails at its first avc.
-  const char* t = "mmap p0 0 4 rw\nwrite p0 0\nfailalloc avc 1\nmprotect p0 0 2 r\n";
-  EXPECT_EQ(run(t, {}).results.back(), "ENOMEM");
-  EXPECT_TRUE(broke(run(t, MutantSet::of(Mutant::CloneEnomemKeepsAnonVma)), InvariantId::Active));
-  expect_killed(t, Mutant::CloneEnomemKeepsAnonVma);
-}
-
 // kernel-spec §4.2
 const char* kMremapUaf =
     "mmap p0 4 3 rw\nwrite p0 4\nmremap p0 4 3 20 3\nmmap p0 1 3 rw\nmremap p0 20 3 4 3\n";

@@ -123,3 +123,52 @@ TEST(DoWpPage, CopyThenSoleMapperReuse) {
 
 }  // namespace
 }  // namespace rmapcheck::impl::test
+
+namespace rmapcheck::impl::test {
+namespace {
+
+// Allocation failures, driven at the sites (the engine does not arm
+// `failalloc` until the model injects failures too).
+
+//   0123
+//   AAAA   faulted; mprotect [0,2) r splits; the clone's first avc fails:
+//   ENOMEM, and anon_vma_clone's error path must clear dst->anon_vma
+//   before unlinking (3fe89b3e2a7b), or num_active_vmas underflows.
+TEST(FailAlloc, CloneEnomemLeavesTheCountersRight) {
+  Machine good;
+  good.run("mmap p0 0 4 rw\nwrite p0 0\nfailalloc avc 1\nmprotect p0 0 2 r => ENOMEM");
+  EXPECT_EQ(good.check(), "");
+  EXPECT_EQ(good.k.cov.count(Branch::AllocFailed), 1u);
+  Machine bad(MutantSet::of(Mutant::CloneEnomemKeepsAnonVma));
+  bad.run("mmap p0 0 4 rw\nwrite p0 0\nfailalloc avc 1\nmprotect p0 0 2 r => ENOMEM");
+  EXPECT_NE(bad.check(), "");  // num_active_vmas 0 but one VMA points to it
+}
+
+//   012345
+//   AAABBB   A faulted rw, B unfaulted rwx; mprotect A rwx: B would absorb A
+//   after dup_anon_vma, but the commit's preallocation fails: the dup must
+//   be undone (2023) or B keeps a chain for a merge that never happened.
+TEST(FailAlloc, MergeFailureUndoesTheDup) {
+  const char* t = "mmap p0 0 3 rw\nwrite p0 0\nmmap p0 3 3 rwx\nfailalloc prealloc 1\nmprotect p0 0 3 rwx => ENOMEM";
+  Machine good;
+  good.run(t);
+  EXPECT_EQ(good.vma("p0", 3)->anon_vma, nullptr);
+  EXPECT_EQ(good.vma("p0", 3)->vm_start, 3u);
+  EXPECT_EQ(good.check(), "");
+  Machine bad(MutantSet::of(Mutant::MergeNoDupUndo));
+  bad.run(t);
+  EXPECT_NE(bad.vma("p0", 3)->anon_vma, nullptr);
+}
+
+// A failed fork leaves no child and every count as it was.
+TEST(FailAlloc, ForkFailureTearsTheChildDown) {
+  Machine m;
+  m.run("mmap p0 0 2 rw\nwrite p0 0\nfailalloc anon_vma 1\nfork p0 a => ENOMEM");
+  EXPECT_EQ(m.procs.count("a"), 0u);
+  EXPECT_EQ(m.k.anon_vma_cachep.live_count(), 1u);
+  EXPECT_EQ(m.folio_at("p0", 0)->mapcount, 1);
+  EXPECT_EQ(m.check(), "");
+}
+
+}  // namespace
+}  // namespace rmapcheck::impl::test
