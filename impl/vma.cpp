@@ -510,8 +510,7 @@ vm_area_struct* copy_vma(vm_area_struct** vmap, Page addr, Page len, pgoff_t pgo
     }
     return new_vma;
   }
-  if (vmg.nomem) return nullptr;
-
+  // No merge (a failed one included): a copy with an exact chain.
   new_vma = vm_area_dup(vma);
   if (new_vma == nullptr) return nullptr;
   vma_set_range(new_vma, addr, addr + len, pgoff);
