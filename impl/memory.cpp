@@ -185,10 +185,12 @@ int copy_page_range(vm_area_struct* dst_vma, vm_area_struct* src_vma) {
       continue;
     }
     if (pte_alloc_map(dst_mm, addr) == nullptr) return -ENOMEM;
+    pte_table& src_table = *src_mm->pmd[addr / PTRS_PER_PTE];
+    pte_table& dst_table = *dst_mm->pmd[addr / PTRS_PER_PTE];
     for (; addr < table_end; ++addr) {
-      pte_t* src = pte_offset_map(src_mm, addr);
+      pte_t* src = &src_table.pte[addr % PTRS_PER_PTE];
       if (!src->present) continue;
-      pte_t* dst = pte_offset_map(dst_mm, addr);
+      pte_t* dst = &dst_table.pte[addr % PTRS_PER_PTE];
       if (src->page != nullptr) {
         src->page->refcount++;  // folio_get
         folio_try_dup_anon_rmap_pte(src->page);
@@ -212,7 +214,8 @@ Page move_page_tables(vm_area_struct* vma, Page old_addr, vm_area_struct* new_vm
     if (src == nullptr || !src->present) continue;
     pte_t* dst = pte_alloc_map(mm, new_addr + moved);
     if (dst == nullptr) break;
-    src = pte_offset_map(mm, old_addr + moved);
+    src = pte_offset_map(mm, old_addr + moved);  // the table may be new
+    if (src == nullptr) break;
     const pte_t val = *src;
     // Install first: both may share one pte_table, which pte_clear frees
     // when it empties.
@@ -235,8 +238,9 @@ void change_protection(vm_area_struct* vma, Page start, Page end) {
       addr = table_end;
       continue;
     }
+    pte_table& table = *mm->pmd[addr / PTRS_PER_PTE];
     for (; addr < table_end; ++addr) {
-      pte_t* pte = pte_offset_map(mm, addr);
+      pte_t* pte = &table.pte[addr % PTRS_PER_PTE];
       if (!pte->present) continue;
       if (!writable) {
         pte->write = false;
