@@ -41,6 +41,15 @@
 //   rmap walk O(log n + k) in the anon_vma's tree; anon_vma_clone O(chain);
 //   fork O(VMAs * chain + mapped pages); unlink O(chain).
 //
+// Caveats
+//   - Addresses are page numbers; folios are order-0; no swap, GUP or KSM, so
+//     a folio's refcount equals its mapcount.
+//   - An emptied pte_table is freed at once (the kernel frees tables in
+//     free_pgtables): only AllocSite::PageTable counting can tell.
+//   - ImplEngine does not arm `failalloc` yet (the model does not inject
+//     failures); every site honours kernel_state::should_fail_alloc, and
+//     tests/impl drives them directly.
+//
 // Synopsis
 //   anon_vma, kernel_state (pools, mutants, coverage, failure injection)
 //   anon_vma_alloc/free, anon_vma_chain_alloc/free, get_anon_vma, put_anon_vma
