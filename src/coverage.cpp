@@ -7,7 +7,6 @@ std::string_view branch_name(Branch b) {
   switch (b) {
     case Branch::ZeroPageRead: return "zero_page_read";
     case Branch::NewAnonFolio: return "new_anon_folio";
-    case Branch::CowReuseExclusive: return "cow_reuse_exclusive";
     case Branch::CowReuseSoleMapper: return "cow_reuse_sole_mapper";
     case Branch::CowCopy: return "cow_copy";
     case Branch::CowCopyZeroPage: return "cow_copy_zero_page";

@@ -4,6 +4,13 @@
 // counters and print them, so a user sees whether the generator reached the
 // hard states (a campaign whose clone-reuse counter is 0 tested little).
 //
+// do_wp_page's first reuse test (PageAnonExclusive behind a read-only PTE)
+// has no counter: no op here can reach it. Fork clears exclusivity and
+// mprotect upgrades the PTEs of exclusive folios to writable
+// (can_change_pte_writable); the kernel reaches it through swap-in, uffd-wp
+// and soft-dirty only. A counter that can never move would only hide the
+// ones that matter.
+//
 // Synopsis
 //   Branch             one kernel decision (the kernel function in the comment)
 //   branch_name(b)     stable snake_case name used in reports
@@ -21,7 +28,6 @@ namespace rmapcheck {
 enum class Branch : std::uint8_t {
   ZeroPageRead,          // do_anonymous_page: read fault maps the zero page
   NewAnonFolio,          // do_anonymous_page: write fault, new exclusive folio
-  CowReuseExclusive,     // do_wp_page: PageAnonExclusive, reuse
   CowReuseSoleMapper,    // wp_can_reuse_anon_folio: refcount 1, folio_move_anon_rmap
   CowCopy,               // wp_page_copy from an anon folio
   CowCopyZeroPage,       // wp_page_copy from the zero page

@@ -73,22 +73,17 @@ TEST(ModelCoverage, EachReachableBranchIsCountedByItsTrace) {
   }
 }
 
-TEST(ModelCoverage, EveryBranchHasATraceExceptTheTwoTheModelCannotTake) {
-  // CowReuseExclusive: an exclusive folio behind a read-only PTE of a
-  // writable VMA never exists here: fork clears exclusivity, and mprotect
-  // makes PTEs of exclusive folios writable (can_change_pte_writable). The
-  // kernel reaches it through swap-in, uffd-wp or soft-dirty, none modelled.
+TEST(ModelCoverage, EveryBranchHasATraceExceptAllocFailed) {
   // AllocFailed: failalloc has no effect yet (the failure-injection issue).
   for (int b = 0; b < kBranchCount; ++b) {
     const auto branch = static_cast<Branch>(b);
-    if (branch == Branch::CowReuseExclusive || branch == Branch::AllocFailed) continue;
+    if (branch == Branch::AllocFailed) continue;
     bool found = false;
     for (const BranchCase& c : kCases) found = found || c.branch == branch;
     EXPECT_TRUE(found) << branch_name(branch) << " has no trace";
   }
   Coverage all;
   for (const BranchCase& c : kCases) all += coverage_of(c.trace);
-  EXPECT_EQ(all.count(Branch::CowReuseExclusive), 0u);
   EXPECT_EQ(all.count(Branch::AllocFailed), 0u);
 }
 
