@@ -15,7 +15,9 @@
 //                            impl and on the model's brute-force scan (the model
 //                            is capped at n = 10000: its state costs O(n^2) to
 //                            build through mprotect, and its walk is O(n))
-// Counters: depth = nodes from the root to the hit (what iter_first descends).
+// Counters: depth = nodes from the root to the hit (what iter_first descends);
+// avc_reads / key_reads = avcs read and keys computed (each a read of
+// avc->vma) by the whole query, from a counting replica of its algorithm.
 #include <benchmark/benchmark.h>
 
 #include <memory>
@@ -67,6 +69,66 @@ struct ImplState {
   }
 };
 
+// A counting replica of the query the walk runs (IntervalTree::iter_first +
+// iter_next, as include/linux/interval_tree_generic.h): how many avcs it
+// reads and how many keys it computes (each key read dereferences avc->vma,
+// a second cache line). Used for counters only, outside the timed loop.
+struct QueryCost {
+  double avcs = 0, keys = 0;
+};
+QueryCost query_cost(const anon_vma_tree& tree, pgoff_t p) {
+  using T = anon_vma_tree;
+  QueryCost c;
+  auto key_start = [&](const anon_vma_chain& n) { ++c.keys; return T::start_of(n); };
+  auto key_last = [&](const anon_vma_chain& n) { ++c.keys; return T::last_of(n); };
+  // subtree_search: leftmost overlap of the subtree under `node`.
+  auto search = [&](const anon_vma_chain* node) -> const anon_vma_chain* {
+    for (;;) {
+      ++c.avcs;
+      const rb_node* rb = T::to_rb(node);
+      if (rb->rb_left != nullptr) {
+        ++c.avcs;  // the left child's rb_subtree_last
+        if (p <= T::subtree_last(T::node_of(rb->rb_left))) {
+          node = &T::node_of(rb->rb_left);
+          continue;
+        }
+      }
+      if (p < key_start(*node)) return nullptr;
+      if (p <= key_last(*node)) return node;
+      if (rb->rb_right == nullptr) return nullptr;
+      node = &T::node_of(rb->rb_right);
+      if (T::subtree_last(*node) < p) return nullptr;
+    }
+  };
+  const anon_vma_chain* hit = tree.root() == nullptr ? nullptr : search(tree.root());
+  while (hit != nullptr) {  // iter_next from the hit
+    const rb_node* rb = T::to_rb(hit);
+    const anon_vma_chain* next = nullptr;
+    bool done = false;
+    while (!done) {
+      if (rb->rb_right != nullptr) {
+        ++c.avcs;
+        if (p <= T::subtree_last(T::node_of(rb->rb_right))) {
+          next = search(&T::node_of(rb->rb_right));
+          break;
+        }
+      }
+      const rb_node* from = nullptr;
+      do {
+        from = rb;
+        rb = rb->parent();
+        if (rb != nullptr) ++c.avcs;
+      } while (rb != nullptr && rb->rb_right == from);
+      if (rb == nullptr) break;
+      const anon_vma_chain& node = T::node_of(rb);
+      if (p < key_start(node)) done = true;
+      else if (p <= key_last(node)) { next = &node; done = true; }
+    }
+    hit = next;
+  }
+  return c;
+}
+
 long depth_of(const anon_vma_chain* avc) {
   if (avc == nullptr) return 0;
   long d = 1;
@@ -88,6 +150,9 @@ void BM_RmapWalkAnon(benchmark::State& state) {
   const anon_vma_tree& tree = s.tree();
   state.counters["vmas_in_tree"] = static_cast<double>(tree.size());
   state.counters["depth"] = static_cast<double>(depth_of(anon_vma_interval_tree_iter_first(tree, f->index, f->index)));
+  const QueryCost c = query_cost(tree, f->index);
+  state.counters["avc_reads"] = c.avcs;
+  state.counters["key_reads"] = c.keys;
 }
 BENCHMARK(BM_RmapWalkAnon)->RangeMultiplier(10)->Range(10, 100000);
 
@@ -130,6 +195,14 @@ void BM_TreeQuerySpread(benchmark::State& state) {
     if (++i == keys.size()) i = 0;
   }
   if (hits != static_cast<long>(state.iterations())) state.SkipWithError("query did not find exactly one avc");
+  QueryCost total;
+  for (pgoff_t k : keys) {
+    const QueryCost c = query_cost(tree, k);
+    total.avcs += c.avcs;
+    total.keys += c.keys;
+  }
+  state.counters["avg_avc_reads"] = total.avcs / static_cast<double>(keys.size());
+  state.counters["avg_key_reads"] = total.keys / static_cast<double>(keys.size());
 }
 BENCHMARK(BM_TreeQuerySpread)->RangeMultiplier(10)->Range(10, 100000);
 
