@@ -1,6 +1,9 @@
 // live_cow_bpf_test.cpp - the COW sequence measured with pagemap /
 // kpagecount / kpageflags (live-kernel.md §2) and the anon_vma structures
 // the BPF iterator dumped (live-kernel.md §6), replayed on every engine.
+// The traces are tests/scenarios/live-cow-*.trace and live-bpf-*.trace (the
+// oracle replays them on the kernel); the state at each `# check:` mark is
+// asserted here.
 #include "scenario.h"
 
 namespace rmapcheck::testing {
@@ -10,13 +13,14 @@ using LiveCow = Scenario;
 
 // The §2 sequence: pages 0,1 written, 2,3 read, 4,5 untouched; fork; writes.
 TEST_P(LiveCow, PagemapSequence) {
-  run("mmap p0 0 6 rw\nwrite p0 0 10\nwrite p0 1 11\nread p0 2\nread p0 3");
+  load("live-cow-pagemap-sequence");
+  run_to("before-fork");
   EXPECT_TRUE(folio_of("p0", 0)->exclusive);
   EXPECT_EQ(pte("p0", 2)->kind, SnapPte::Kind::Zero);
   EXPECT_FALSE(pte("p0", 4).has_value());
 
   // Right after fork: the same folio in both, mapcount 2, exclusive cleared.
-  run("fork p0 c");
+  run_to("after-fork");
   {
     const Snapshot s = snap();
     EXPECT_EQ(pte("p0", 0)->folio, pte("c", 0)->folio);
@@ -30,7 +34,7 @@ TEST_P(LiveCow, PagemapSequence) {
   // Child writes page 0: a new folio for the child; the parent's page is
   // mapped once but not yet exclusive.
   const auto copies = count(Branch::CowCopy);
-  run("write c 0 20");
+  run_to("child-wrote-0");
   EXPECT_NE(pte("p0", 0)->folio, pte("c", 0)->folio);
   EXPECT_EQ(folio_of("p0", 0)->mapcount, 1);
   EXPECT_FALSE(folio_of("p0", 0)->exclusive);
@@ -41,14 +45,14 @@ TEST_P(LiveCow, PagemapSequence) {
   }
 
   // Parent writes page 1 (still shared): the parent gets the new folio.
-  run("write p0 1 21\nread c 1 => 11");
+  run_to("parent-wrote-1");  // read c 1 => 11
   EXPECT_EQ(folio_of("c", 1)->mapcount, 1);
   EXPECT_FALSE(folio_of("c", 1)->exclusive);
 
   // Child then writes page 1: reused, no copy; exclusive again and moved
   // to the child's anon_vma (folio_move_anon_rmap), index unchanged.
   const auto reuses = count(Branch::CowReuseSoleMapper);
-  run("write c 1 31");
+  run_to("child-wrote-1");
   EXPECT_TRUE(folio_of("c", 1)->exclusive);
   EXPECT_EQ(folio_of("c", 1)->anon_vma, vma("c", 0).anon_vma);
   EXPECT_EQ(folio_of("c", 1)->index, 1u);
@@ -57,20 +61,20 @@ TEST_P(LiveCow, PagemapSequence) {
   }
 
   // Child writes the zero page: a fresh exclusive folio.
-  run("write c 2 32");
+  run_to("child-wrote-zero");
   EXPECT_TRUE(folio_of("c", 2)->exclusive);
   EXPECT_EQ(folio_of("c", 2)->mapcount, 1);
 
   // Parent writes page 0 (its copy is the only mapping by now): reused.
   const auto reuses2 = count(Branch::CowReuseSoleMapper);
-  run("write p0 0 40\nread c 0 => 20\nread p0 0 => 40");
+  run_to("parent-wrote-0");  // read c 0 => 20, read p0 0 => 40
   if (is_model()) {
     EXPECT_EQ(count(Branch::CowReuseSoleMapper), reuses2 + 1);
   }
   EXPECT_TRUE(folio_of("p0", 0)->exclusive);
 
   // MADV_DONTNEED: not present any more.
-  run("madvise p0 0 1 dontneed\nread c 0 => 20");
+  run_rest();  // read c 0 => 20
   EXPECT_FALSE(pte("p0", 0).has_value());
 }
 
@@ -78,8 +82,8 @@ using LiveBpf = Scenario;
 
 // A: RW [0,4) next to RWX [4,8), both touched; [10,12) and [13,15) apart.
 TEST_P(LiveBpf, StructureANeighbourReuse) {
-  run("mmap p0 0 4 rw\nmmap p0 4 4 rwx\nmmap p0 10 2 rw\nmmap p0 13 2 rw\n"
-      "write p0 0\nwrite p0 4\nwrite p0 10\nwrite p0 13");
+  load("live-bpf-a-neighbour-reuse");
+  run_rest();
   const Snapshot s = snap();
   const SnapVma a = vma("p0", 0), b = vma("p0", 4), c = vma("p0", 10), d = vma("p0", 13);
   EXPECT_EQ(a.anon_vma, b.anon_vma);
@@ -93,7 +97,8 @@ TEST_P(LiveBpf, StructureANeighbourReuse) {
 
 // B: [0,8) split by mprotect, then fork: one new anon_vma per child half.
 TEST_P(LiveBpf, StructureBForkOfASplitVma) {
-  run("mmap p0 0 8 rw\nmmap p0 8 2 rw noreserve\nwrite p0 0\nmprotect p0 4 4 rwx\nfork p0 c");
+  load("live-bpf-b-fork-of-a-split-vma");
+  run_rest();
   const Snapshot s = snap();
   const SnapVma p_lo = vma("p0", 0), p_hi = vma("p0", 4);
   const SnapVma c_lo = vma("c", 0), c_hi = vma("c", 4), c_unf = vma("c", 8);
@@ -118,7 +123,8 @@ TEST_P(LiveBpf, StructureBForkOfASplitVma) {
 // C: P -> C -> G, C exits (its anon_vma is orphaned: no VMA, one child);
 // exp12: G forks GG, whose VMA REUSES the orphaned anon_vma.
 TEST_P(LiveBpf, StructureCAndExp12ReuseOfAnOrphan) {
-  run("mmap p0 0 4 rw\nwrite p0 0\nfork p0 c\nfork c g\nexit c");
+  load("live-bpf-c-exp12-orphan-reuse");
+  run_to("c-exited");
   {
     const Snapshot s = snap();
     const SnapVma g = vma("g", 0);
@@ -137,7 +143,7 @@ TEST_P(LiveBpf, StructureCAndExp12ReuseOfAnOrphan) {
   if (is_model()) {
     EXPECT_EQ(count(Branch::CloneReuse), 0u);
   }
-  run("fork g gg");
+  run_rest();
   const Snapshot s = snap();
   const SnapVma g = vma("g", 0), gg = vma("gg", 0);
   const SnapId av2 = g.chain[1];

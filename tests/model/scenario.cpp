@@ -2,6 +2,8 @@
 #include "scenario.h"
 
 #include <cerrno>
+#include <fstream>
+#include <limits>
 
 namespace rmapcheck::testing {
 
@@ -43,16 +45,65 @@ std::vector<Result> Scenario::run(std::string_view text) {
   const std::size_t already = history_lines_;
   history_ = whole;
   history_lines_ = parsed.trace->lines.size();
-  for (std::size_t i = already; i < parsed.trace->lines.size(); ++i) {
-    const TraceLine& line = parsed.trace->lines[i];
-    Result r = apply_checked(line.op);
-    if (line.expect) {
-      EXPECT_EQ(format_result(r), format_result(*line.expect))
-          << "line " << line.line << ": " << format_op(line.op);
-    }
-    results.push_back(r);
-  }
+  for (std::size_t i = already; i < parsed.trace->lines.size(); ++i)
+    results.push_back(run_line(parsed.trace->lines[i], "<scenario>"));
   return results;
+}
+
+// One op of a trace: applied with every invariant checked; its `=> RESULT`,
+// if any, must be what the engine returns.
+Result Scenario::run_line(const TraceLine& line, std::string_view file) {
+  Result r = apply_checked(line.op);
+  if (line.expect) {
+    EXPECT_EQ(format_result(r), format_result(*line.expect))
+        << file << ":" << line.line << ": " << format_op(line.op);
+  }
+  return r;
+}
+
+std::string scenario_dir() { return RMAPCHECK_SCENARIO_DIR; }
+
+void Scenario::load(std::string_view name) {
+  const std::string path = scenario_dir() + "/" + std::string(name) + ".trace";
+  ParseOutcome parsed = load_trace_file(path);
+  if (!parsed.trace) {
+    for (const Diagnostic& d : parsed.diagnostics) ADD_FAILURE() << d.to_string();
+    return;
+  }
+  loaded_ = *parsed.trace;
+  loaded_next_ = 0;
+  marks_.clear();
+  // The marks are comments, which the parser drops: find them in the text.
+  std::ifstream in(path);
+  std::string text;
+  constexpr std::string_view kMark = "# check:";
+  for (int n = 1; std::getline(in, text); ++n) {
+    if (text.rfind(kMark, 0) != 0) continue;
+    std::string label = text.substr(kMark.size());
+    label.erase(0, label.find_first_not_of(' '));
+    label.erase(label.find_last_not_of(' ') + 1);
+    marks_.emplace_back(label, n);
+  }
+}
+
+void Scenario::run_to(std::string_view label) {
+  for (const auto& [name, line] : marks_)
+    if (name == label) return run_loaded_below(line);
+  ADD_FAILURE() << loaded_.file << ": no line `# check: " << label << "`";
+}
+
+void Scenario::run_rest() { run_loaded_below(std::numeric_limits<int>::max()); }
+
+void Scenario::run_loaded_below(int source_line) {
+  if (loaded_next_ > 0 && loaded_.lines[loaded_next_ - 1].line > source_line)
+    ADD_FAILURE() << loaded_.file << ":" << source_line << ": this mark is behind ops already run";
+  while (loaded_next_ < loaded_.lines.size() && loaded_.lines[loaded_next_].line < source_line) {
+    const TraceLine& line = loaded_.lines[loaded_next_++];
+    run_line(line, loaded_.file);
+    // The history stays parseable text so run() can continue after a file.
+    history_ += format_op(line.op) + "\n";
+    ++history_lines_;
+  }
 }
 
 std::string Scenario::maps(std::string_view proc) const {

@@ -7,6 +7,11 @@
 //                             with `=> RESULT` must return it; check_invariants
 //                             and check_transition must hold after every op
 //   apply(op)                 the same for one Op built in code
+//   load(name)                tests/scenarios/<name>.trace (directory from
+//                             RMAPCHECK_SCENARIO_DIR); a comment line
+//                             `# check: LABEL` marks where a test looks
+//   run_to(label) / run_rest()  applies the loaded ops above that mark / all
+//                             that are left, exactly like run()
 //   maps(proc)                "[0,4) rw-p [4,8) rwxp": the VMA layout
 //   vma(proc, start)          the SnapVma starting there (fails the test if none)
 //   pte(proc, page)           the SnapPte or nullptr
@@ -19,6 +24,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "rmapcheck/engine.h"
@@ -32,6 +38,9 @@ class Scenario : public ::testing::TestWithParam<EngineKind> {
   void SetUp() override { engine_ = make_engine(GetParam(), config_); }
 
   std::vector<Result> run(std::string_view text);
+  void load(std::string_view name);
+  void run_to(std::string_view label);
+  void run_rest();
   Result apply(const Op& op);
   Result apply_checked(const Op& op);  // apply + invariants, no history
 
@@ -48,7 +57,18 @@ class Scenario : public ::testing::TestWithParam<EngineKind> {
   std::unique_ptr<Engine> engine_;
   std::string history_;            // every op run so far, as trace text
   std::size_t history_lines_ = 0;  // how many ops that is
+
+ private:
+  Result run_line(const TraceLine& line, std::string_view file);
+  void run_loaded_below(int source_line);
+
+  Trace loaded_;                                    // the file load() read
+  std::size_t loaded_next_ = 0;                     // its first op not run yet
+  std::vector<std::pair<std::string, int>> marks_;  // `# check:` label, line
 };
+
+// The scenario files every test loads from (tests/scenarios).
+std::string scenario_dir();
 
 std::string engine_param_name(const ::testing::TestParamInfo<EngineKind>& info);
 
