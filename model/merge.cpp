@@ -47,8 +47,8 @@ bool can_vma_merge_right(State& s, Proc& p, const MergeRequest& m, bool can_merg
         next->pgoff == m.pgoff + (m.end - m.start)))
     return false;
   if (!can_merge_left) return true;
-  Vma* prev = get(p, m.prev);
-  const bool ok = prev->anon_vma == 0 || next->anon_vma == 0 || prev->anon_vma == next->anon_vma;
+  const Vma& prev = vma_by_id(p, m.prev);  // exists: prev merges too
+  const bool ok = prev.anon_vma == 0 || next->anon_vma == 0 || prev.anon_vma == next->anon_vma;
   if (!ok) s.hit(Branch::MergeRefusedAnonVma);
   return ok;
 }
