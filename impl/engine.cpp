@@ -6,9 +6,12 @@
 // state: stored counters, tree contents in order with verify()'s verdict,
 // folios; freed anon_vmas a folio still points to are reported as freed
 // (the pool says so) and never dereferenced.
+#include <fmt/core.h>
+
 #include <cerrno>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "impl/internal.h"
@@ -21,7 +24,10 @@ namespace {
 
 using namespace impl;
 
-inline constexpr bool kInjectFailalloc = false;
+// `failalloc` arms kernel_state's countdown for the next op; every impl
+// allocation site honours it (should_fail_alloc), in the kernel's order, as
+// the model's alloc_fails() does (docs/failure.md).
+inline constexpr bool kInjectFailalloc = true;
 
 class ImplEngine final : public Engine {
  public:
@@ -44,12 +50,6 @@ class ImplEngine final : public Engine {
 
   Result apply(const Op& op) override {
     if (op.kind == OpKind::FailAlloc) {
-      // Every allocation site honours kernel_state::should_fail_alloc, but
-      // the model does not inject failures yet (its alloc_fails() is a
-      // stub), so arming here would make every campaign with `failalloc`
-      // report a false disagreement. Flip kInjectFailalloc together with the
-      // model in the failure-injection issue; tests/impl drives the sites
-      // directly meanwhile.
       if (!kInjectFailalloc) return Result::ok();
       k_.fail_armed = op.nth > 0;
       k_.fail_site = op.site;
@@ -63,6 +63,7 @@ class ImplEngine final : public Engine {
   }
 
   Snapshot snapshot() const override;
+  std::vector<std::string> leaks() const override;
 
  private:
   mm_struct* new_mm(const std::string& name) {
@@ -219,6 +220,62 @@ Snapshot ImplEngine::snapshot() const {
   }
   canonicalize(s);
   return s;
+}
+
+// Every live pool object must be reachable from some mm: mm_mt -> vmas ->
+// anon_vma_chain -> avcs -> anon_vmas (and vma->anon_vma), each anon_vma's
+// root and parent, and the page tables' PTEs -> folios. Page tables belong
+// to their mm (unique_ptr) and cannot leak. Freed objects a live one still
+// points to are the snapshot's business (I-MAPPING, freed anon_vmas), not
+// leaks, and are never dereferenced here.
+std::vector<std::string> ImplEngine::leaks() const {
+  std::set<const vm_area_struct*> vmas;
+  std::set<const anon_vma_chain*> avcs;
+  std::set<const anon_vma*> avs;
+  std::set<const folio*> folios;
+  std::vector<const anon_vma*> todo;
+  for (const auto& [name, mm] : procs_) {
+    for (const vm_area_struct& vma : mm->mm_mt) {
+      vmas.insert(&vma);
+      if (vma.anon_vma != nullptr) todo.push_back(vma.anon_vma);
+      for (const anon_vma_chain& avc : vma.anon_vma_chain) {
+        avcs.insert(&avc);
+        todo.push_back(avc.anon_vma);
+      }
+    }
+    for (Page t = 0; t < PTRS_PER_PMD; ++t) {
+      const pte_table* table = mm->pmd[t].get();
+      if (table == nullptr) continue;
+      for (const pte_t& pte : table->pte)
+        if (pte.present && pte.page != nullptr) folios.insert(pte.page);
+    }
+  }
+  while (!todo.empty()) {
+    const anon_vma* av = todo.back();
+    todo.pop_back();
+    if (av == nullptr || !k_.anon_vma_cachep.is_live(av) || !avs.insert(av).second) continue;
+    todo.push_back(av->root);
+    todo.push_back(av->parent);
+  }
+  std::vector<std::string> out;
+  k_.vm_area_cachep.for_each_live([&](const vm_area_struct& v) {
+    if (!vmas.count(&v))
+      out.push_back(fmt::format("impl: vm_area_struct [{},{}) (slot {}) in no mm", v.vm_start, v.vm_end,
+                                k_.vm_area_cachep.slot_of(&v)));
+  });
+  k_.anon_vma_chain_cachep.for_each_live([&](const anon_vma_chain& avc) {
+    if (!avcs.count(&avc))
+      out.push_back(fmt::format("impl: anon_vma_chain (slot {}) on no VMA's list",
+                                k_.anon_vma_chain_cachep.slot_of(&avc)));
+  });
+  k_.anon_vma_cachep.for_each_live([&](const anon_vma& av) {
+    if (!avs.count(&av))
+      out.push_back(fmt::format("impl: anon_vma #{} (refcount {}) reached by no process", av.id, av.refcount));
+  });
+  k_.folio_cachep.for_each_live([&](const folio& f) {
+    if (!folios.count(&f)) out.push_back(fmt::format("impl: folio #{} mapped by no process", f.id));
+  });
+  return out;
 }
 
 }  // namespace

@@ -1,8 +1,14 @@
 // engine.cpp - the reference model as an Engine: make_model_engine().
 //
 // apply() checks the process, dispatches to the syscall's model function,
-// and frees what the op left unused. `failalloc` is recorded and answered
-// 0; it has no effect yet (see alloc_fails() in anon_vma.cpp).
+// and frees what the op left unused. `failalloc` is answered 0 and arms
+// State::fail for the next op only (alloc_fails() in anon_vma.cpp; the
+// failure semantics of each op: docs/failure.md). leaks() lists what no
+// live process reaches.
+#include <set>
+#include <string>
+#include <vector>
+
 #include "model/ops.h"
 #include "rmapcheck/engine.h"
 
@@ -24,15 +30,46 @@ class ModelEngine final : public Engine {
 
   Result apply(const Op& op) override {
     if (op.kind == OpKind::FailAlloc) {
-      armed_failure_ = op;  // kept for the failure-injection issue; no effect yet
+      state_.fail = FailPlan{op.nth > 0, op.site, op.nth, 0};
       return Result::ok();
     }
     auto it = state_.procs.find(op.proc);
-    if (it == state_.procs.end()) return Result::error(ESRCH);
-    Proc& p = it->second;
-    Result r = dispatch(p, op);
+    Result r = Result::error(ESRCH);
+    if (it != state_.procs.end()) r = dispatch(it->second, op);
+    state_.fail = FailPlan{};  // for the next op only
     forget_freed_anon_vmas();
     return r;
+  }
+
+  // Reachable from a live process: its VMAs (always), the anon_vmas of
+  // their chains and anon_vma pointers with their roots and parents, the
+  // folios its PTEs map. Everything else allocated is a leak.
+  std::vector<std::string> leaks() const override {
+    std::set<Id> avs, folios;
+    std::vector<Id> todo;
+    for (const auto& [name, p] : state_.procs) {
+      for (const auto& [id, v] : p.vmas) {
+        todo.insert(todo.end(), v.chain.begin(), v.chain.end());
+        if (v.anon_vma != 0) todo.push_back(v.anon_vma);
+      }
+      for (const auto& [page, pte] : p.ptes)
+        if (!pte.zero) folios.insert(pte.folio);
+    }
+    while (!todo.empty()) {
+      const Id av = todo.back();
+      todo.pop_back();
+      if (!avs.insert(av).second) continue;
+      auto it = state_.anon_vmas.find(av);
+      if (it == state_.anon_vmas.end()) continue;
+      todo.push_back(it->second.root);
+      todo.push_back(it->second.parent);
+    }
+    std::vector<std::string> out;
+    for (const auto& [id, a] : state_.anon_vmas)
+      if (!a.freed && !avs.count(id)) out.push_back("model: anon_vma #" + std::to_string(id) + " reached by no process");
+    for (const auto& [id, f] : state_.folios)
+      if (!folios.count(id)) out.push_back("model: folio #" + std::to_string(id) + " mapped by no process");
+    return out;
   }
 
  private:
@@ -42,7 +79,7 @@ class ModelEngine final : public Engine {
       case OpKind::Mmap: return mmap_region(s, p, op.start, op.npages, op.prot, op.noreserve);
       case OpKind::Munmap:
         if (op.npages == 0) return Result::error(EINVAL);  // do_vmi_munmap: end == start
-        do_munmap(s, p, op.start, op.start + op.npages);
+        if (int err = do_munmap(s, p, op.start, op.start + op.npages)) return Result::error(-err);
         return Result::ok();
       case OpKind::Mprotect: return do_mprotect(s, p, op.start, op.npages, op.prot);
       case OpKind::Madvise: return do_madvise(s, p, op.start, op.npages, op.advice);
@@ -75,7 +112,6 @@ class ModelEngine final : public Engine {
   }
 
   State state_;
-  std::optional<Op> armed_failure_;
 };
 
 }  // namespace

@@ -66,26 +66,41 @@ void remove_merged_vma(State& s, Proc& p, Id target, Id removed) {
 
 // vma_expand: target grows to [start, end) with pgoff; a next that is
 // swallowed whole is removed after its anon state was dup'ed into target.
-void vma_expand(State& s, Proc& p, const MergeRequest& m, Id target_id) {
+// Failure (-ENOMEM): a failed dup has undone itself; a failed preallocation
+// undoes the dup (unlink_anon_vmas(anon_dup), the 2023 fix); either way no
+// VMA changed.
+int vma_expand(State& s, Proc& p, const MergeRequest& m, Id target_id) {
   Vma& target = vma_by_id(p, target_id);
   Vma* next = get(p, m.next);
   const bool remove_next = next && next->id != target_id && m.end == next->end;
-  if (remove_next) dup_anon_vma(s, target, *next);
+  Id anon_dup = 0;
+  if (remove_next) {
+    if (int err = dup_anon_vma(s, target, *next, &anon_dup)) return err;
+  }
   // v6.18.8+ (61f67c230a5e): a copied VMA's anon state comes along too.
-  if (Vma* from = get(p, m.copied_from)) dup_anon_vma(s, target, *from);
-  (void)alloc_fails(s, AllocSite::Prealloc);
+  int err = 0;
+  if (Vma* from = get(p, m.copied_from)) err = dup_anon_vma(s, target, *from, &anon_dup);
+  if (err == 0 && alloc_fails(s, AllocSite::Prealloc)) err = -ENOMEM;  // commit_merge
+  if (err != 0) {
+    if (anon_dup != 0) unlink_anon_vmas(s, vma_by_id(p, anon_dup));
+    return -ENOMEM;
+  }
   target.start = m.start;
   target.end = m.end;
   target.pgoff = m.pgoff;
   if (remove_next) remove_merged_vma(s, p, target_id, next->id);
+  return 0;
 }
 
 }  // namespace
 
 // vma_merge_new_range: a range not yet mapped (mmap, mremap's copy_vma and
-// in-place expand) joins prev and/or next.
+// in-place expand) joins prev and/or next. A merge that fails for want of
+// memory returns 0 like no merge at all, with m.nomem set; m's range is
+// then the caller's again.
 Id vma_merge_new_range(State& s, Proc& p, MergeRequest& m) {
   if (!m.prev && !m.next) return 0;
+  const MergeRequest asked = m;
   const bool left = can_vma_merge_left(s, p, m);
   const bool right = !m.just_expand && can_vma_merge_right(s, p, m, left);
   Id target = 0;
@@ -100,13 +115,19 @@ Id vma_merge_new_range(State& s, Proc& p, MergeRequest& m) {
     target = m.prev;
   }
   if (!target) return 0;
+  if (vma_expand(s, p, m, target) != 0) {
+    m = asked;
+    m.nomem = true;
+    return 0;
+  }
   s.hit(left && right ? Branch::MergeNewBoth : left ? Branch::MergeNewLeft : Branch::MergeNewRight);
-  vma_expand(s, p, m, target);
   return target;
 }
 
 // vma_merge_existing_range: [start, end) of VMA `middle` gets new flags and
-// may join prev and/or next (the five cases of kernel-spec §2.7.3).
+// may join prev and/or next (the five cases of kernel-spec §2.7.3). The
+// dup_anon_vma comes first, then commit_merge's preallocation; a failure of
+// either leaves every VMA as it was (the dup undone) and sets m.nomem.
 Id vma_merge_existing_range(State& s, Proc& p, MergeRequest& m) {
   Vma& middle = vma_by_id(p, m.middle);
   const bool left_side = m.start == middle.start;
@@ -121,42 +142,57 @@ Id vma_merge_existing_range(State& s, Proc& p, MergeRequest& m) {
   }
   if (!merge_left && !merge_right) return 0;
   const bool remove_middle = left_side && right_side;
-  (void)alloc_fails(s, AllocSite::Prealloc);
 
+  // Which VMA takes whose anon state, and the branch counted (as the kernel
+  // decides it, before the commit).
+  Id target = 0, dup_src = 0;
   if (merge_left && merge_right) {  // prev ┃mid┃ next: prev absorbs both
+    target = m.prev;
+    dup_src = vma_by_id(p, m.next).anon_vma ? m.next : m.middle;
     s.hit(Branch::MergeExistingBoth);
+  } else if (merge_left) {  // prev ┃mid┃ or prev ┃mi┃d: prev grows up
+    target = m.prev;
+    dup_src = m.middle;
+    s.hit(remove_middle ? Branch::MergeExistingLeftWhole : Branch::MergeExistingLeftPart);
+  } else {  // ┃mid┃ next or m┃id┃ next: next grows down
+    target = m.next;
+    dup_src = m.middle;
+    s.hit(remove_middle ? Branch::MergeExistingRightWhole : Branch::MergeExistingRightPart);
+  }
+  Id anon_dup = 0;
+  if (dup_anon_vma(s, vma_by_id(p, target), vma_by_id(p, dup_src), &anon_dup) != 0) {
+    m.nomem = true;  // the clone undid itself
+    return 0;
+  }
+  if (alloc_fails(s, AllocSite::Prealloc)) {  // commit_merge
+    if (anon_dup != 0) unlink_anon_vmas(s, vma_by_id(p, anon_dup));  // the 2023 undo
+    m.nomem = true;
+    return 0;
+  }
+
+  if (merge_left && merge_right) {
     Vma& prev = vma_by_id(p, m.prev);
-    Vma& next = vma_by_id(p, m.next);
-    dup_anon_vma(s, prev, next.anon_vma ? next : middle);
-    prev.end = next.end;
+    prev.end = vma_by_id(p, m.next).end;
     remove_merged_vma(s, p, m.prev, m.middle);
     remove_merged_vma(s, p, m.prev, m.next);
     return m.prev;
   }
-  if (merge_left) {  // prev ┃mid┃ or prev ┃mi┃d: prev grows up
-    Vma& prev = vma_by_id(p, m.prev);
-    dup_anon_vma(s, prev, middle);
-    prev.end = m.end;
+  if (merge_left) {
+    vma_by_id(p, m.prev).end = m.end;
     if (remove_middle) {
-      s.hit(Branch::MergeExistingLeftWhole);
       remove_merged_vma(s, p, m.prev, m.middle);
-    } else {
-      s.hit(Branch::MergeExistingLeftPart);  // __adjust_middle_start
+    } else {  // __adjust_middle_start
       middle.pgoff += m.end - middle.start;
       middle.start = m.end;
     }
     return m.prev;
   }
-  // ┃mid┃ next or m┃id┃ next: next grows down, its pgoff lowered with it.
-  Vma& next = vma_by_id(p, m.next);
-  dup_anon_vma(s, next, middle);
+  Vma& next = vma_by_id(p, m.next);  // its pgoff is lowered with its start
   next.pgoff -= next.start - m.start;
   next.start = m.start;
   if (remove_middle) {
-    s.hit(Branch::MergeExistingRightWhole);
     remove_merged_vma(s, p, m.next, m.middle);
-  } else {
-    s.hit(Branch::MergeExistingRightPart);  // __adjust_next_start
+  } else {  // __adjust_next_start
     middle.end = m.start;
   }
   return m.next;
@@ -164,8 +200,11 @@ Id vma_merge_existing_range(State& s, Proc& p, MergeRequest& m) {
 
 // __split_vma: the new VMA (vm_area_dup) takes [addr, end) with the pgoff
 // that keeps every page's linear index, and an exact copy of the chain.
-void split_vma(State& s, Proc& p, Id id, Page addr) {
-  (void)alloc_fails(s, AllocSite::Vma);
+// Allocations: the VMA, the maple-tree preallocation, the clone's avcs; a
+// failure of any leaves the VMA unsplit (the clone undid itself).
+int split_vma(State& s, Proc& p, Id id, Page addr) {
+  if (alloc_fails(s, AllocSite::Vma)) return -ENOMEM;
+  if (alloc_fails(s, AllocSite::Prealloc)) return -ENOMEM;
   Vma& v = vma_by_id(p, id);
   Vma upper;
   upper.id = s.new_id();
@@ -174,15 +213,19 @@ void split_vma(State& s, Proc& p, Id id, Page addr) {
   upper.pgoff = v.linear_index(addr);
   upper.flags = v.flags;
   upper.anon_vma = v.anon_vma;  // copied by vm_area_dup, so no fork reuse
-  anon_vma_clone(s, upper, v);
+  if (int err = anon_vma_clone(s, upper, v)) return err;
   v.end = addr;
   p.vmas[upper.id] = upper;
   s.hit(Branch::SplitVma);
+  return 0;
 }
 
 // vma_modify_flags (vma_modify): merge if possible, else split at start
 // and end; returns the VMA that now spans [start, end) with newflags.
-Id vma_modify_flags(State& s, Proc& p, Id id, Page start, Page end, VmFlags newflags) {
+// Failure: a merge that ran out of memory is -ENOMEM with nothing changed;
+// a split that fails keeps the split done before it (the one at start).
+Id vma_modify_flags(State& s, Proc& p, Id id, Page start, Page end, VmFlags newflags, int* err) {
+  *err = 0;
   Vma& v = vma_by_id(p, id);
   MergeRequest m;
   if (Vma* prev = vma_prev(p, v.start)) m.prev = prev->id;
@@ -193,12 +236,18 @@ Id vma_modify_flags(State& s, Proc& p, Id id, Page start, Page end, VmFlags newf
   m.flags = newflags;
   m.anon_vma = v.anon_vma;
   if (Id merged = vma_merge_existing_range(s, p, m)) return merged;
+  if (m.nomem) {
+    *err = -ENOMEM;
+    return 0;
+  }
   Id piece = id;
   if (v.start < start) {
-    split_vma(s, p, id, start);
+    if ((*err = split_vma(s, p, id, start)) != 0) return 0;
     piece = vma_containing(p, start)->id;
   }
-  if (vma_by_id(p, piece).end > end) split_vma(s, p, piece, end);
+  if (vma_by_id(p, piece).end > end) {
+    if ((*err = split_vma(s, p, piece, end)) != 0) return 0;
+  }
   vma_by_id(p, piece).flags = newflags;
   return piece;
 }

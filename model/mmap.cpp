@@ -14,7 +14,9 @@ Result mmap_region(State& s, Proc& p, Page start, Page npages, Prot prot, bool n
   // accountable_mapping(): private, writable, not NORESERVE.
   if ((flags & (VM_NORESERVE | VM_WRITE)) == VM_WRITE) flags |= VM_ACCOUNT;
 
-  // vma_merge_new_range with no anon_vma and pgoff = addr >> PAGE_SHIFT.
+  // vma_merge_new_range with no anon_vma and pgoff = addr >> PAGE_SHIFT. A
+  // merge that fails for want of memory falls through to a new VMA, as
+  // __mmap_region does (it does not look at vmg_nomem here).
   MergeRequest m;
   if (Vma* prev = vma_prev(p, start)) m.prev = prev->id;
   if (Vma* next = vma_next(p, end)) m.next = next->id;
@@ -24,7 +26,10 @@ Result mmap_region(State& s, Proc& p, Page start, Page npages, Prot prot, bool n
   m.flags = flags;
   if (vma_merge_new_range(s, p, m)) return Result::ok();
 
-  (void)alloc_fails(s, AllocSite::Vma);
+  // __mmap_new_vma: vm_area_alloc, then the maple-tree preallocation; a
+  // failure of either is ENOMEM with nothing mapped.
+  if (alloc_fails(s, AllocSite::Vma)) return Result::error(ENOMEM);
+  if (alloc_fails(s, AllocSite::Prealloc)) return Result::error(ENOMEM);
   Vma v;
   v.id = s.new_id();
   v.start = start;

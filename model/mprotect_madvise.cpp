@@ -32,43 +32,54 @@ void change_protection(State& s, Proc& p, VmFlags newflags, Page start, Page end
   }
 }
 
-// mprotect_fixup for [start, end) inside one VMA.
-void mprotect_fixup(State& s, Proc& p, Id id, Page start, Page end, Prot prot) {
+// mprotect_fixup for [start, end) inside one VMA. A failed merge or split
+// (vma_modify_flags) is ENOMEM with this VMA's flags and PTEs unchanged.
+int mprotect_fixup(State& s, Proc& p, Id id, Page start, Page end, Prot prot) {
   const Vma& v = vma_by_id(p, id);
   const VmFlags oldflags = v.flags;
   VmFlags newflags = prot_to_flags(prot) | (oldflags & ~kAccess);
-  if (newflags == oldflags) return;  // nothing to do, and no merge attempt
+  if (newflags == oldflags) return 0;  // nothing to do, and no merge attempt
   if (newflags & VM_WRITE) {
     // Becoming writable charges commit unless something already did.
     if (!(oldflags & (VM_ACCOUNT | VM_WRITE | VM_NORESERVE))) newflags |= VM_ACCOUNT;
   } else if ((oldflags & VM_ACCOUNT) && v.anon_vma == 0) {
     newflags &= ~VM_ACCOUNT;  // v6.7+: an unfaulted anon VMA gives it back
   }
-  const Id piece = vma_modify_flags(s, p, id, start, end, newflags);
+  int err = 0;
+  const Id piece = vma_modify_flags(s, p, id, start, end, newflags, &err);
+  if (piece == 0) return err;
   vma_by_id(p, piece).flags = newflags;
   change_protection(s, p, newflags, start, end);
+  return 0;
 }
 
-// madvise_update_vma for the flag-changing advices.
-void madvise_update_vma(State& s, Proc& p, Id id, Page start, Page end, Advice a) {
+// madvise_update_vma for the flag-changing advices; ENOMEM when the merge
+// or split cannot allocate.
+int madvise_update_vma(State& s, Proc& p, Id id, Page start, Page end, Advice a) {
   VmFlags f = vma_by_id(p, id).flags;
   switch (a) {
     case Advice::DontFork: f |= VM_DONTCOPY; break;
     case Advice::DoFork: f &= ~VM_DONTCOPY; break;
     case Advice::WipeOnFork: f |= VM_WIPEONFORK; break;
     case Advice::KeepOnFork: f &= ~VM_WIPEONFORK; break;
-    case Advice::DontNeed: return;
+    case Advice::DontNeed: return 0;
   }
-  if (f == vma_by_id(p, id).flags) return;
-  const Id piece = vma_modify_flags(s, p, id, start, end, f);
+  if (f == vma_by_id(p, id).flags) return 0;
+  int err = 0;
+  const Id piece = vma_modify_flags(s, p, id, start, end, f, &err);
+  if (piece == 0) return err;
   vma_by_id(p, piece).flags = f;
+  return 0;
 }
 
 }  // namespace
 
 // do_mprotect_pkey: a hole at the start is ENOMEM with no effect; the VMAs
 // are changed one by one and a later hole stops the walk with ENOMEM,
-// leaving the VMAs before it changed.
+// leaving the VMAs before it changed. A VMA whose merge or split fails for
+// want of memory stops the walk the same way: ENOMEM, the VMAs before it
+// keep their new protection (a split done at the start of the failing VMA
+// stays too).
 Result do_mprotect(State& s, Proc& p, Page start, Page npages, Prot prot) {
   if (npages == 0) return Result::ok();
   const Page end = start + npages;
@@ -79,14 +90,15 @@ Result do_mprotect(State& s, Proc& p, Page start, Page npages, Prot prot) {
     Vma* v = first_vma_ending_after(p, pos, end);
     if (!v || v->start > pos) return Result::error(ENOMEM);  // a hole
     const Page piece_end = std::min(end, v->end);
-    mprotect_fixup(s, p, v->id, pos, piece_end, prot);
+    if (int err = mprotect_fixup(s, p, v->id, pos, piece_end, prot)) return Result::error(-err);
     pos = piece_end;
   }
   return Result::ok();
 }
 
 // madvise_walk_vmas: every VMA piece in the range is visited; holes make
-// the result ENOMEM at the end (the VMAs are still changed).
+// the result ENOMEM at the end (the VMAs are still changed). A failed
+// merge or split returns ENOMEM at once; the VMAs before it stay changed.
 Result do_madvise(State& s, Proc& p, Page start, Page npages, Advice advice) {
   if (npages == 0) return Result::ok();
   const Page end = start + npages;
@@ -106,7 +118,7 @@ Result do_madvise(State& s, Proc& p, Page start, Page npages, Advice advice) {
       zap_range(s, p, pos, piece_end);
       s.hit(Branch::MadviseDontNeed);
     } else {
-      madvise_update_vma(s, p, v->id, pos, piece_end, advice);
+      if (int err = madvise_update_vma(s, p, v->id, pos, piece_end, advice)) return Result::error(-err);
     }
     pos = piece_end;
   }

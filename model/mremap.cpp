@@ -12,15 +12,15 @@ namespace rmapcheck::model {
 
 namespace {
 
-struct CopyResult {
-  Id new_vma = 0;
-  bool self_merged = false;  // the destination merged into the source VMA
-};
-
 // copy_vma (via vma_merge_copied_range): try to merge the destination range
 // with its neighbours, else duplicate the source VMA there with an exact
 // copy of its chain. An unfaulted source restarts its pgoff at the new
 // address, which makes a merge at the destination more likely.
+// Allocations: the merge's (dup avcs, prealloc); a merge that fails for
+// want of memory falls back to the copy, like no merge. The copy: the VMA,
+// the clone's avcs, the preallocation of vma_link (on its failure the
+// clone is unlinked again). Returns 0 when the copy cannot be made; then
+// nothing changed.
 Id copy_vma(State& s, Proc& p, Id src_id, Page addr, Page len, Page pgoff) {
   Vma& src = vma_by_id(p, src_id);
   if (src.anon_vma == 0) {
@@ -40,7 +40,7 @@ Id copy_vma(State& s, Proc& p, Id src_id, Page addr, Page len, Page pgoff) {
     s.hit(Branch::MremapMoveMerged);
     return merged;
   }
-  (void)alloc_fails(s, AllocSite::Vma);
+  if (alloc_fails(s, AllocSite::Vma)) return 0;
   Vma v;
   v.id = s.new_id();
   v.start = addr;
@@ -48,36 +48,80 @@ Id copy_vma(State& s, Proc& p, Id src_id, Page addr, Page len, Page pgoff) {
   v.pgoff = pgoff;
   v.flags = src.flags;
   v.anon_vma = src.anon_vma;  // from vm_area_dup: the clone is an exact copy
-  anon_vma_clone(s, v, src);
+  if (anon_vma_clone(s, v, src) != 0) return 0;
+  if (alloc_fails(s, AllocSite::Prealloc)) {  // vma_link
+    unlink_anon_vmas(s, v);
+    return 0;
+  }
   p.vmas[v.id] = v;
   return v.id;
 }
 
-// move_page_tables: PTEs move as they are; folios keep mapping and index.
-void move_page_tables(State& s, Proc& p, Page from, Page len, Page to) {
-  (void)alloc_fails(s, AllocSite::PageTable);
-  std::map<Page, Pte> moved;
-  for (auto it = p.ptes.lower_bound(from); it != p.ptes.end() && it->first < from + len;) {
-    moved[to + (it->first - from)] = it->second;
-    it = p.ptes.erase(it);
+// move_page_tables: PTEs move as they are (folios keep mapping and index),
+// in address order; the destination page table is allocated when missing
+// (the PTE is installed before the source is cleared, since both may sit
+// in one table). Returns how many pages were handled: less than len when a
+// page table could not be allocated, and the PTEs from there on stay.
+Page move_page_tables(State& s, Proc& p, Page from, Page len, Page to) {
+  std::vector<Page> present;
+  for (auto it = p.ptes.lower_bound(from); it != p.ptes.end() && it->first < from + len; ++it)
+    present.push_back(it->first);
+  for (Page page : present) {
+    const Page dst = to + (page - from);
+    if (!p.pte_tables.count(table_of(dst))) {
+      if (alloc_fails(s, AllocSite::PageTable)) return page - from;
+      p.pte_tables.insert(table_of(dst));
+    }
+    p.ptes[dst] = p.ptes.at(page);
+    pte_clear(p, page);
   }
-  p.ptes.insert(moved.begin(), moved.end());
+  return len;
+}
+
+// unmap_source_vma: munmap [addr, addr+len). VM_ACCOUNT is taken off the
+// VMA while it is split and given back to the pieces that stay outside the
+// range; if the munmap fails (a split cannot allocate) the range stays
+// mapped, the op still succeeds ("OOM: unable to split vma, just get
+// accounts right"), and the VMA, with any piece split off it before the
+// failure, keeps VM_ACCOUNT cleared.
+void unmap_source_vma(State& s, Proc& p, Id vma_id, Page addr, Page len, bool dontunmap) {
+  Vma& vma = vma_by_id(p, vma_id);
+  const bool accountable_move = (vma.flags & VM_ACCOUNT) && !dontunmap;
+  const Page vm_start = vma.start, vm_end = vma.end, end = addr + len;
+  if (accountable_move) vma.flags &= ~VM_ACCOUNT;
+  if (do_munmap(s, p, addr, end) != 0 || !accountable_move) return;
+  if (vm_start < addr)
+    if (Vma* prev = vma_prev(p, addr)) prev->flags |= VM_ACCOUNT;
+  if (vm_end > end)
+    if (Vma* next = vma_next(p, end)) next->flags |= VM_ACCOUNT;
 }
 
 // move_vma: copy the VMA, move the page tables, then either unmap the
-// source (unmap_source_vma) or, with MREMAP_DONTUNMAP, keep it and unlink
-// its anon state when it was moved whole (dontunmap_complete).
+// source or, with MREMAP_DONTUNMAP, keep it and unlink its anon state when
+// it was moved whole (dontunmap_complete).
+// Failure: no copy possible is ENOMEM with nothing changed. A page-table
+// move that stops part-way (copy_vma_and_data) moves the PTEs back, then
+// unmaps the NEW range instead of the old one (also with DONTUNMAP) and
+// returns ENOMEM: the source is as before, the destination is unmapped (a
+// neighbour the destination had merged into is split back; any anon state
+// dup'ed into it stays).
 Result move_vma(State& s, Proc& p, Page addr, Page old_len, Page new_addr, Page new_len,
                 bool dontunmap) {
   s.hit(Branch::MremapMove);
   const Vma& src = *vma_containing(p, addr);
   const Page new_pgoff = src.linear_index(addr);
   const Id new_id = copy_vma(s, p, src.id, new_addr, new_len, new_pgoff);
+  if (new_id == 0) return Result::error(ENOMEM);
   Vma& now = *vma_containing(p, addr);  // the source, possibly merged into new_vma
   const bool self_merged = now.id == new_id;
-  move_page_tables(s, p, addr, old_len, new_addr);
+  const Page moved = move_page_tables(s, p, addr, old_len, new_addr);
+  if (moved < old_len) {
+    move_page_tables(s, p, new_addr, moved, addr);  // cannot fail: fired once
+    unmap_source_vma(s, p, new_id, new_addr, new_len, dontunmap);
+    return Result::error(ENOMEM);
+  }
   if (!dontunmap) {
-    do_munmap(s, p, addr, addr + old_len);
+    unmap_source_vma(s, p, now.id, addr, old_len, false);
     return Result::ok();
   }
   s.hit(Branch::MremapDontUnmap);
@@ -90,10 +134,10 @@ Result move_vma(State& s, Proc& p, Page addr, Page old_len, Page new_addr, Page 
 // unmaps the tail of the source, then the rest moves.
 Result mremap_to(State& s, Proc& p, Page addr, Page old_len, Page new_addr, Page new_len,
                  bool dontunmap) {
-  do_munmap(s, p, new_addr, new_addr + new_len);
+  if (int err = do_munmap(s, p, new_addr, new_addr + new_len)) return Result::error(-err);
   if (!vma_containing(p, addr)) return Result::error(EFAULT);
   if (old_len > new_len) {
-    do_munmap(s, p, addr + new_len, addr + old_len);
+    if (int err = do_munmap(s, p, addr + new_len, addr + old_len)) return Result::error(-err);
     s.hit(Branch::MremapShrink);
     if (!vma_containing(p, addr)) return Result::error(EFAULT);
     old_len = new_len;
@@ -127,7 +171,8 @@ Result remap_move(State& s, Proc& p, Page addr, Page len, Page new_addr, bool do
 }
 
 // vma_merge_extend: [vm_end, vm_end+delta) as a new range whose prev is the
-// VMA itself (Case 3) and which may also swallow next.
+// VMA itself (Case 3) and which may also swallow next. ENOMEM when the
+// merge cannot allocate (then nothing changed).
 Result vma_merge_extend(State& s, Proc& p, Vma& v, Page delta) {
   MergeRequest m;
   m.prev = v.id;
@@ -148,7 +193,7 @@ Result vma_merge_extend(State& s, Proc& p, Vma& v, Page delta) {
 Result mremap_at(State& s, Proc& p, Vma& v, Page addr, Page old_len, Page new_len) {
   if (new_len == old_len) return Result::ok();
   if (new_len < old_len) {
-    do_munmap(s, p, addr + new_len, addr + old_len);
+    if (int err = do_munmap(s, p, addr + new_len, addr + old_len)) return Result::error(-err);
     s.hit(Branch::MremapShrink);
     return Result::ok();
   }

@@ -15,18 +15,22 @@ void free_unmapped_folios(State& s) {
 // unmap_vmas / zap_page_range_single: PTEs go, folio mappings drop; the
 // anon state of the VMAs is untouched.
 void zap_range(State& s, Proc& p, Page start, Page end) {
-  for (auto it = p.ptes.lower_bound(start); it != p.ptes.end() && it->first < end;)
-    it = p.ptes.erase(it);
+  std::vector<Page> present;
+  for (auto it = p.ptes.lower_bound(start); it != p.ptes.end() && it->first < end; ++it)
+    present.push_back(it->first);
+  for (Page page : present) pte_clear(p, page);
   free_unmapped_folios(s);
 }
 
 // do_vmi_munmap: split the VMAs straddling start and end, zap the range,
 // then free_pgtables -> unlink_anon_vmas for each VMA removed.
-void do_munmap(State& s, Proc& p, Page start, Page end) {
+// Failure: a split that cannot allocate makes it ENOMEM before anything is
+// unmapped; a split done before (at start) stays.
+int do_munmap(State& s, Proc& p, Page start, Page end) {
   if (Vma* first = first_vma_ending_after(p, start, end); first && first->start < start)
-    split_vma(s, p, first->id, start);
+    if (int err = split_vma(s, p, first->id, start)) return err;
   if (Vma* last = vma_containing(p, end - 1); last && last->end > end)
-    split_vma(s, p, last->id, end);
+    if (int err = split_vma(s, p, last->id, end)) return err;
   std::vector<Id> doomed;
   for (const auto& [id, v] : p.vmas)
     if (v.start >= start && v.end <= end) doomed.push_back(id);
@@ -35,6 +39,7 @@ void do_munmap(State& s, Proc& p, Page start, Page end) {
     unlink_anon_vmas(s, vma_by_id(p, id));
     p.vmas.erase(id);
   }
+  return 0;
 }
 
 // exit_mmap: unmap everything, unlink every VMA, and the mm is gone.

@@ -30,19 +30,37 @@
 
 namespace rmapcheck::model {
 
-// Failure-injection hook: every allocation the kernel makes in the modelled
-// paths asks this first. The model has no failure semantics yet (a later
-// issue adds them), so it always answers false; `failalloc` only records
-// the request (see engine.cpp).
+// Allocation failures (docs/failure.md). Every allocation the kernel makes
+// in the modelled paths asks alloc_fails(site) first, in the kernel's order;
+// the K-th one matching the armed `failalloc SITE K` answers true (once per
+// op), and the caller takes the kernel's error path for that allocation.
+// The steps that can fail return 0 or -ENOMEM (like the kernel) so each
+// error path is written where it happens, next to the allocation.
+//
+// Which allocations each kernel step makes, in order:
+//   __anon_vma_prepare   avc, then anon_vma (unless a neighbour's is reused)
+//   anon_vma_clone       one avc per anon_vma of the source chain, root first
+//   anon_vma_fork        anon_vma_clone's avcs, then (no reuse) anon_vma, avc
+//   __split_vma          vma (vm_area_dup), prealloc, anon_vma_clone's avcs
+//   vma_expand           dup_anon_vma's avcs, then prealloc (commit_merge)
+//   vma_merge_existing   dup_anon_vma's avcs, then prealloc (commit_merge)
+//   mmap new VMA         vma, prealloc
+//   copy_vma (no merge)  vma, anon_vma_clone's avcs, prealloc (vma_link)
+//   dup_mmap, per VMA    vma, anon_vma_fork's, then one pgtable per page table
+//                        of the parent the child does not have yet
+//   move_page_tables     one pgtable per destination page table missing
+//   fault                pgtable (if missing), then for a write
+//                        __anon_vma_prepare's and the folio
 bool alloc_fails(State& s, AllocSite site);
 
 // ---- anon_vma.cpp ----
-Id anon_vma_alloc(State& s);
-void anon_vma_prepare(State& s, Proc& p, Vma& v);
+Id anon_vma_alloc(State& s);  // 0 when the allocation fails
+int anon_vma_prepare(State& s, Proc& p, Vma& v);
 Id find_mergeable_anon_vma(Proc& p, const Vma& v);
-void anon_vma_clone(State& s, Vma& dst, const Vma& src);
-void anon_vma_fork(State& s, Vma& child, const Vma& parent);
-void dup_anon_vma(State& s, Vma& dst, const Vma& src);
+int anon_vma_clone(State& s, Vma& dst, const Vma& src);
+int anon_vma_fork(State& s, Vma& child, const Vma& parent);
+// *dup is set to dst's id when the dup happened (the merge's undo record).
+int dup_anon_vma(State& s, Vma& dst, const Vma& src, Id* dup);
 void unlink_anon_vmas(State& s, Vma& v);
 void put_anon_vma(State& s, Id av);
 
@@ -55,14 +73,15 @@ struct MergeRequest {
   Id anon_vma = 0;     // vmg->anon_vma
   Id copied_from = 0;  // vmg->copied_from (mremap's copy_vma, v6.18.8+)
   bool just_expand = false;
+  bool nomem = false;  // vmg_nomem(): a merge was possible but an allocation failed
 };
 Id vma_merge_new_range(State& s, Proc& p, MergeRequest& m);
 Id vma_merge_existing_range(State& s, Proc& p, MergeRequest& m);
 // __split_vma: after it, one VMA ends at addr and another starts there.
-void split_vma(State& s, Proc& p, Id vma, Page addr);
+int split_vma(State& s, Proc& p, Id vma, Page addr);
 // vma_modify_flags: merge or split so that [start,end) is one VMA with
-// newflags; returns its id.
-Id vma_modify_flags(State& s, Proc& p, Id vma, Page start, Page end, VmFlags newflags);
+// newflags; returns its id, or 0 with *err = -ENOMEM.
+Id vma_modify_flags(State& s, Proc& p, Id vma, Page start, Page end, VmFlags newflags, int* err);
 
 // ---- fault.cpp ----
 Result handle_read(State& s, Proc& p, Page page);
@@ -76,7 +95,7 @@ Result mmap_region(State& s, Proc& p, Page start, Page npages, Prot prot, bool n
 
 // ---- munmap_exit.cpp ----
 void zap_range(State& s, Proc& p, Page start, Page end);
-void do_munmap(State& s, Proc& p, Page start, Page end);
+int do_munmap(State& s, Proc& p, Page start, Page end);
 void exit_mmap(State& s, const std::string& proc);
 void free_unmapped_folios(State& s);
 

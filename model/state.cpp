@@ -62,6 +62,13 @@ bool range_has_vma(const Proc& p, Page start, Page end) {
   return false;
 }
 
+void pte_clear(Proc& p, Page page) {
+  p.ptes.erase(page);
+  const Page t = table_of(page);
+  auto it = p.ptes.lower_bound(t * kPtesPerTable);
+  if (it == p.ptes.end() || table_of(it->first) != t) p.pte_tables.erase(t);
+}
+
 // Live: the interval tree is non-empty, i.e. some VMA's chain holds it.
 bool anon_vma_live(const State& s, Id av) {
   for (const auto& [name, p] : s.procs)

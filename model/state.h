@@ -13,6 +13,7 @@
 //   AnonVma             struct anon_vma: root, parent, freed
 //   Vma                 struct vm_area_struct: range, vm_pgoff, flags, anon_vma, chain
 //   Pte, Folio, Proc    page tables, anon folios, one mm per process
+//   FailPlan            the armed `failalloc`: which allocation of the op fails
 //   State               everything, plus the Coverage counters
 //   lookups             vma_containing, vma_prev, vma_next, vmas_in_order, ...
 //   derived counters    anon_vma_live, num_children, num_active_vmas, refcount, mapcount
@@ -25,6 +26,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -77,10 +79,29 @@ struct Folio {
   std::uint64_t value = 0; // page contents
 };
 
+// One page table (a pte_table) covers kPtesPerTable consecutive pages. The
+// model keeps which ones exist only because allocating one is an allocation
+// `failalloc pgtable` can fail: a table is allocated by the first PTE of its
+// block (fault, fork copy, mremap move) and freed when its last present PTE
+// is cleared (the impl's simplification of free_pgtables; docs/failure.md).
+inline constexpr Page kPtesPerTable = 512;
+inline Page table_of(Page page) { return page / kPtesPerTable; }
+
 struct Proc {
   std::string name;
   std::map<Id, Vma> vmas;     // by id; address order through vmas_in_order()
   std::map<Page, Pte> ptes;   // present PTEs by page
+  std::set<Page> pte_tables;  // allocated page tables, by table_of(page)
+};
+
+// `failalloc SITE K` armed for the current op: the K-th allocation at SITE
+// (any site for AllocSite::Any), counted in the kernel's order, fails. It
+// fires at most once; `seen` counts the matching allocations so far.
+struct FailPlan {
+  bool armed = false;
+  AllocSite site = AllocSite::Any;
+  std::uint32_t nth = 0;
+  std::uint32_t seen = 0;
 };
 
 struct State {
@@ -89,6 +110,7 @@ struct State {
   std::map<Id, Folio> folios;         // allocated anon folios
   Id last_id = 0;
   int max_procs = 64;
+  FailPlan fail;
   Coverage cov;
 
   Id new_id() { return ++last_id; }
@@ -103,6 +125,8 @@ Vma* vma_next(Proc& p, Page addr);                          // first VMA with st
 Vma* first_vma_ending_after(Proc& p, Page addr, Page end);  // vma_find(addr, end)
 std::vector<Id> vmas_in_order(const Proc& p);
 bool range_has_vma(const Proc& p, Page start, Page end);    // find_vma_intersection
+// pte_clear: the PTE goes; its page table is freed when no PTE is left in it.
+void pte_clear(Proc& p, Page page);
 
 // ---- derived counters (kernel-spec §3) ----
 bool anon_vma_live(const State& s, Id av);           // its tree is non-empty

@@ -7,7 +7,8 @@
 //      equal; if not, print a line diff labelled model/impl;
 //   3. the result must equal the line's `=> RESULT`, if it states one;
 //   4. every state invariant holds on the new snapshot (check_invariants)
-//      and the transition invariants hold between the old and the new one.
+//      and the transition invariants hold between the old and the new one;
+//   5. the engine holds nothing no live process reaches (Engine::leaks()).
 // The first line that fails stops its trace; the other traces still run.
 //
 // Output: each line with its result ("  12  write p1 3 7  => 0"), failures
@@ -144,6 +145,10 @@ class Replayer {
       for (const Violation& v : vs)
         fail.push_back(fmt::format("{}: {} after '{}': {}\n", where, engine_kind_name(lanes[i].kind), op_text,
                                    v.to_string()));
+      // 5. nothing the engine holds is out of every live process's reach.
+      for (const std::string& leak : lanes[i].engine->leaks())
+        fail.push_back(fmt::format("{}: {} after '{}': leak: {}\n", where, engine_kind_name(lanes[i].kind),
+                                   op_text, leak));
       lanes[i].before = std::move(after[i]);
     }
     if (opt_.step) fmt::print("{}\n", indent(format_snapshot(lanes.front().before), "      "));

@@ -11,6 +11,7 @@
 //   Engine::apply(op)   performs op; never throws for any op_is_valid() Op
 //   Engine::snapshot()  the canonicalized state (snapshot.h)
 //   Engine::coverage()  branches taken so far (coverage.h)
+//   Engine::leaks()     objects held that no live process reaches
 //   make_engine(kind, config)
 //
 // Contract
@@ -26,6 +27,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "rmapcheck/coverage.h"
 #include "rmapcheck/mutants.h"
@@ -55,6 +57,11 @@ class Engine {
   virtual Result apply(const Op& op) = 0;
   virtual Snapshot snapshot() const = 0;
   virtual const Coverage& coverage() const = 0;
+  // Objects the engine holds that no live process reaches, one line each
+  // naming the object; with no live process every object held counts.
+  // Empty when nothing leaked (docs/failure.md). The default (for test
+  // doubles) holds nothing; the model and the impl override it.
+  virtual std::vector<std::string> leaks() const { return {}; }
 };
 
 std::unique_ptr<Engine> make_engine(EngineKind kind, const EngineConfig& config = {});
