@@ -88,8 +88,9 @@ DualOutcome run_dual(const Trace& trace, const EngineConfig& impl_config,
 // The same in a forked child process, so that an engine that crashes
 // (SIGSEGV, abort) or hangs (no answer in `timeout_s` seconds) becomes an
 // EngineFault at the op it was running instead of killing the campaign, and
-// can be shrunk like any other failure. A failure the child reports is
-// re-run in this process to rebuild its StepFailure (runs are deterministic).
+// can be shrunk like any other failure. The child sends back its whole
+// outcome, StepFailure included: no engine ever runs in the calling process,
+// so a mutated impl that corrupts memory cannot take the campaign with it.
 DualOutcome run_dual_isolated(const std::vector<Op>& ops, const EngineConfig& impl_config,
                               const EngineFactory& factory = default_engine_factory(),
                               unsigned timeout_s = 60);

@@ -6,7 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
-#include <sstream>
+#include <nlohmann/json.hpp>
 
 #include "properties/harness.h"
 
@@ -14,30 +14,106 @@ namespace rmapcheck::props {
 
 namespace {
 
+using json = nlohmann::json;
+
 struct Shared {
   volatile std::uint64_t started;  // ops whose step() began
   volatile std::uint32_t phase;
 };
 
-// One line of numbers: ops, by_kind..., branch..., alloc_failed..., failed index or -1.
-std::string encode(const RunStats& st, const Coverage& cov, long failed) {
-  std::ostringstream os;
-  os << st.ops;
-  for (auto v : st.by_kind) os << ' ' << v;
-  for (auto v : cov.branch) os << ' ' << v;
-  for (auto v : cov.alloc_failed) os << ' ' << v;
-  os << ' ' << failed << '\n';
-  return os.str();
+// The child's answer, one JSON document: the stats, the model's coverage
+// and the failure, all built in the child. The parent never runs an engine:
+// a mutated impl may corrupt the heap of the process it runs in (a use after
+// free that happens not to crash), and the parent is the campaign, which
+// must survive to print and save the counterexample.
+json op_json(const Op& op) {
+  return json{{"kind", static_cast<int>(op.kind)}, {"proc", op.proc}, {"child", op.child},
+              {"start", op.start}, {"npages", op.npages}, {"new_start", op.new_start},
+              {"new_npages", op.new_npages}, {"prot", static_cast<int>(op.prot)},
+              {"advice", static_cast<int>(op.advice)}, {"noreserve", op.noreserve},
+              {"dontunmap", op.dontunmap}, {"value", op.value}, {"site", static_cast<int>(op.site)},
+              {"nth", op.nth}};
 }
 
-bool decode(const std::string& line, RunStats& st, Coverage& cov, long& failed) {
-  std::istringstream is(line);
-  is >> st.ops;
-  for (auto& v : st.by_kind) is >> v;
-  for (auto& v : cov.branch) is >> v;
-  for (auto& v : cov.alloc_failed) is >> v;
-  is >> failed;
-  return static_cast<bool>(is);
+Op op_from(const json& j) {
+  Op op;
+  op.kind = static_cast<OpKind>(j.at("kind").get<int>());
+  op.proc = j.at("proc").get<std::string>();
+  op.child = j.at("child").get<std::string>();
+  op.start = j.at("start").get<Page>();
+  op.npages = j.at("npages").get<Page>();
+  op.new_start = j.at("new_start").get<Page>();
+  op.new_npages = j.at("new_npages").get<Page>();
+  op.prot = static_cast<Prot>(j.at("prot").get<int>());
+  op.advice = static_cast<Advice>(j.at("advice").get<int>());
+  op.noreserve = j.at("noreserve").get<bool>();
+  op.dontunmap = j.at("dontunmap").get<bool>();
+  op.value = j.at("value").get<std::uint64_t>();
+  op.site = static_cast<AllocSite>(j.at("site").get<int>());
+  op.nth = j.at("nth").get<std::uint32_t>();
+  return op;
+}
+
+json result_json(const Result& r) {
+  json hits = json::array();
+  for (const auto& h : r.hits) hits.push_back(json{h.proc, h.page});
+  return json{{"kind", static_cast<int>(r.kind)}, {"err", r.err}, {"value", r.value}, {"hits", hits}};
+}
+
+Result result_from(const json& j) {
+  Result r;
+  r.kind = static_cast<Result::Kind>(j.at("kind").get<int>());
+  r.err = j.at("err").get<int>();
+  r.value = j.at("value").get<std::uint64_t>();
+  for (const auto& h : j.at("hits")) r.hits.push_back({h.at(0).get<std::string>(), h.at(1).get<Page>()});
+  return r;
+}
+
+json failure_json(const StepFailure& f) {
+  json v = json::array();
+  for (const auto& x : f.violations) v.push_back(json{static_cast<int>(x.id), x.objects, x.why});
+  return json{{"kind", static_cast<int>(f.kind)}, {"index", f.index}, {"op", op_json(f.op)},
+              {"engine", f.engine}, {"model_result", result_json(f.model_result)},
+              {"impl_result", result_json(f.impl_result)}, {"diff", f.diff}, {"violations", v},
+              {"message", f.message}};
+}
+
+StepFailure failure_from(const json& j) {
+  StepFailure f;
+  f.kind = static_cast<StepFailure::Kind>(j.at("kind").get<int>());
+  f.index = j.at("index").get<std::size_t>();
+  f.op = op_from(j.at("op"));
+  f.engine = j.at("engine").get<std::string>();
+  f.model_result = result_from(j.at("model_result"));
+  f.impl_result = result_from(j.at("impl_result"));
+  f.diff = j.at("diff").get<std::string>();
+  for (const auto& v : j.at("violations")) {
+    f.violations.push_back({static_cast<InvariantId>(v.at(0).get<int>()), v.at(1).get<std::string>(),
+                            v.at(2).get<std::string>()});
+  }
+  f.message = j.at("message").get<std::string>();
+  return f;
+}
+
+std::string encode(const DualOutcome& out) {
+  json j{{"ops", out.stats.ops}, {"by_kind", out.stats.by_kind}, {"branch", out.model_coverage.branch},
+         {"alloc_failed", out.model_coverage.alloc_failed},
+         {"failure", out.failure ? failure_json(*out.failure) : json(nullptr)}};
+  return j.dump();
+}
+
+bool decode(const std::string& text, DualOutcome& out) {
+  try {
+    json j = json::parse(text);
+    out.stats.ops = j.at("ops").get<std::size_t>();
+    out.stats.by_kind = j.at("by_kind").get<decltype(out.stats.by_kind)>();
+    out.model_coverage.branch = j.at("branch").get<decltype(out.model_coverage.branch)>();
+    out.model_coverage.alloc_failed = j.at("alloc_failed").get<decltype(out.model_coverage.alloc_failed)>();
+    if (!j.at("failure").is_null()) out.failure = failure_from(j.at("failure"));
+    return true;
+  } catch (const json::exception&) {
+    return false;
+  }
 }
 
 }  // namespace
@@ -65,17 +141,19 @@ DualOutcome run_dual_isolated(const std::vector<Op>& ops, const EngineConfig& im
     close(fds[0]);
     signal(SIGALRM, SIG_DFL);
     alarm(timeout_s);
-    long failed = -1;
-    DualRunner r(impl_config, factory);
-    r.set_phase_sink(&shared->phase);
+    // The runner is never destroyed: a mutated impl may crash in its
+    // destructor, after the answer is known; _exit() skips it.
+    auto* r = new DualRunner(impl_config, factory);
+    r->set_phase_sink(&shared->phase);
+    DualOutcome out;
     for (std::size_t i = 0; i < ops.size(); ++i) {
       shared->started = i + 1;
-      if (r.step(ops[i])) {
-        failed = static_cast<long>(i);
-        break;
-      }
+      out.failure = r->step(ops[i]);
+      if (out.failure) break;
     }
-    std::string line = encode(r.stats(), r.model().coverage(), failed);
+    out.stats = r->stats();
+    out.model_coverage = r->model().coverage();
+    std::string line = encode(out);
     const char* p = line.data();
     std::size_t left = line.size();
     while (left > 0) {
@@ -105,15 +183,8 @@ DualOutcome run_dual_isolated(const std::vector<Op>& ops, const EngineConfig& im
   munmap(mem, sizeof(Shared));
 
   DualOutcome out;
-  long failed = -1;
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && decode(line, out.stats, out.model_coverage, failed)) {
-    if (failed >= 0) {
-      Trace prefix;
-      for (std::size_t i = 0; i <= static_cast<std::size_t>(failed); ++i) prefix.lines.push_back({ops[i], {}, 0});
-      out = run_dual(prefix, impl_config, factory);
-    }
-    return out;
-  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && decode(line, out)) return out;
+  out = DualOutcome{};
   // The child died: blame the op it was running.
   StepFailure f;
   f.kind = StepFailure::Kind::EngineFault;
