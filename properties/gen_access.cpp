@@ -31,6 +31,19 @@ Op gen_access(OpKind kind, const GenState& s, const GenConfig& cfg, Chooser& ch)
   const GenProc& p = pick_proc(s, ch, true);
   if (!p.mapped.any() && kind != OpKind::Read) return gen_layout(OpKind::Mmap, s, cfg, ch);
   Page page = pick_page(p, cfg, ch);
+  if (kind == OpKind::Write && ch.chance(1, 4)) {
+    // An unwritten page next to a written one of another protection: the
+    // first fault of a VMA beside a faulted, compatible neighbour.
+    std::vector<Page> edge;
+    for (Page i = 0; i < static_cast<Page>(cfg.window); ++i) {
+      if (!p.mapped.test(i) || p.written.test(i) || !prot_write(p.prot[i])) continue;
+      auto faulted_other = [&](Page j) { return p.mapped.test(j) && p.written.test(j) && p.prot[j] != p.prot[i]; };
+      if ((i > 0 && faulted_other(i - 1)) || (i + 1 < static_cast<Page>(cfg.window) && faulted_other(i + 1))) {
+        edge.push_back(i);
+      }
+    }
+    if (!edge.empty()) page = edge[ch.below(static_cast<std::uint32_t>(edge.size()))];
+  }
   switch (kind) {
     case OpKind::Read: return op_read(p.name, page);
     case OpKind::Rmap: return op_rmap(p.name, page);

@@ -49,6 +49,12 @@ void set_range(std::bitset<kMaxWindow>& b, Page start, Page n, bool v, int windo
   for (Page p = start; p < start + n && p < static_cast<Page>(window); ++p) b.set(p, v);
 }
 
+void set_prot(GenProc& p, Page start, Page n, Prot prot, int window, bool mapped_only) {
+  for (Page i = start; i < start + n && i < static_cast<Page>(window); ++i) {
+    if (!mapped_only || p.mapped.test(i)) p.prot[i] = prot;
+  }
+}
+
 void note_boundary(GenState& s, Page p, int window) {
   if (p <= static_cast<Page>(window)) s.boundaries.set(p);
 }
@@ -64,6 +70,7 @@ void GenState::apply(const Op& op) {
     case OpKind::Mmap:
       set_range(p->mapped, op.start, op.npages, true, w);
       set_range(p->written, op.start, op.npages, false, w);
+      set_prot(*p, op.start, op.npages, op.prot, w, false);
       note_boundary(*this, op.start, w);
       note_boundary(*this, op.start + op.npages, w);
       break;
@@ -75,6 +82,7 @@ void GenState::apply(const Op& op) {
     case OpKind::Madvise:
       note_boundary(*this, op.start, w);
       note_boundary(*this, op.start + op.npages, w);
+      if (op.kind == OpKind::Mprotect) set_prot(*p, op.start, op.npages, op.prot, w, true);
       if (op.kind == OpKind::Madvise && op.advice == Advice::DontNeed) {
         set_range(p->written, op.start, op.npages, false, w);
       }
@@ -89,10 +97,15 @@ void GenState::apply(const Op& op) {
           set_range(p->written, op.start + op.new_npages, op.npages - op.new_npages, false, w);
         } else {
           set_range(p->mapped, op.start + op.npages, op.new_npages - op.npages, true, w);
+          const Page last = op.start + op.npages - 1;
+          if (last < static_cast<Page>(w)) {
+            set_prot(*p, op.start + op.npages, op.new_npages - op.npages, p->prot[last], w, false);
+          }
         }
         break;
       }
       auto mapped = p->mapped, written = p->written;
+      auto prot = p->prot;
       if (!op.dontunmap) {
         set_range(p->mapped, op.start, op.npages, false, w);
       }
@@ -104,6 +117,11 @@ void GenState::apply(const Op& op) {
         bool wr = i < op.npages && from < static_cast<Page>(w) ? written.test(from) : false;
         p->mapped.set(to, m);
         p->written.set(to, wr);
+        if (i < op.npages && from < static_cast<Page>(w)) {
+          p->prot[to] = prot[from];
+        } else if (op.npages > 0 && op.start + op.npages - 1 < static_cast<Page>(w)) {
+          p->prot[to] = prot[op.start + op.npages - 1];
+        }
       }
       break;
     }
@@ -197,6 +215,24 @@ std::vector<PageRun> mapped_runs(const GenProc& p, int window) {
   }
   return runs;
 }
+
+std::vector<Segment> prot_segments(const GenProc& p, int window) {
+  std::vector<Segment> segs;
+  for (Page i = 0; i < static_cast<Page>(window); ++i) {
+    if (!p.mapped.test(i)) continue;
+    if (!segs.empty() && segs.back().start + segs.back().n == i) {
+      if (segs.back().prot == p.prot[i]) {
+        ++segs.back().n;
+        continue;
+      }
+      segs.back().joined = true;
+    }
+    segs.push_back({i, 1, p.prot[i], false});
+  }
+  return segs;
+}
+
+Prot other_writable(Prot p) { return p == Prot::RW ? Prot::RWX : Prot::RW; }
 
 OpKind pick_kind(const GenState& s, const GenConfig& cfg, Chooser& ch) {
   std::array<std::uint32_t, kOpKindCount> w = cfg.weights.w;

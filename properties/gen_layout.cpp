@@ -5,6 +5,7 @@
 // unfaulted neighbours, and mremap moves land beside them or back where a
 // VMA used to be (the shape of kernel-spec.md §4.2).
 #include <algorithm>
+#include <optional>
 
 #include "properties/generator.h"
 
@@ -54,8 +55,40 @@ Page place(const GenState& s, const GenConfig& cfg, const GenProc& p, Page n, Ch
   return start;
 }
 
+// An mmap right beside a segment with written pages, on free pages, with
+// the other writable protection: a VMA that does not merge with the faulted
+// neighbour but is anon_vma_compatible with it, so its first write fault
+// can reuse the neighbour's anon_vma (__anon_vma_prepare ->
+// find_mergeable_anon_vma, kernel-spec §4.3).
+std::optional<Op> mmap_beside_faulted(const GenProc& p, const GenConfig& cfg, Chooser& ch) {
+  const Page w = static_cast<Page>(cfg.window);
+  std::vector<Op> options;
+  for (const Segment& g : prot_segments(p, cfg.window)) {
+    bool written = false;
+    for (Page i = g.start; i < g.start + g.n; ++i) written = written || p.written.test(i);
+    if (!written) continue;
+    const Prot prot = other_writable(g.prot);
+    const Page end = g.start + g.n;
+    if (end < w && !p.mapped.test(end)) {
+      Page n = 1;
+      while (n < 2 && end + n < w && !p.mapped.test(end + n)) ++n;
+      options.push_back(op_mmap(p.name, end, n, prot));
+    }
+    if (g.start > 0 && !p.mapped.test(g.start - 1)) {
+      Page n = 1;
+      while (n < 2 && g.start >= n + 1 && !p.mapped.test(g.start - n - 1)) ++n;
+      options.push_back(op_mmap(p.name, g.start - n, n, prot));
+    }
+  }
+  if (options.empty()) return std::nullopt;
+  return options[ch.below(static_cast<std::uint32_t>(options.size()))];
+}
+
 Op gen_mmap(const GenState& s, const GenConfig& cfg, Chooser& ch) {
   const GenProc& p = pick_proc(s, ch, false);
+  if (ch.chance(1, 4)) {
+    if (auto op = mmap_beside_faulted(p, cfg, ch)) return *op;
+  }
   Page n = ch.range(1, 3);
   n = std::min<Page>(n, static_cast<Page>(cfg.window));
   Page start = place(s, cfg, p, n, ch);

@@ -40,6 +40,7 @@
 // parser accepts the printed trace.
 #pragma once
 
+#include <array>
 #include <bitset>
 #include <cstdint>
 #include <string>
@@ -67,6 +68,7 @@ struct GenProc {
   int depth = 0;
   std::bitset<kMaxWindow> mapped;  // pages believed mapped
   std::bitset<kMaxWindow> written; // pages believed written (faulted)
+  std::array<Prot, kMaxWindow> prot{};  // protection believed on each mapped page
 };
 
 struct GenState {
@@ -127,5 +129,14 @@ Trace generate_trace(std::uint64_t seed, std::size_t nops, const GenConfig& cfg 
 const GenProc& pick_proc(const GenState& s, Chooser& ch, bool prefer_mapped);
 struct PageRun { Page start = 0, n = 0; };
 std::vector<PageRun> mapped_runs(const GenProc& p, int window);
+// Maximal runs of mapped pages with one protection: the generator's guess
+// at the VMAs (VMAs of equal protection may still be separate: an anon_vma
+// or a pgoff can keep them apart). `joined` says the next segment starts
+// where this one ends.
+struct Segment { Page start = 0, n = 0; Prot prot = Prot::None; bool joined = false; };
+std::vector<Segment> prot_segments(const GenProc& p, int window);
+// The writable protection a VMA next to one with `p` should get so that it
+// is anon_vma_compatible (flags differ in VM_EXEC only) but not mergeable.
+Prot other_writable(Prot p);
 
 }  // namespace rmapcheck::props

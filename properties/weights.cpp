@@ -9,6 +9,9 @@ namespace rmapcheck::props {
 // forks with exits in the middle and from VMAs split and re-merged, so
 // fork/exit/mprotect/write dominate; mmap is kept low so that processes have
 // few VMAs and ranges overlap; failalloc is rare so that it only perturbs.
+// failalloc is 0 until both engines inject allocation failures (a failalloc
+// the model honours and the impl ignores is a false disagreement); raise it
+// with --weights failalloc=N.
 Weights Weights::defaults() {
   Weights d;
   d.set(OpKind::Mmap, 5);
@@ -21,7 +24,7 @@ Weights Weights::defaults() {
   d.set(OpKind::Fork, 9);
   d.set(OpKind::Exit, 5);
   d.set(OpKind::Rmap, 3);
-  d.set(OpKind::FailAlloc, 1);
+  d.set(OpKind::FailAlloc, 0);
   return d;
 }
 

@@ -39,8 +39,10 @@ TEST(Generator, PrintedTracesParseBackAndStayInTheWindow) {
   }
 }
 
-TEST(Generator, EveryFamilyAppearsWithDefaultWeightsAndZeroWeightsDisable) {
+TEST(Generator, EveryWeightedFamilyAppearsAndZeroWeightsDisable) {
   GenConfig cfg;
+  // failalloc is 0 by default while the engines do not both inject failures.
+  ASSERT_FALSE(parse_weights("failalloc=1", cfg.weights));
   std::set<OpKind> seen;
   for (std::uint64_t seed = 0; seed < 50; ++seed) {
     for (const auto& l : generate_trace(seed, 60, cfg).lines) seen.insert(l.op.kind);
@@ -116,6 +118,75 @@ TEST(Generator, StateFollowsForkAndExit) {
   EXPECT_FALSE(op_allowed(s, op_fork("p2", "p2")));
   EXPECT_FALSE(op_allowed(s, op_write("p1", 2)));
   EXPECT_TRUE(op_allowed(s, op_write("p2", 2)));
+}
+
+
+// A state built by applying ops, as the generator would see it.
+GenState state_after(std::initializer_list<Op> ops) {
+  GenState s = GenState::initial();
+  for (const auto& op : ops) s.apply(op);
+  return s;
+}
+
+// Draws `n` ops of one family from `s` with seeds 0..n-1.
+std::set<std::string> draws(const GenState& s, OpKind kind, int n) {
+  std::set<std::string> out;
+  GenConfig cfg;
+  for (int seed = 0; seed < n; ++seed) {
+    SeededChooser ch(static_cast<std::uint64_t>(seed));
+    Op op = kind == OpKind::Mprotect ? gen_protect(kind, s, cfg, ch)
+            : kind == OpKind::Mmap  ? gen_layout(kind, s, cfg, ch)
+                                    : gen_access(kind, s, cfg, ch);
+    out.insert(format_op(op));
+  }
+  return out;
+}
+
+//     0123456
+//     AAABBAA     <- p0: rw rw rw | rwx rwx | rw rw
+// The generator's guess at the VMAs splits on protection, and mprotect aims
+// at vma_merge_existing_range: the middle back to its neighbours'
+// protection (prev ┃mid┃ next), a tail of A to B's (next grows down over
+// part of it), a head of the last A to B's (prev grows up).
+TEST(Generator, MprotectAimsAtTheMergesOfExistingRanges) {
+  GenState s = state_after({op_mmap("p0", 0, 7, Prot::RW), op_mprotect("p0", 3, 2, Prot::RWX)});
+  auto segs = prot_segments(*s.find("p0"), s.window);
+  ASSERT_EQ(segs.size(), 3u);
+  EXPECT_EQ(segs[1].start, 3u);
+  EXPECT_EQ(segs[1].n, 2u);
+  EXPECT_EQ(segs[1].prot, Prot::RWX);
+  EXPECT_TRUE(segs[0].joined && segs[1].joined && !segs[2].joined);
+  auto got = draws(s, OpKind::Mprotect, 300);
+  EXPECT_TRUE(got.count("mprotect p0 3 2 rw")) << "the middle";
+  EXPECT_TRUE(got.count("mprotect p0 1 2 rwx") || got.count("mprotect p0 2 1 rwx")) << "a tail of A";
+  EXPECT_TRUE(got.count("mprotect p0 5 1 rwx")) << "the head of the last A";
+}
+
+//     0123456
+//       AA        <- p0: rw, page 2 written
+// mmap lands right beside the faulted VMA with the other writable
+// protection (no merge, but anon_vma_compatible), and the first write of
+// the new VMA is aimed at the page next to the faulted one: the
+// find_mergeable_anon_vma reuse of __anon_vma_prepare.
+TEST(Generator, MmapAndWriteAimAtTheNeighbourReuseOfAnonVmaPrepare) {
+  GenState s = state_after({op_mmap("p0", 2, 2, Prot::RW), op_write("p0", 2)});
+  auto mmaps = draws(s, OpKind::Mmap, 300);
+  EXPECT_TRUE(mmaps.count("mmap p0 4 2 rwx")) << "after it";
+  EXPECT_TRUE(mmaps.count("mmap p0 0 2 rwx")) << "before it";
+  s.apply(op_mmap("p0", 4, 2, Prot::RWX));
+  auto writes = draws(s, OpKind::Write, 300);
+  bool page4 = false;
+  for (const auto& w : writes) page4 = page4 || w.rfind("write p0 4", 0) == 0;
+  EXPECT_TRUE(page4);
+}
+
+// mremap carries the protection of the pages it moves.
+TEST(Generator, StateFollowsProtectionThroughMremap) {
+  GenState s = state_after({op_mmap("p0", 0, 2, Prot::RWX), op_mremap("p0", 0, 2, 8, 3)});
+  const GenProc& p = *s.find("p0");
+  EXPECT_FALSE(p.mapped.test(0));
+  EXPECT_EQ(p.prot[8], Prot::RWX);
+  EXPECT_EQ(p.prot[10], Prot::RWX);
 }
 
 }  // namespace
