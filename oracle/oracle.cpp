@@ -197,6 +197,7 @@ TraceVerdict Oracle::run(const Trace& trace) {
         Observation mo = project_snapshot(model->snapshot());
         canonicalize_observation(mo);
         restrict_to_common(ko, mo);
+        const bool forest_compared_now = ko.has_forest;  // both sides had it
         if (kr != mr || ko != mo) {
           v.status = TraceVerdict::Status::Diverge;
           v.report = fmt::format("{}: {}\n", where, format_op(l.op));
@@ -208,6 +209,7 @@ TraceVerdict Oracle::run(const Trace& trace) {
             v.report += "  after the op:\n" + diff_observations(ko, mo, "kernel", "model");
           return v;
         }
+        if (forest_compared_now) ++v.forest_ops;
       }
       ++v.ops_compared;
     }

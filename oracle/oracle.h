@@ -48,6 +48,7 @@ struct TraceVerdict {
   enum class Status { Agree, Diverge, Partial, Error };
   Status status = Status::Agree;
   std::size_t ops_compared = 0;
+  std::size_t forest_ops = 0;  // of those, the ops after which the anon_vma forest (BPF) was compared too
   int line = 0;             // the diverging / stopping line (source line, or 1-based index)
   std::string report;       // readable: file:line, op, kernel vs model
   std::vector<Result> kernel_results;  // the kernel's answer to each op replayed

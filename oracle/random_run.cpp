@@ -87,6 +87,8 @@ RandomRunSummary run_random(Oracle& oracle, const RandomRunOptions& o, std::FILE
     ++s.traces;
     if (v.status == TraceVerdict::Status::Agree) {
       ++s.agree;
+      s.ops_agreed += v.ops_compared;
+      s.forest_ops += v.forest_ops;
       continue;
     }
     if (v.status != TraceVerdict::Status::Diverge) {
@@ -154,6 +156,9 @@ RandomRunSummary run_random(Oracle& oracle, const RandomRunOptions& o, std::FILE
                static_cast<unsigned long long>(s.traces), static_cast<unsigned long long>(o.seed), o.nops,
                static_cast<unsigned long long>(s.agree), rate, static_cast<unsigned long long>(s.diverge),
                static_cast<unsigned long long>(s.flaky), static_cast<unsigned long long>(s.errors));
+  std::fprintf(log, "random: %llu ops agreed, the anon_vma forest compared after %llu of them%s\n",
+               static_cast<unsigned long long>(s.ops_agreed), static_cast<unsigned long long>(s.forest_ops),
+               s.forest_ops == s.ops_agreed ? "" : " (NOT after every op)");
   return s;
 }
 

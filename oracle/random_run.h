@@ -34,6 +34,9 @@ struct RandomRunOptions {
 
 struct RandomRunSummary {
   std::uint64_t traces = 0, agree = 0, diverge = 0, flaky = 0, errors = 0;
+  // Over the agreeing traces: ops compared, and those after which the
+  // anon_vma forest was compared too (equal unless BPF is unavailable).
+  std::uint64_t ops_agreed = 0, forest_ops = 0;
   std::vector<std::string> saved;  // files written
 };
 
