@@ -39,12 +39,13 @@ anon_vma_chain* anon_vma_interval_tree_iter_next(anon_vma_chain* node, pgoff_t f
 std::string anon_vma_interval_tree_verify(const anon_vma_tree& root) { return root.verify(); }
 
 // anon_vma_interval_tree_pre_update_vma: before vm_start/vm_end/vm_pgoff of a
-// linked VMA change, take its avcs out (their keys are computed from the VMA).
+// linked VMA change, take its avcs out (the tree holds their keys as cached
+// from the VMA at insert; left in, they would stay filed under the old key).
 void anon_vma_interval_tree_pre_update_vma(vm_area_struct* vma) {
   for (anon_vma_chain& avc : vma->anon_vma_chain) anon_vma_interval_tree_remove(&avc, avc.anon_vma->rb_root);
 }
 
-// anon_vma_interval_tree_post_update_vma: and put them back under the new key.
+// anon_vma_interval_tree_post_update_vma: and put them back, caching the new key.
 void anon_vma_interval_tree_post_update_vma(vm_area_struct* vma) {
   for (anon_vma_chain& avc : vma->anon_vma_chain) {
     anon_vma_interval_tree_insert(*vma->vm_mm->k, &avc, avc.anon_vma->rb_root);

@@ -8,11 +8,20 @@
 // typed wrappers (anon_vma_interval_tree_insert, ...) live in
 // impl/interval_tree.cpp like mm/interval_tree.c.
 //
-// Keys are NOT stored: start(node) and last(node) are computed from the owner
-// on demand (for an avc: [vm_pgoff, vm_pgoff + vma_pages - 1], closed). So
-// whenever an owner's key changes the caller must remove() before the change
-// and insert() after it (anon_vma_interval_tree_pre/post_update_vma). Only
-// rb_subtree_last, the largest `last` in a node's subtree, is cached.
+// Keys are cached in the node. start(node) and last(node) belong to the
+// owner (for an avc: [vm_pgoff, vm_pgoff + vma_pages - 1], closed, the
+// kernel's avc_start_pgoff/avc_last_pgoff); insert() reads them ONCE and keeps
+// them in the hook, and every search, ordering decision and summary uses the
+// cached pair. The kernel computes the key from the VMA on every visit and
+// keeps the same pair (avc->cached_vma_start / cached_vma_last) only under
+// CONFIG_DEBUG_VM_RB, to check it; we use those fields as the cache, so a
+// query reads one node's 48 hook bytes and never the owner (for an avc: no
+// avc->vma dereference, a second cache line, per visited node). The
+// contract is the kernel's: whenever an owner's key changes the caller must
+// remove() before the change and insert() after it
+// (anon_vma_interval_tree_pre/post_update_vma); verify() keeps the
+// DEBUG_VM_RB check and reports a linked node whose owner's key differs from
+// its cached one.
 //
 // Synopsis
 //   interval_tree_node<Key, Tag>     the hook a node type derives from
@@ -24,7 +33,10 @@
 //     empty(), size(), leftmost()    O(1)
 //     contains_node(n)               O(log n) walk up to the root (debug helper)
 //     for_each(f)                    in order
-//     verify() -> std::string        "" when sound, else what is wrong and where
+//     verify() -> std::string        "" when sound, else what is wrong and where,
+//                                    including "key changed while linked: ..."
+//     start_of(n), last_of(n)        the cached key (what the tree files n under)
+//     owner_start(n), owner_last(n)  the owner's key now (Traits::start/last)
 //     stale_subtree_last             Mutant::StaleSubtreeLast switch (default off)
 //
 // Traits (a struct with static members):
@@ -39,12 +51,17 @@
 //   - insert(n) requires n in no tree; remove(n) requires n in this tree. Both
 //     throw EngineFault if n is / is not linked at all (an O(1) check); a node
 //     linked in ANOTHER tree is not detected (contains_node() does, O(log n)).
-//   - The keys of a linked node must not change (remove, change, insert).
+//   - The keys of a linked node must not change (remove, change, insert). If
+//     they do, queries keep answering for the key cached at insert and
+//     verify() reports the node with both keys.
 //   - A query returns exactly the nodes n with start(n) <= last and
-//     first <= last(n), in start order, equal starts in insertion order.
+//     first <= last(n) (cached keys), in start order, equal starts in
+//     insertion order.
 //
 // Cost (x86-64, key_type = unsigned long)
-//   bytes per node: 32 = rb_node 24 (parent|colour, right, left) + rb_subtree_last 8.
+//   bytes per node: 48 = rb_node 24 (parent|colour, right, left) +
+//   rb_subtree_last 8 + cached_start 8 + cached_last 8 (was 32 before the
+//   key cache: +16 bytes per node buys one line per visited node instead of two).
 //   per tree: 32 bytes (root, leftmost, size, flag).
 //   insert O(log n) (one descent + <= 2 rotations); remove O(log n) (<= 3
 //   rotations + one summary walk to the root); iter_first O(log n);
@@ -57,10 +74,9 @@
 //     verify()     0.05us 0.65us 5us    55us   4ms
 //
 // Caveats
-//   - verify() checks the tree's own invariants, not that every cached
-//     subtree_last agrees with an owner whose key changed behind our back
-//     (that shows up as a subtree_last/order mismatch only if the change moved
-//     the key; I-KEY in invariants.h is the owner-level check).
+//   - verify() reads every owner (Traits::start/last) for the key check: it
+//     must not run while an owner is freed but its node still linked (the
+//     pools report that as a use after free).
 #pragma once
 
 #include <concepts>
@@ -72,10 +88,15 @@
 
 namespace rmapcheck::impl {
 
-// The hook: rb_node plus the cached maximum `last` of the subtree.
+// The hook: rb_node, the maximum `last` of the subtree, and the node's own
+// key as it was when it was inserted (CONFIG_DEBUG_VM_RB's
+// avc->cached_vma_start / cached_vma_last, here always present and used as
+// the key). All 48 bytes a query reads of a node are here, together.
 template <class Key, class Tag = void>
 struct interval_tree_node : rb_node {
   Key rb_subtree_last{};
+  Key cached_start{};  // Traits::start(node) at insert; what the tree orders by
+  Key cached_last{};   // Traits::last(node) at insert
 };
 
 namespace it_detail {
@@ -129,8 +150,14 @@ class IntervalTree {
   // Raw access for tests that break a tree by hand.
   rb_root_cached& raw_root() noexcept { return root_; }
 
-  static Key start_of(const Node& n) { return Traits::start(n); }
-  static Key last_of(const Node& n) { return Traits::last(n); }
+  // The key the tree holds the node under (cached at insert) and the key its
+  // owner has now; they differ only if the owner changed while linked.
+  static Key start_of(const Node& n) noexcept { return static_cast<const Hook&>(n).cached_start; }
+  static Key last_of(const Node& n) noexcept { return static_cast<const Hook&>(n).cached_last; }
+  static Key owner_start(const Node& n) { return Traits::start(n); }
+  static Key owner_last(const Node& n) { return Traits::last(n); }
+  static Key& cached_start(Node& n) noexcept { return static_cast<Hook&>(n).cached_start; }
+  static Key& cached_last(Node& n) noexcept { return static_cast<Hook&>(n).cached_last; }
   static Key& subtree_last(Node& n) noexcept { return static_cast<Hook&>(n).rb_subtree_last; }
   static Key subtree_last(const Node& n) noexcept {
     return static_cast<const Hook&>(n).rb_subtree_last;

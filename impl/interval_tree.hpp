@@ -36,9 +36,11 @@ void IntervalTree<Traits>::Augment::propagate(rb_node* from, rb_node* stop) {
   }
 }
 
-// Mirrors ITPREFIX_insert: descend by start (ties to the right), raising each
+// Mirrors ITPREFIX_insert: take the owner's key once and cache it in the
+// node (under CONFIG_DEBUG_VM_RB the kernel's anon_vma_interval_tree_insert
+// stores the same pair), descend by start (ties to the right), raising each
 // ancestor's rb_subtree_last to the new node's last on the way, then link and
-// rebalance.
+// rebalance. From here on the tree reads only cached keys.
 template <class Traits>
 void IntervalTree<Traits>::insert(Node* node) {
   rb_node* rb = to_rb(node);
@@ -46,8 +48,10 @@ void IntervalTree<Traits>::insert(Node* node) {
     throw EngineFault("interval tree: insert of " + describe(*node) +
                       " which is already linked in a tree");
   }
-  const Key start = start_of(*node);
-  const Key last = last_of(*node);
+  const Key start = owner_start(*node);
+  const Key last = owner_last(*node);
+  cached_start(*node) = start;
+  cached_last(*node) = last;
   rb_node** link = &root_.root;
   rb_node* parent = nullptr;
   bool leftmost = true;
@@ -146,9 +150,14 @@ typename IntervalTree<Traits>::Node* IntervalTree<Traits>::iter_next(Node* node,
   }
 }
 
+// The key shown is the one the tree holds the node under while it is linked,
+// the owner's current one when it is not (before an insert, after a remove).
 template <class Traits>
 std::string IntervalTree<Traits>::describe(const Node& n) {
-  std::string key = "[" + std::to_string(start_of(n)) + "," + std::to_string(last_of(n)) + "]";
+  const bool linked = !to_rb(&n)->empty_node();
+  const Key s = linked ? start_of(n) : owner_start(n);
+  const Key l = linked ? last_of(n) : owner_last(n);
+  std::string key = "[" + std::to_string(s) + "," + std::to_string(l) + "]";
   if constexpr (requires { { Traits::describe(n) } -> std::convertible_to<std::string>; }) {
     return std::string(Traits::describe(n)) + " " + key;
   } else {
@@ -175,6 +184,17 @@ std::string IntervalTree<Traits>::verify() const {
     }
     if (rb->parent() != parent) {
       err = "parent link of " + describe(n) + " does not point to the node above it";
+      return -1;
+    }
+    // The DEBUG_VM_RB check (anon_vma_interval_tree_verify's cached_vma_start
+    // / cached_vma_last comparison): a key that moved under a linked node
+    // leaves the node filed under the old key, invisible to queries for the
+    // new one. Checked before anything below it: it is the root cause.
+    if (owner_start(n) != start_of(n) || owner_last(n) != last_of(n)) {
+      err = "key changed while linked: " + describe(n) +
+            " is linked under that key but its owner's key is now [" +
+            std::to_string(owner_start(n)) + "," + std::to_string(owner_last(n)) +
+            "]: missing remove/re-insert";
       return -1;
     }
     if (rb->is_red() && (rb_is_red(rb->rb_left) || rb_is_red(rb->rb_right))) {

@@ -62,7 +62,8 @@ inline constexpr vm_flags_t VM_SPECIAL = 0;
 inline constexpr vm_flags_t VM_LOCKED_MASK = VM_LOCKED;
 
 // struct anon_vma_chain (include/linux/rmap.h): "this VMA is linked to this
-// anon_vma". The interval_tree_node base is `rb` + `rb_subtree_last`.
+// anon_vma". The interval_tree_node base is `rb` + `rb_subtree_last` + the
+// cached key (the kernel's DEBUG_VM_RB cached_vma_start/cached_vma_last).
 struct anon_vma_chain : interval_tree_node<pgoff_t> {
   vm_area_struct* vma = nullptr;
   struct anon_vma* anon_vma = nullptr;

@@ -11,7 +11,7 @@
 
 namespace rmapcheck::impl {
 
-static_assert(sizeof(anon_vma_chain) == 64, "update the cost block in rmap.h");
+static_assert(sizeof(anon_vma_chain) == 80, "update the cost block in rmap.h");
 static_assert(sizeof(vm_area_struct) == 96, "update the cost block in rmap.h");
 static_assert(sizeof(anon_vma) == 80, "update the cost block in rmap.h");
 static_assert(sizeof(folio) == 56, "update the cost block in rmap.h");

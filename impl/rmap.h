@@ -35,7 +35,8 @@
 // check() throws EngineFault naming the op (a mutant's use after free).
 //
 // Cost (x86-64, g++ 12; the pools add a 32-byte header each):
-//   sizeof(vm_area_struct) = 96, sizeof(anon_vma_chain) = 64,
+//   sizeof(vm_area_struct) = 96, sizeof(anon_vma_chain) = 80 (the tree hook
+//   caches each avc's key: impl/interval_tree.h),
 //   sizeof(anon_vma) = 80, sizeof(folio) = 56 (checked by static_asserts in
 //   rmap.cpp so this block cannot drift).
 //   rmap walk O(log n + k) in the anon_vma's tree; anon_vma_clone O(chain);

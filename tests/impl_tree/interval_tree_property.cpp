@@ -124,6 +124,31 @@ RC_GTEST_PROP(IntervalTreeProperty, AgreesWithNaiveListAfterEveryStep, ()) {
   RC_ASSERT(s.query(kMax, kMax) == s.expect(kMax, kMax));
 }
 
+// Any key change made behind the tree's back (no remove/re-insert) is
+// reported by verify(), naming that node, whatever the tree looks like; the
+// queries keep answering for the key the node was inserted under.
+RC_GTEST_PROP(IntervalTreeProperty, KeyChangedWhileLinkedIsReported, ()) {
+  Naive s;
+  const int count = *rc::gen::inRange(1, 120);
+  for (int i = 0; i < count; ++i) {
+    const auto pgoff = draw_pgoff();
+    s.insert(pgoff, draw_pages());
+  }
+  const auto i = *rc::gen::inRange<std::size_t>(0, s.present.size());
+  TestNode* n = s.present[i].node.get();
+  const FakeVma old = n->vma;
+  const auto before = s.expect(0, kMax);
+  const auto pgoff = draw_pgoff();
+  const auto pages = draw_pages();
+  RC_PRE(pgoff != old.vm_pgoff || pages != old.pages);
+  n->vma = {pgoff, pages};
+  const std::string msg = s.tree.verify();
+  RC_ASSERT(msg.find("key changed while linked: node#" + std::to_string(n->id) + " [") == 0);
+  n->vma = old;  // the queries still see the tree as it was filed
+  RC_ASSERT(s.tree.verify() == std::string());
+  RC_ASSERT(s.in_order() == before);
+}
+
 // Many nodes with the same start: the tree must keep them in insertion order
 // through every rebalancing, and a re-insert moves a node to the end.
 //

@@ -78,14 +78,59 @@ TEST(IntervalTreeVerify, CatchesUnequalBlackHeights) {
 }
 
 // The owner's key moves without the remove/re-insert (what NoTreeUpdateOnPgoff
-// does): node#0 [0,19] becomes [15,19], which sorts after node#1 [10,29] while
-// its last - and so every rb_subtree_last - stays the same.
+// does): node#3 [30,49] grows to [30,59]. The tree still files it under
+// [30,49], so a query for page 55 misses it; verify() names the node and
+// both keys (CONFIG_DEBUG_VM_RB's cached_vma_start/last check).
+//   tree:  30.................49          owner now: 30.......................59
+TEST(IntervalTreeVerify, CatchesKeyChangedWhileLinked) {
+  Built b;
+  build_ten(b);
+  b.nodes[3]->vma = {30, 30};
+  const auto msg = b.tree.verify();
+  EXPECT_NE(msg.find("key changed while linked: node#3 [30,49] is linked under that key but "
+                     "its owner's key is now [30,59]: missing remove/re-insert"),
+            std::string::npos)
+      << msg;
+  // The symptom: the grown range is not found (page 55 is only in node#3's
+  // new range and in node#5 [50,69]).
+  std::vector<int> hits;
+  for (TestNode* n = b.tree.iter_first(55, 55); n != nullptr; n = TestTree::iter_next(n, 55, 55)) {
+    hits.push_back(n->id);
+  }
+  EXPECT_EQ(hits, (std::vector<int>{4, 5}));
+  // The kernel's way to change a key leaves a sound tree that finds it.
+  b.nodes[3]->vma = {30, 20};
+  b.tree.remove(b.nodes[3].get());
+  b.nodes[3]->vma = {30, 30};
+  b.tree.insert(b.nodes[3].get());
+  EXPECT_EQ(b.tree.verify(), "");
+  EXPECT_EQ(b.tree.iter_first(55, 55), b.nodes[3].get());
+}
+
+// A key that moves while linked but keeps start and last: nothing to report.
+// One that moves only its start is reported too (the start orders the tree).
+TEST(IntervalTreeVerify, KeyChangeCheckComparesBothEnds) {
+  Built b;
+  build_ten(b);
+  b.nodes[7]->vma = {70, 20};  // unchanged values written again
+  EXPECT_EQ(b.tree.verify(), "");
+  b.nodes[7]->vma = {71, 19};  // same last (89), start 70 -> 71
+  const auto msg = b.tree.verify();
+  EXPECT_NE(msg.find("node#7 [70,89] is linked under that key but its owner's key is now [71,89]"),
+            std::string::npos)
+      << msg;
+}
+
+// Order is checked on the cached keys: corrupt one (owner and cache alike, so
+// only the order is wrong): node#0 [0,19] becomes [15,19], which sorts after
+// node#1 [10,29] while its last - and so every rb_subtree_last - stays the same.
 //   before: 0.........19            after:       15..19
 //             10.........29                10.........29
 TEST(IntervalTreeVerify, CatchesOrderViolation) {
   Built b;
   build_ten(b);
   b.nodes[0]->vma = {15, 5};
+  TestTree::cached_start(*b.nodes[0]) = 15;
   const auto msg = b.tree.verify();
   EXPECT_NE(msg.find("order: node#1"), std::string::npos) << msg;
   EXPECT_NE(msg.find("after node#0"), std::string::npos) << msg;

@@ -1,9 +1,9 @@
 // tests/impl_tree/test_node.h - a stand-in for anon_vma_chain in the interval tree tests.
 //
-// Like an avc, the node does not store its key: it reads it from an "owner"
-// (here a plain struct standing for the VMA) every time, so a test can change
-// the owner's range and must remove/re-insert around the change, exactly as
-// anon_vma_interval_tree_pre/post_update_vma do.
+// Like an avc, the node's key belongs to an "owner" (here a plain struct
+// standing for the VMA); the tree caches it at insert. A test that changes the
+// owner's range must remove/re-insert around the change, exactly as
+// anon_vma_interval_tree_pre/post_update_vma do, or verify() reports it.
 #pragma once
 
 #include <string>
