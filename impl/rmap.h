@@ -60,9 +60,9 @@
 //     a folio's refcount equals its mapcount.
 //   - An emptied pte_table is freed at once (the kernel frees tables in
 //     free_pgtables): only AllocSite::PageTable counting can tell.
-//   - ImplEngine does not arm `failalloc` yet (the model does not inject
-//     failures); every site honours kernel_state::should_fail_alloc, and
-//     tests/impl drives them directly.
+//   - `failalloc` is armed by ImplEngine for the next op; every allocation
+//     site asks kernel_state::should_fail_alloc first, in the kernel's
+//     order, and takes the kernel's error path (docs/failure.md).
 //
 // Synopsis
 //   anon_vma, kernel_state (pools, mutants, coverage, failure injection)
