@@ -47,7 +47,7 @@ Op random_op(std::mt19937_64& rng, const std::vector<std::string>& live, int& ne
 
 TEST(FailallocRandom, ModelAndImplAgreeAndNothingLeaks) {
   Coverage total;
-  for (std::uint64_t seed = 1; seed <= 100; ++seed) {
+  for (std::uint64_t seed = 1; seed <= 150; ++seed) {
     std::mt19937_64 rng(seed);
     auto model = make_engine(EngineKind::Model);
     auto impl = make_engine(EngineKind::Impl);
