@@ -99,6 +99,16 @@ void check_property(const PropertyConfig& pc, CaseRecord& record) {
   if (!pc.isolate) {
     DualSut sut(pc, record);
     rc::state::runAll(cmds, initial, sut);
+    // The epilogue: every live process exits; nothing may be left.
+    std::vector<Op> exits;
+    auto failure = sut.runner.finish(exits);
+    record.ran.insert(record.ran.end(), exits.begin(), exits.end());
+    record.stats = sut.runner.stats();
+    if (failure) {
+      std::string why = failure->describe();
+      record.failure = std::move(failure);
+      RC_FAIL(why);
+    }
     return;
   }
   // Isolated: the ops run in a child process, so that a crashing engine is
@@ -107,8 +117,9 @@ void check_property(const PropertyConfig& pc, CaseRecord& record) {
   ops.reserve(cmds.size());
   for (const auto& c : cmds) ops.push_back(static_cast<const StepCommand&>(*c).op());
   DualOutcome out = run_dual_isolated(ops, pc.impl, pc.factory);
-  std::size_t ran = out.failure ? out.failure->index + 1 : ops.size();
+  std::size_t ran = out.failure && out.failure->index < ops.size() ? out.failure->index + 1 : ops.size();
   record.ran.assign(ops.begin(), ops.begin() + static_cast<std::ptrdiff_t>(ran));
+  record.ran.insert(record.ran.end(), out.epilogue.begin(), out.epilogue.end());
   record.stats = out.stats;
   record.model_coverage = out.model_coverage;
   if (out.failure) {

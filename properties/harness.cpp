@@ -15,6 +15,7 @@ std::string StepFailure::kind_name() const {
     case Kind::SnapshotMismatch: return "snapshot-mismatch";
     case Kind::Invariant: return "invariant";
     case Kind::EngineFault: return "engine-fault";
+    case Kind::Leak: return "leak";
   }
   return "?";
 }
@@ -32,6 +33,9 @@ std::string StepFailure::headline() const {
              (violations.empty() ? "" : ", first " + std::string(invariant_name(violations[0].id)));
     case Kind::EngineFault:
       return h + engine + " fault: " + message;
+    case Kind::Leak:
+      return h + std::to_string(leaks.size()) + " leaked object(s) in " + engine +
+             (leaks.empty() ? "" : ", first " + leaks[0]);
   }
   return h;
 }
@@ -40,6 +44,7 @@ std::string StepFailure::describe() const {
   std::string d = headline() + "\n";
   if (kind == Kind::SnapshotMismatch) d += diff;
   for (const auto& v : violations) d += "  " + v.to_string() + "\n";
+  for (const auto& l : leaks) d += "  leak: " + l + "\n";
   if (!d.empty() && d.back() != '\n') d += '\n';
   return d;
 }
@@ -122,20 +127,54 @@ std::optional<StepFailure> DualRunner::step(const Op& op) {
     f.violations = std::move(v);
     return f;
   }
+  // Leaks: objects no live process reaches. After the last process is gone
+  // nothing at all may be left (leaks() lists the unreachable; an empty
+  // state must also hold no anon_vma and no folio).
+  auto ml = model_->leaks(), il = impl_->leaks();
+  std::vector<std::string> left;  // in both: the snapshots are equal here
+  if (ms.procs.empty()) {
+    for (const auto& a : ms.anon_vmas) left.push_back("anon_vma #" + std::to_string(a.id) + " left after the last exit");
+    for (const auto& x : ms.folios) left.push_back("folio #" + std::to_string(x.id) + " left after the last exit");
+  }
+  if (!ml.empty() || !il.empty() || !left.empty()) {
+    f.kind = StepFailure::Kind::Leak;
+    f.engine = !left.empty() || (!ml.empty() && !il.empty()) ? "both" : !ml.empty() ? "model" : "impl";
+    f.leaks = std::move(left);
+    f.leaks.insert(f.leaks.end(), ml.begin(), ml.end());
+    f.leaks.insert(f.leaks.end(), il.begin(), il.end());
+    return f;
+  }
   model_before_ = std::move(ms);
   impl_before_ = std::move(is);
   return std::nullopt;
 }
 
-DualOutcome run_dual(const Trace& trace, const EngineConfig& impl_config, const EngineFactory& factory) {
+std::vector<std::string> DualRunner::live_procs() const {
+  // model_before_ is the last checked state: its processes, sorted by name.
+  std::vector<std::string> live;
+  for (const auto& p : model_before_.procs) live.push_back(p.name);
+  return live;
+}
+
+std::optional<StepFailure> DualRunner::finish(std::vector<Op>& ran) {
+  for (const auto& name : live_procs()) {
+    ran.push_back(op_exit(name));
+    if (auto f = step(ran.back())) return f;
+  }
+  return std::nullopt;
+}
+
+DualOutcome run_dual(const Trace& trace, const EngineConfig& impl_config, const EngineFactory& factory,
+                     bool exit_all) {
   DualOutcome out;
   DualRunner r(impl_config, factory);
   for (const auto& line : trace.lines) {
     out.failure = r.step(line.op);
     if (out.failure) break;
   }
-  out.stats = r.stats();
   out.model_coverage = r.model().coverage();
+  if (!out.failure && exit_all) out.failure = r.finish(out.epilogue);
+  out.stats = r.stats();
   return out;
 }
 

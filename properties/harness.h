@@ -5,15 +5,21 @@
 // the transition invariant holds (check_transition), on both engines. When
 // the snapshots are equal the invariants are checked once: they are a pure
 // function of the snapshot. An EngineFault (or any exception) from apply()
-// is a failure too. The `rmap` op needs nothing special: the impl answers it
+// is a failure too, and so is a leak: after every op both engines' leaks()
+// must be empty (objects that no live process reaches). At the end of a
+// trace, finish() exits every live process, one `exit` step at a time
+// (checked like any op), and after the last exit neither engine may hold an
+// anon_vma or a folio. The `rmap` op needs nothing special: the impl answers it
 // with its interval-tree walk and the model with its brute-force scan, so
 // Result equality is the comparison.
 //
 // Synopsis
 //   EngineFactory        makes an engine (tests inject fakes; make_engine otherwise)
 //   StepFailure          what went wrong at which op, with the readable detail
-//   DualRunner(cfg)      two engines; step(op) -> failure or nullopt
-//   run_dual(trace, ...) replays a whole trace, stops at the first failure
+//   DualRunner(cfg)      two engines; step(op) -> failure or nullopt;
+//                        finish(ran) exits every live process, checking
+//   run_dual(trace, ...) replays a whole trace, stops at the first failure,
+//                        then finish() (exit_all) unless it failed
 //
 // Contract: deterministic; a DualRunner that returned a failure must not be
 // stepped again.
@@ -35,7 +41,7 @@ using EngineFactory = std::function<std::unique_ptr<Engine>(EngineKind, const En
 EngineFactory default_engine_factory();  // make_engine
 
 struct StepFailure {
-  enum class Kind : std::uint8_t { ResultMismatch, SnapshotMismatch, Invariant, EngineFault };
+  enum class Kind : std::uint8_t { ResultMismatch, SnapshotMismatch, Invariant, EngineFault, Leak };
   Kind kind = Kind::ResultMismatch;
   std::size_t index = 0;  // 0-based op index in the trace
   Op op;
@@ -44,8 +50,9 @@ struct StepFailure {
   std::string diff;       // SnapshotMismatch: diff_snapshots(model, impl)
   std::vector<Violation> violations;
   std::string message;    // EngineFault: what()
+  std::vector<std::string> leaks;  // Leak: what the engine(s) hold that nothing reaches
 
-  std::string kind_name() const;  // "result-mismatch", "snapshot-mismatch", "invariant", "engine-fault"
+  std::string kind_name() const;  // "result-mismatch", "snapshot-mismatch", "invariant", "engine-fault", "leak"
   std::string headline() const;   // one line: "op 7 `fork p2 p3`: ..."
   std::string describe() const;   // headline + the diff or the violations, multi-line
 };
@@ -59,6 +66,12 @@ class DualRunner {
  public:
   explicit DualRunner(const EngineConfig& impl_config, const EngineFactory& factory = default_engine_factory());
   std::optional<StepFailure> step(const Op& op);
+  // Exits every live process in name order through step(); `ran` gets each
+  // exit it ran (the failing one included). The last exit also requires
+  // that nothing is left allocated in either engine.
+  std::optional<StepFailure> finish(std::vector<Op>& ran);
+  // The processes live after the last checked step, by name.
+  std::vector<std::string> live_procs() const;
 
   const Engine& model() const { return *model_; }
   const Engine& impl() const { return *impl_; }
@@ -78,12 +91,13 @@ class DualRunner {
 
 struct DualOutcome {
   std::optional<StepFailure> failure;
-  RunStats stats;
-  Coverage model_coverage;
+  RunStats stats;               // the epilogue's exits included
+  Coverage model_coverage;      // before the epilogue
+  std::vector<Op> epilogue;     // the exits finish() ran (up to a failing one)
 };
 
 DualOutcome run_dual(const Trace& trace, const EngineConfig& impl_config,
-                     const EngineFactory& factory = default_engine_factory());
+                     const EngineFactory& factory = default_engine_factory(), bool exit_all = true);
 
 // The same in a forked child process, so that an engine that crashes
 // (SIGSEGV, abort) or hangs (no answer in `timeout_s` seconds) becomes an
@@ -93,6 +107,6 @@ DualOutcome run_dual(const Trace& trace, const EngineConfig& impl_config,
 // so a mutated impl that corrupts memory cannot take the campaign with it.
 DualOutcome run_dual_isolated(const std::vector<Op>& ops, const EngineConfig& impl_config,
                               const EngineFactory& factory = default_engine_factory(),
-                              unsigned timeout_s = 60);
+                              unsigned timeout_s = 60, bool exit_all = true);
 
 }  // namespace rmapcheck::props

@@ -17,7 +17,8 @@ namespace {
 using json = nlohmann::json;
 
 struct Shared {
-  volatile std::uint64_t started;  // ops whose step() began
+  volatile std::uint64_t started;  // ops whose step() began (the epilogue's exits too)
+  volatile char exits[64 * 34];    // the epilogue's processes, '\n'-separated (names <= 32 chars)
   volatile std::uint32_t phase;
 };
 
@@ -75,7 +76,7 @@ json failure_json(const StepFailure& f) {
   return json{{"kind", static_cast<int>(f.kind)}, {"index", f.index}, {"op", op_json(f.op)},
               {"engine", f.engine}, {"model_result", result_json(f.model_result)},
               {"impl_result", result_json(f.impl_result)}, {"diff", f.diff}, {"violations", v},
-              {"message", f.message}};
+              {"message", f.message}, {"leaks", f.leaks}};
 }
 
 StepFailure failure_from(const json& j) {
@@ -92,13 +93,15 @@ StepFailure failure_from(const json& j) {
                             v.at(2).get<std::string>()});
   }
   f.message = j.at("message").get<std::string>();
+  f.leaks = j.at("leaks").get<std::vector<std::string>>();
   return f;
 }
 
 std::string encode(const DualOutcome& out) {
   json j{{"ops", out.stats.ops}, {"by_kind", out.stats.by_kind}, {"branch", out.model_coverage.branch},
-         {"alloc_failed", out.model_coverage.alloc_failed},
+         {"alloc_failed", out.model_coverage.alloc_failed}, {"epilogue", json::array()},
          {"failure", out.failure ? failure_json(*out.failure) : json(nullptr)}};
+  for (const auto& op : out.epilogue) j["epilogue"].push_back(op_json(op));
   return j.dump();
 }
 
@@ -109,6 +112,7 @@ bool decode(const std::string& text, DualOutcome& out) {
     out.stats.by_kind = j.at("by_kind").get<decltype(out.stats.by_kind)>();
     out.model_coverage.branch = j.at("branch").get<decltype(out.model_coverage.branch)>();
     out.model_coverage.alloc_failed = j.at("alloc_failed").get<decltype(out.model_coverage.alloc_failed)>();
+    for (const auto& op : j.at("epilogue")) out.epilogue.push_back(op_from(op));
     if (!j.at("failure").is_null()) out.failure = failure_from(j.at("failure"));
     return true;
   } catch (const json::exception&) {
@@ -119,12 +123,13 @@ bool decode(const std::string& text, DualOutcome& out) {
 }  // namespace
 
 DualOutcome run_dual_isolated(const std::vector<Op>& ops, const EngineConfig& impl_config,
-                              const EngineFactory& factory, unsigned timeout_s) {
+                              const EngineFactory& factory, unsigned timeout_s, bool exit_all) {
   void* mem = mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (mem == MAP_FAILED) throw std::runtime_error(std::string("mmap: ") + std::strerror(errno));
   auto* shared = static_cast<Shared*>(mem);
   shared->started = 0;
   shared->phase = 0;
+  shared->exits[0] = '\0';
   int fds[2];
   if (pipe(fds) != 0) {
     munmap(mem, sizeof(Shared));
@@ -151,8 +156,25 @@ DualOutcome run_dual_isolated(const std::vector<Op>& ops, const EngineConfig& im
       out.failure = r->step(ops[i]);
       if (out.failure) break;
     }
-    out.stats = r->stats();
     out.model_coverage = r->model().coverage();
+    if (!out.failure && exit_all) {
+      // finish(), one exit at a time, so that a crash names its exit.
+      const auto live = r->live_procs();
+      std::size_t k = 0;
+      for (const auto& name : live) {
+        for (char c : name + "\n") {
+          if (k + 1 < sizeof shared->exits) shared->exits[k++] = c;
+        }
+      }
+      shared->exits[k] = '\0';
+      for (const auto& name : live) {
+        shared->started = ops.size() + out.epilogue.size() + 1;
+        out.epilogue.push_back(op_exit(name));
+        out.failure = r->step(out.epilogue.back());
+        if (out.failure) break;
+      }
+    }
+    out.stats = r->stats();
     std::string line = encode(out);
     const char* p = line.data();
     std::size_t left = line.size();
@@ -180,6 +202,16 @@ DualOutcome run_dual_isolated(const std::vector<Op>& ops, const EngineConfig& im
   }
   const std::uint64_t started = shared->started;
   const std::uint32_t phase = shared->phase;
+  std::vector<Op> exits;
+  std::string name;
+  for (std::size_t k = 0; k < sizeof shared->exits && shared->exits[k] != '\0'; ++k) {
+    if (shared->exits[k] != '\n') {
+      name += shared->exits[k];
+    } else {
+      exits.push_back(op_exit(name));
+      name.clear();
+    }
+  }
   munmap(mem, sizeof(Shared));
 
   DualOutcome out;
@@ -189,7 +221,12 @@ DualOutcome run_dual_isolated(const std::vector<Op>& ops, const EngineConfig& im
   StepFailure f;
   f.kind = StepFailure::Kind::EngineFault;
   f.index = started > 0 ? static_cast<std::size_t>(started - 1) : 0;
-  if (f.index < ops.size()) f.op = ops[f.index];
+  if (f.index < ops.size()) {
+    f.op = ops[f.index];
+  } else if (f.index - ops.size() < exits.size()) {  // in the epilogue
+    out.epilogue.assign(exits.begin(), exits.begin() + static_cast<std::ptrdiff_t>(f.index - ops.size() + 1));
+    f.op = out.epilogue.back();
+  }
   f.engine = phase == 0 ? "model" : phase == 1 ? "impl" : "checker";
   if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM) {
     f.message = "no answer in " + std::to_string(timeout_s) + " s (hung?)";
@@ -201,6 +238,7 @@ DualOutcome run_dual_isolated(const std::vector<Op>& ops, const EngineConfig& im
   }
   out.stats.ops = f.index + 1;
   for (std::size_t i = 0; i <= f.index && i < ops.size(); ++i) ++out.stats.by_kind[static_cast<std::size_t>(ops[i].kind)];
+  out.stats.by_kind[static_cast<std::size_t>(OpKind::Exit)] += out.epilogue.size();
   out.failure = std::move(f);
   return out;
 }

@@ -60,7 +60,74 @@ TEST(Isolation, APassingRunReportsItsStats) {
   DualOutcome out = run_dual_isolated(deep_rmap_ops(), {}, counting_factory(false));
   EXPECT_EQ(g_engines_built_here, 0);
   EXPECT_FALSE(out.failure);
-  EXPECT_EQ(out.stats.ops, 5u);
+  // The epilogue: every live process exits, in name order.
+  EXPECT_EQ(out.epilogue, (std::vector<Op>{op_exit("a"), op_exit("b"), op_exit("c"), op_exit("p0")}));
+  EXPECT_EQ(out.stats.ops, 9u);
+}
+
+// A fake engine that leaks: it reports `leaked` from leaks() once `after`
+// ops have run, and keeps a "folio" after its last process exited when
+// `keep_after_exit` is set.
+class Leaky final : public Engine {
+ public:
+  Leaky(std::unique_ptr<Engine> inner, std::size_t after, bool keep_after_exit)
+      : inner_(std::move(inner)), after_(after), keep_(keep_after_exit) {}
+  EngineKind kind() const override { return inner_->kind(); }
+  Result apply(const Op& op) override {
+    ++n_;
+    return inner_->apply(op);
+  }
+  Snapshot snapshot() const override {
+    Snapshot s = inner_->snapshot();
+    if (keep_ && s.procs.empty()) s.folios.push_back(SnapFolio{1, 0, 0, 0, false, 0});
+    return s;
+  }
+  const Coverage& coverage() const override { return inner_->coverage(); }
+  std::vector<std::string> leaks() const override {
+    if (after_ == 0 || n_ < after_) return {};
+    return {"impl: anon_vma 0x1 reached by no process"};
+  }
+
+ private:
+  std::unique_ptr<Engine> inner_;
+  std::size_t after_, n_ = 0;
+  bool keep_;
+};
+
+// The impl leaks after `after` ops (0: never); with keep_after_exit BOTH
+// engines keep a folio after the last exit (so their snapshots agree).
+EngineFactory leaky_factory(std::size_t after, bool keep_after_exit) {
+  return [=](EngineKind k, const EngineConfig& c) -> std::unique_ptr<Engine> {
+    auto e = testing::fake_factory(false)(k, c);
+    return std::make_unique<Leaky>(std::move(e), k == EngineKind::Impl ? after : 0, keep_after_exit);
+  };
+}
+
+// A leak is a failure at the op after which it shows, like a broken invariant.
+TEST(Leaks, ALeakAfterAnOpFailsThatOp) {
+  DualOutcome out = run_dual_isolated(deep_rmap_ops(), {}, leaky_factory(3, false));
+  ASSERT_TRUE(out.failure);
+  EXPECT_EQ(out.failure->kind, StepFailure::Kind::Leak);
+  EXPECT_EQ(out.failure->index, 2u);
+  EXPECT_EQ(out.failure->engine, "impl");
+  EXPECT_EQ(out.failure->headline(),
+            "op 3 `write b 2 7`: 1 leaked object(s) in impl, first impl: anon_vma 0x1 reached by no process");
+  EXPECT_TRUE(out.epilogue.empty());
+}
+
+// After the last exit of the epilogue nothing may be left, even what
+// leaks() does not list; the counterexample then ends with the exits.
+TEST(Leaks, AnythingLeftAfterEveryProcessExitedFailsTheLastExit) {
+  DualOutcome out = run_dual_isolated(deep_rmap_ops(), {}, leaky_factory(0, true));
+  ASSERT_TRUE(out.failure);
+  EXPECT_EQ(out.failure->index, 8u);
+  EXPECT_EQ(out.failure->op, op_exit("p0"));
+  EXPECT_EQ(out.epilogue.size(), 4u);
+  // I-MAPCOUNT (no allocated folio unmapped) names it before the leak check.
+  ASSERT_EQ(out.failure->kind, StepFailure::Kind::Invariant) << out.failure->describe();
+  EXPECT_EQ(out.failure->violations.at(0).id, InvariantId::Mapcount);
+  // Without the epilogue, the trace passes.
+  EXPECT_FALSE(run_dual_isolated(deep_rmap_ops(), {}, leaky_factory(0, true), 60, false).failure);
 }
 
 // An engine that crashes is blamed at the op it was running.
