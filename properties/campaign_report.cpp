@@ -37,7 +37,8 @@ json counts_json(const CampaignTotals& t) {
   for (int b = 0; b < kBranchCount; ++b) {
     branches[std::string(branch_name(static_cast<Branch>(b)))] = t.coverage.branch[static_cast<std::size_t>(b)];
   }
-  for (int s = 0; s < kAllocSiteCount; ++s) {
+  // From 1: a failure is counted at the site it hit, never under "any".
+  for (int s = 1; s < kAllocSiteCount; ++s) {
     alloc[std::string(alloc_site_name(static_cast<AllocSite>(s)))] =
         t.coverage.alloc_failed[static_cast<std::size_t>(s)];
   }
@@ -197,13 +198,16 @@ void print_summary(std::ostream& os, const CampaignTotals& t, double seconds) {
     os << fmt::format("  {:<28} {:>12}{}\n", branch_name(static_cast<Branch>(b)), n,
                       n == 0 ? "   <- never reached" : "");
   }
-  os << "injected allocation failures taken, by site:\n ";
-  for (int s = 0; s < kAllocSiteCount; ++s) {
-    os << fmt::format(" {}={}", alloc_site_name(static_cast<AllocSite>(s)),
-                      t.coverage.alloc_failed[static_cast<std::size_t>(s)]);
+  os << "injected allocation failures taken, by site (failalloc):\n ";
+  int zero_sites = 0;
+  for (int s = 1; s < kAllocSiteCount; ++s) {  // "any" failures count at the site they hit
+    auto n = t.coverage.alloc_failed[static_cast<std::size_t>(s)];
+    if (n == 0) ++zero_sites;
+    os << fmt::format(" {}={}", alloc_site_name(static_cast<AllocSite>(s)), n);
   }
   os << "\n";
   if (zero > 0) os << fmt::format("{} branch(es) never reached: the campaign did not test them\n", zero);
+  if (zero_sites > 0) os << fmt::format("{} allocation site(s) never failed\n", zero_sites);
 }
 
 }  // namespace rmapcheck::props

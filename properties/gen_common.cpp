@@ -71,6 +71,7 @@ void GenState::apply(const Op& op) {
       set_range(p->mapped, op.start, op.npages, true, w);
       set_range(p->written, op.start, op.npages, false, w);
       set_prot(*p, op.start, op.npages, op.prot, w, false);
+      for (Page i = op.start; i < op.start + op.npages && i < static_cast<Page>(w); ++i) p->pgoff[i] = i;
       note_boundary(*this, op.start, w);
       note_boundary(*this, op.start + op.npages, w);
       break;
@@ -100,12 +101,21 @@ void GenState::apply(const Op& op) {
           const Page last = op.start + op.npages - 1;
           if (last < static_cast<Page>(w)) {
             set_prot(*p, op.start + op.npages, op.new_npages - op.npages, p->prot[last], w, false);
+            for (Page i = last + 1; i < op.start + op.new_npages && i < static_cast<Page>(w); ++i) {
+              p->pgoff[i] = p->pgoff[last] + (i - last);
+            }
           }
         }
         break;
       }
       auto mapped = p->mapped, written = p->written;
       auto prot = p->prot;
+      auto pgoff = p->pgoff;
+      bool faulted = false;
+      for (Page i = op.start; i < op.start + op.npages && i < static_cast<Page>(w); ++i) {
+        faulted = faulted || written.test(i);
+      }
+      const Page base = faulted && op.start < static_cast<Page>(w) ? pgoff[op.start] : op.new_start;
       if (!op.dontunmap) {
         set_range(p->mapped, op.start, op.npages, false, w);
       }
@@ -117,6 +127,7 @@ void GenState::apply(const Op& op) {
         bool wr = i < op.npages && from < static_cast<Page>(w) ? written.test(from) : false;
         p->mapped.set(to, m);
         p->written.set(to, wr);
+        p->pgoff[to] = base + i;
         if (i < op.npages && from < static_cast<Page>(w)) {
           p->prot[to] = prot[from];
         } else if (op.npages > 0 && op.start + op.npages - 1 < static_cast<Page>(w)) {

@@ -84,10 +84,52 @@ std::optional<Op> mmap_beside_faulted(const GenProc& p, const GenConfig& cfg, Ch
   return options[ch.below(static_cast<std::uint32_t>(options.size()))];
 }
 
+// Segments (prot_segments) that a move took away from their linear place:
+// pgoff[start] != start and the home [pgoff, pgoff + n) fits the window
+// without overlapping the segment itself.
+std::vector<Segment> displaced(const GenProc& p, const GenConfig& cfg) {
+  std::vector<Segment> out;
+  for (const Segment& g : prot_segments(p, cfg.window)) {
+    const Page home = p.pgoff[g.start];
+    if (home == g.start || home + g.n > static_cast<Page>(cfg.window)) continue;
+    if (home < g.start + g.n && g.start < home + g.n) continue;
+    out.push_back(g);
+  }
+  return out;
+}
+
+// An mmap right beside the home of a displaced segment, same protection:
+// its pgoff is contiguous with the displaced segment's, so moving that one
+// home merges it with this unfaulted VMA (kernel-spec §4.2: the
+// faulted-into-unfaulted mremap merge, v6.16-v6.18.7 UAF).
+std::optional<Op> mmap_beside_home(const GenProc& p, const GenConfig& cfg, Chooser& ch) {
+  auto d = displaced(p, cfg);
+  if (d.empty()) return std::nullopt;
+  const Segment& g = d[ch.below(static_cast<std::uint32_t>(d.size()))];
+  const Page home = p.pgoff[g.start], w = static_cast<Page>(cfg.window);
+  Page n = ch.range(1, 2);
+  if (ch.chance(1, 2) && home >= n) return op_mmap(p.name, home - n, n, g.prot);
+  if (home + g.n + n <= w) return op_mmap(p.name, home + g.n, n, g.prot);
+  if (home >= n) return op_mmap(p.name, home - n, n, g.prot);
+  return std::nullopt;
+}
+
+// A move of a displaced segment back to its home (see mmap_beside_home).
+std::optional<Op> mremap_home(const GenProc& p, const GenConfig& cfg, Chooser& ch) {
+  auto d = displaced(p, cfg);
+  if (d.empty()) return std::nullopt;
+  const Segment& g = d[ch.below(static_cast<std::uint32_t>(d.size()))];
+  return op_mremap(p.name, g.start, g.n, p.pgoff[g.start], g.n, ch.chance(1, 3));
+}
+
 Op gen_mmap(const GenState& s, const GenConfig& cfg, Chooser& ch) {
   const GenProc& p = pick_proc(s, ch, false);
-  if (ch.chance(1, 4)) {
+  static constexpr std::uint32_t kAims[] = {5, 2, 2};  // plain, beside a faulted VMA, beside a home
+  std::size_t aim = ch.weighted(kAims, 3);
+  if (aim == 1) {
     if (auto op = mmap_beside_faulted(p, cfg, ch)) return *op;
+  } else if (aim == 2) {
+    if (auto op = mmap_beside_home(p, cfg, ch)) return *op;
   }
   Page n = ch.range(1, 3);
   n = std::min<Page>(n, static_cast<Page>(cfg.window));
@@ -113,6 +155,9 @@ Op gen_mremap(const GenState& s, const GenConfig& cfg, Chooser& ch) {
   const GenProc& p = pick_proc(s, ch, true);
   auto runs = mapped_runs(p, cfg.window);
   if (runs.empty()) return gen_mmap(s, cfg, ch);
+  if (ch.chance(1, 4)) {
+    if (auto op = mremap_home(p, cfg, ch)) return *op;
+  }
   const PageRun& r = runs[ch.below(static_cast<std::uint32_t>(runs.size()))];
   Page old = ch.chance(1, 2) ? r.start : r.start + ch.below(static_cast<std::uint32_t>(r.n));
   Page old_n = ch.range(1, static_cast<std::uint32_t>(r.start + r.n - old));

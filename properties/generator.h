@@ -69,6 +69,10 @@ struct GenProc {
   std::bitset<kMaxWindow> mapped;  // pages believed mapped
   std::bitset<kMaxWindow> written; // pages believed written (faulted)
   std::array<Prot, kMaxWindow> prot{};  // protection believed on each mapped page
+  // The linear page index (vm_pgoff + offset) believed for each mapped page:
+  // the address it was mmapped at, carried along when a faulted range moves
+  // (an unfaulted one gets its new address, as copy_vma resets it).
+  std::array<Page, kMaxWindow> pgoff{};
 };
 
 struct GenState {

@@ -8,10 +8,10 @@ namespace rmapcheck::props {
 // Why these numbers: the interesting anon_vma states come from chains of
 // forks with exits in the middle and from VMAs split and re-merged, so
 // fork/exit/mprotect/write dominate; mmap is kept low so that processes have
-// few VMAs and ranges overlap; failalloc is rare so that it only perturbs.
-// failalloc is 0 until both engines inject allocation failures (a failalloc
-// the model honours and the impl ignores is a false disagreement); raise it
-// with --weights failalloc=N.
+// few VMAs and ranges overlap; failalloc is rare (about 3% of the ops) so
+// that it perturbs without drowning the successful paths, yet every
+// allocation site fails in every default campaign. --weights failalloc=0
+// turns it off.
 Weights Weights::defaults() {
   Weights d;
   d.set(OpKind::Mmap, 5);
@@ -24,7 +24,7 @@ Weights Weights::defaults() {
   d.set(OpKind::Fork, 9);
   d.set(OpKind::Exit, 5);
   d.set(OpKind::Rmap, 3);
-  d.set(OpKind::FailAlloc, 0);
+  d.set(OpKind::FailAlloc, 2);
   return d;
 }
 

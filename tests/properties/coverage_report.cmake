@@ -1,0 +1,28 @@
+# A fixed-seed default-mix campaign must pass and reach every kernel branch
+# (branch_name()) and make every allocation site fail at least once: a
+# counter left at 0 is a path the generator no longer tests.
+file(REMOVE_RECURSE ${WORK})
+execute_process(COMMAND ${RMAPCHECK} campaign --seed 2 --cases 600 --deterministic-report --out ${WORK}
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "campaign exited ${rc}:\n${out}")
+endif()
+file(READ ${WORK}/report.json report)
+set(zero "")
+foreach(section branches alloc_failed)
+  string(JSON n LENGTH "${report}" ${section})
+  if(n EQUAL 0)
+    message(FATAL_ERROR "the report has no ${section}")
+  endif()
+  math(EXPR last "${n} - 1")
+  foreach(i RANGE ${last})
+    string(JSON name MEMBER "${report}" ${section} ${i})
+    string(JSON count GET "${report}" ${section} ${name})
+    if(count EQUAL 0)
+      list(APPEND zero "${section}.${name}")
+    endif()
+  endforeach()
+endforeach()
+if(zero)
+  message(FATAL_ERROR "never reached by a default-mix campaign of 600 cases: ${zero}\n${out}")
+endif()
