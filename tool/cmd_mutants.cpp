@@ -3,8 +3,10 @@
 //
 // Exit status: 0 every mutant killed, 1 a mutant survived, 2 usage error.
 // Mutants flagged needs_failalloc can only die through injected allocation
-// failures: while the engines ignore `failalloc` (probed before the run)
-// they are reported as "skipped" and do not count as survivors.
+// failures: while the engines do not both inject them (probed before the
+// run) they are reported as "skipped" and do not count as survivors; once
+// they do, their campaigns get failalloc=3 when the mix has no failalloc.
+// Everything comes from random generation: the corpus plays no part.
 #include <algorithm>
 #include <chrono>
 #include <sstream>
@@ -28,19 +30,26 @@ struct Opts {
   GeneratorFlags gen;
 };
 
-// Do the engines take injected allocation failures yet? A failalloc before
-// the first write of a VMA must fail something (anon_vma, folio, pgtable).
+// Do BOTH engines take injected allocation failures yet? A failalloc before
+// the first write of a VMA must fail something (anon_vma, avc, folio,
+// pgtable) in the model, and the impl must agree with the model on it (a
+// model that fails and an impl that does not is a false disagreement).
 bool engines_honour_failalloc() {
   try {
-    auto model = make_engine(EngineKind::Model);
-    model->apply(op_mmap("p0", 0, 1, Prot::RW));
-    model->apply(op_failalloc(AllocSite::Any, 1));
-    model->apply(op_write("p0", 0));
-    return model->coverage().count(Branch::AllocFailed) > 0;
+    Trace t;
+    for (const Op& op : {op_mmap("p0", 0, 1, Prot::RW), op_failalloc(AllocSite::Any, 1), op_write("p0", 0)}) {
+      t.lines.push_back({op, {}, 0});
+    }
+    props::DualOutcome out = props::run_dual(t, EngineConfig{});
+    return !out.failure && out.model_coverage.count(Branch::AllocFailed) > 0;
   } catch (const std::exception&) {
     return false;
   }
 }
+
+// The weight failalloc gets for a mutant that needs it when the user's mix
+// has none (the default mix has none while the engines ignore failalloc).
+constexpr std::uint32_t kFailallocForMutants = 3;
 
 int run(const Opts& o) {
   if (o.list) {
@@ -86,7 +95,16 @@ int run(const Opts& o) {
     opts.quiet = true;
     opts.mutant = m.id;
     opts.prop.impl.mutants = MutantSet::of(m.id);
-    if (auto e = finish_generator_options(o.gen, opts); !e.empty()) {
+    GeneratorFlags gen = o.gen;
+    if (m.needs_failalloc) {
+      props::Weights w = props::Weights::defaults();
+      if (!gen.weights.empty()) props::parse_weights(gen.weights, w);
+      if (w.get(OpKind::FailAlloc) == 0) {
+        gen.weights += (gen.weights.empty() ? "" : ",") + std::string("failalloc=") +
+                       std::to_string(kFailallocForMutants);
+      }
+    }
+    if (auto e = finish_generator_options(gen, opts); !e.empty()) {
       std::cerr << "rmapcheck mutants: " << e << "\n";
       return 2;
     }
@@ -106,7 +124,9 @@ int run(const Opts& o) {
     if (r.counterexample) {
       auto parsed = parse_trace(r.counterexample->trace, "counterexample");
       if (parsed.trace) {
-        baseline_fails = props::run_dual(*parsed.trace, EngineConfig{}).failure.has_value();
+        std::vector<Op> ops;
+        for (const auto& l : parsed.trace->lines) ops.push_back(l.op);
+        baseline_fails = props::run_dual_isolated(ops, EngineConfig{}).failure.has_value();
       }
     }
     if (r.counterexample && baseline_fails) {
