@@ -55,6 +55,22 @@ TEST_P(Fault, CowCopyRetriesAfterAFailedFolio) {
   same_as_without_failures();
 }
 
+// 0
+// A     <- read first (zero page, no anon_vma), then written: the COW copy
+//          of the zero page prepares the anon_vma (avc, anon_vma) first
+TEST_P(Fault, ZeroPageCowRetriesWhateverSiteFails) {
+  for (const char* site : {"avc", "anon_vma", "folio"}) {
+    SCOPED_TRACE(site);
+    TearDown();
+    SetUp();
+    history_.clear();
+    run("mmap p0 0 1 rw\nread p0 0 => 0");
+    run(std::string("failalloc ") + site + " 1\nwrite p0 0 4 => 0\nread p0 0 => 4");
+    EXPECT_EQ(failed(*alloc_site_from_name(site)), 1u);
+    same_as_without_failures();
+  }
+}
+
 // 0123
 // AAAA  <- a new mapping with no neighbour: vm_area_alloc, then the
 //          maple-tree preallocation

@@ -56,8 +56,16 @@ TEST_P(Mprotect, FailureKeepsTheVmasAlreadyChanged) {
 // 0123
 // AAAA   <- mprotect [1,2) splits at 1 and at 2
 TEST_P(Mprotect, FailedSplitChangesNothing) {
-  run("mmap p0 0 4 rw\nwrite p0 0\nfailalloc vma 1\nmprotect p0 1 1 r => ENOMEM");
-  EXPECT_EQ(maps(), "p0 0-4 rw-p pgoff=0 flags=rd,wr,ac av=#1\n");
+  for (const char* fail : {"vma 1", "prealloc 1", "avc 1"}) {
+    SCOPED_TRACE(fail);
+    TearDown();
+    SetUp();
+    history_.clear();
+    run("mmap p0 0 4 rw\nwrite p0 0");
+    run(std::string("failalloc ") + fail + "\nmprotect p0 1 1 r => ENOMEM");
+    EXPECT_EQ(maps(), "p0 0-4 rw-p pgoff=0 flags=rd,wr,ac av=#1\n");
+    EXPECT_TRUE(pte("p0", 0)->writable);
+  }
 }
 
 // 0123
@@ -82,8 +90,15 @@ TEST_P(Mprotect, FailedMergeUndoesTheDup) {
 // 0123
 // AAAA  <- madvise [1,2) dontfork splits
 TEST_P(Madvise, FailedSplitChangesNothing) {
-  run("mmap p0 0 4 rw\nfailalloc vma 1\nmadvise p0 1 1 dontfork => ENOMEM");
-  EXPECT_EQ(maps(), "p0 0-4 rw-p pgoff=0 flags=rd,wr,ac av=none\n");
+  for (const char* fail : {"vma 1", "prealloc 1", "avc 1"}) {
+    SCOPED_TRACE(fail);
+    TearDown();
+    SetUp();
+    history_.clear();
+    run("mmap p0 0 4 rw\nwrite p0 2");
+    run(std::string("failalloc ") + fail + "\nmadvise p0 1 1 dontfork => ENOMEM");
+    EXPECT_EQ(maps(), "p0 0-4 rw-p pgoff=0 flags=rd,wr,ac av=#1\n");
+  }
 }
 
 // 012345
