@@ -66,12 +66,16 @@
 //   insert O(log n) (one descent + <= 2 rotations); remove O(log n) (<= 3
 //   rotations + one summary walk to the root); iter_first O(log n);
 //   a full query O(log n + k) for k results; verify() O(n).
-//   Measured (bench/interval_tree_bench, -O2, g++ 12, shared 2-core box, CPU
-//   time; n disjoint intervals, one hit per query):
-//     n            10     100    1000   10000  100000
-//     query k=1    3 ns   5 ns   10 ns  52 ns  130 ns   (beyond 1000: cache misses)
-//     remove+insert 13 ns 13 ns  17 ns  66 ns  80 ns
-//     verify()     0.05us 0.65us 5us    55us   4ms
+//   Measured (bench/interval_tree_bench, -O2, g++ 12, shared 2-core box at
+//   load 5-6, median CPU time, run of 2026-11-22 on d69a560 with the key
+//   cache; n disjoint intervals, one hit per query, scrambled order):
+//     n            10      100     1000    10000   100000
+//     query k=1    3.3 ns  4.8 ns  8.4 ns  49 ns   113 ns   (beyond 1000: cache misses)
+//     remove+insert 13 ns  12 ns   16 ns   68 ns   89 ns
+//     verify()     0.06us  0.56us  5.3us   62us    4.8ms
+//   In the anon_vma tree the cache took the warm rmap walk at n = 100000
+//   from 21.1 to 18.4 ns and the cold one from 863 to 677 ns
+//   (docs/performance.md: the per-node VMA read is gone).
 //
 // Caveats
 //   - verify() reads every owner (Traits::start/last) for the key check: it

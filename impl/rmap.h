@@ -45,15 +45,16 @@
 //   median CPU time; docs/performance.md has the run and the caveats):
 //     rmap_walk_anon, k = 1, n VMAs in one anon_vma:
 //       n               10      100     1000    10000   100000
-//       same folio      10 ns   12 ns   15 ns   17 ns   21 ns   (2.05x: log n)
-//       spread folios   10 ns   22 ns   38 ns   172 ns  863 ns  (cache misses)
-//     the query reads 8 -> 34 avcs and 5 -> 15 keys (each key is
-//     avc->vma->vm_pgoff: a second cache line) from n = 10 to 100000;
-//     fork of 1000 VMAs / 10000 faulted pages: 139 us (model: 977 ms);
-//     the campaign's mixed trace: 2.4-2.65 M ops/s (model: 0.26-0.47 M).
+//       same folio      8.3 ns  11 ns   12 ns   15 ns   18 ns   (2.2x; 1.9x in
+//                                                               another run: log n)
+//       spread folios   9.1 ns  12 ns   20 ns   142 ns  677 ns  (cache misses)
+//     the query reads 8 -> 34 avcs (6 -> 23 distinct) from n = 10 to 100000
+//     and no VMA: the tree caches each avc's key (impl/interval_tree.h);
+//     fork of 1000 VMAs / 10000 faulted pages: 126 us (model: 930 ms);
+//     the campaign's mixed trace: 3.1-5.8 M ops/s (model: 0.37-0.89 M).
 //   Bytes per object with the pool header: vm_area_struct 128,
-//   anon_vma_chain 96, anon_vma 112, folio 88; one linked VMA of a
-//   non-forked anon_vma costs 224 bytes of rmap objects (VMA + avc).
+//   anon_vma_chain 112, anon_vma 112, folio 88; one linked VMA of a
+//   non-forked anon_vma costs 240 bytes of rmap objects (VMA + avc).
 //
 // Caveats
 //   - Addresses are page numbers; folios are order-0; no swap, GUP or KSM, so
