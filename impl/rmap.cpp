@@ -292,7 +292,7 @@ void rmap_walk_anon(kernel_state& k, folio* f,
 }
 
 // page_vma_mapped_walk's question: does the PTE at address map this folio?
-static pte_t* page_vma_mapped(vm_area_struct* vma, Page address, const folio* f) {
+pte_t* page_vma_mapped_walk(vm_area_struct* vma, Page address, const folio* f) {
   pte_t* pte = pte_offset_map(vma->vm_mm, address);
   if (pte == nullptr || !pte->present || pte->page != f) return nullptr;
   return pte;
@@ -301,7 +301,7 @@ static pte_t* page_vma_mapped(vm_area_struct* vma, Page address, const folio* f)
 std::vector<rmap_hit> folio_rmap_hits(kernel_state& k, folio* f) {
   std::vector<rmap_hit> hits;
   rmap_walk_anon(k, f, [&](vm_area_struct* vma, Page address) {
-    if (page_vma_mapped(vma, address, f) != nullptr) hits.push_back({vma->vm_mm, address});
+    if (page_vma_mapped_walk(vma, address, f) != nullptr) hits.push_back({vma->vm_mm, address});
     return true;
   });
   return hits;
@@ -311,7 +311,7 @@ std::vector<rmap_hit> folio_rmap_hits(kernel_state& k, folio* f) {
 bool try_to_unmap(kernel_state& k, folio* f) {
   f->refcount++;  // the caller's reference keeps f alive through the walk
   rmap_walk_anon(k, f, [&](vm_area_struct* vma, Page address) {
-    pte_t* pte = page_vma_mapped(vma, address, f);
+    pte_t* pte = page_vma_mapped_walk(vma, address, f);
     if (pte != nullptr) {
       pte_clear(vma->vm_mm, address, pte);
       folio_remove_rmap_pte(f);

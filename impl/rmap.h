@@ -194,6 +194,11 @@ std::optional<Page> vma_address(const vm_area_struct* vma, pgoff_t pgoff, unsign
 // anon_vma tree whose range holds folio->index; stops when it returns false.
 void rmap_walk_anon(kernel_state& k, folio* f,
                     const std::function<bool(vm_area_struct*, Page)>& rmap_one);
+// page_vma_mapped_walk for an order-0 folio: the PTE at `address` in vma's mm
+// if it is present and maps f, else nullptr. What every rmap_one of the
+// kernel (try_to_unmap_one, folio_referenced_one, ...) asks first, since the
+// tree over-approximates: a VMA in the tree need not map the folio.
+pte_t* page_vma_mapped_walk(vm_area_struct* vma, Page address, const folio* f);
 // The walk + page_vma_mapped_walk's PTE check: (mm, page) of every PTE that
 // maps f, as the walk finds them.
 struct rmap_hit {
