@@ -5,8 +5,17 @@
 //       0123456789...
 //       ABABABABAB...        n VMAs, n avcs, keys [i, i] in one interval tree
 //
-//   BM_RmapWalkAnon/n        impl's rmap_walk_anon for the folio of VMA n/2,
-//                            the same folio every time (tree path hot in cache)
+//   BM_RmapWalkAnon/n        THE rmap walk: impl's rmap_walk_anon for the folio
+//                            of VMA n/2 with an rmap_one that does what every
+//                            kernel rmap_one (try_to_unmap_one,
+//                            folio_referenced_one, ...) does first: the
+//                            page_vma_mapped_walk check that the PTE maps the
+//                            folio. The same folio every time (path hot in cache)
+//   BM_RmapWalkAnonNoop/n    the same walk with an rmap_one that only counts:
+//                            the interval query + vma_address + the calls
+//   BM_RmapWalkAnonSample/n  BM_RmapWalkAnon over 16 folios spread evenly over
+//                            the tree, in turn (all paths stay in cache, but each
+//                            walk takes a different path: branch prediction)
 //   BM_RmapWalkAnonSpread/n  the folio of a different VMA each time, scattered
 //                            over the tree (the path is mostly cold in cache)
 //   BM_TreeQuerySpread/n     the Spread order, interval-tree query only
@@ -22,9 +31,12 @@
 // query reads no VMA: avcs_touched is the number of nodes (lines) it needs.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "bench/bench_states.h"
 #include "impl/internal.h"
@@ -154,6 +166,20 @@ void BM_RmapWalkAnon(benchmark::State& state) {
   ImplState s(n);
   folio* f = s.folio_at(n / 2);
   long hits = 0;
+  const std::function<bool(vm_area_struct*, Page)> rmap_one = [&](vm_area_struct* vma, Page address) {
+    if (page_vma_mapped_walk(vma, address, f) != nullptr) ++hits;
+    return true;
+  };
+  for (auto _ : state) rmap_walk_anon(s.k, f, rmap_one);
+  if (hits != static_cast<long>(state.iterations())) state.SkipWithError("walk did not find exactly one VMA");
+}
+BENCHMARK(BM_RmapWalkAnon)->RangeMultiplier(10)->Range(10, 100000);
+
+void BM_RmapWalkAnonNoop(benchmark::State& state) {
+  const auto n = static_cast<Page>(state.range(0));
+  ImplState s(n);
+  folio* f = s.folio_at(n / 2);
+  long hits = 0;
   const std::function<bool(vm_area_struct*, Page)> count = [&](vm_area_struct*, Page) {
     ++hits;
     return true;
@@ -167,7 +193,34 @@ void BM_RmapWalkAnon(benchmark::State& state) {
   state.counters["avc_reads"] = c.avcs;
   state.counters["avcs_touched"] = c.touched;
 }
-BENCHMARK(BM_RmapWalkAnon)->RangeMultiplier(10)->Range(10, 100000);
+BENCHMARK(BM_RmapWalkAnonNoop)->RangeMultiplier(10)->Range(10, 100000);
+
+// Sixteen folios at evenly spaced VMAs (every folio when n < 16), one walk each
+// in turn; avg_depth is the mean depth of their hit nodes.
+void BM_RmapWalkAnonSample(benchmark::State& state) {
+  const auto n = static_cast<Page>(state.range(0));
+  ImplState s(n);
+  std::vector<folio*> folios;
+  const Page m = std::min<Page>(n, 16);
+  for (Page i = 0; i < m; ++i) folios.push_back(s.folio_at(i * n / m + n / (2 * m)));
+  long hits = 0;
+  folio* f = nullptr;
+  const std::function<bool(vm_area_struct*, Page)> rmap_one = [&](vm_area_struct* vma, Page address) {
+    if (page_vma_mapped_walk(vma, address, f) != nullptr) ++hits;
+    return true;
+  };
+  std::size_t i = 0;
+  for (auto _ : state) {
+    f = folios[i];
+    rmap_walk_anon(s.k, f, rmap_one);
+    if (++i == folios.size()) i = 0;
+  }
+  if (hits != static_cast<long>(state.iterations())) state.SkipWithError("walk did not find exactly one VMA");
+  double depth = 0;
+  for (folio* g : folios) depth += static_cast<double>(depth_of(anon_vma_interval_tree_iter_first(s.tree(), g->index, g->index)));
+  state.counters["avg_depth"] = depth / static_cast<double>(folios.size());
+}
+BENCHMARK(BM_RmapWalkAnonSample)->RangeMultiplier(10)->Range(10, 100000);
 
 void BM_RmapWalkAnonSpread(benchmark::State& state) {
   const auto n = static_cast<Page>(state.range(0));
