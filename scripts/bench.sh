@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # bench.sh [BENCHMARK ARGS...] - the README's benchmark command: install missing
 # packages, configure the release preset with the benchmarks on, build every
-# bench/ program and run each one with 3 repetitions (medians are what
-# docs/performance.md reports). Results go to build/release/bench-results/:
+# bench/ program and run each one pinned to one CPU, with 12 repetitions of at
+# least 0.05 s each in random interleaving (medians are what
+# docs/performance.md reports). Interleaving matters on a shared VM: a burst
+# of noise then hits one repetition of many benchmarks instead of every
+# repetition of one, so the medians of the n = 10 and n = 100000 ends of a
+# series see the same machine and their ratio is stable (back to back, the
+# walk's ratio moved between 1.6x and 2.6x from run to run; interleaved, three
+# runs gave 1.79x-1.87x). Results go to build/release/bench-results/:
 #   <program>.json   Google Benchmark JSON (every repetition + mean/median/stddev/cv)
 #   <program>.txt    the console output (aggregates only)
 #   run.txt          date, commit, kernel, CPU, load average: the run's identity
 # Extra arguments go to every program, e.g. --benchmark_filter=RmapWalk.
-# REPS=N overrides the repetition count. Timings are never asserted.
+# REPS=N and MIN_TIME=S override the repetitions and their minimum time;
+# BENCH_CPU=K pins to CPU K (default: the last one). Timings are never asserted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -26,10 +33,16 @@ mkdir -p "$out"
   echo "command: bash scripts/bench.sh $*"
 } | tee "$out/run.txt"
 
+pin=()
+cpu=${BENCH_CPU:-$(($(nproc) - 1))}
+if command -v taskset >/dev/null && taskset -c "$cpu" true 2>/dev/null; then pin=(taskset -c "$cpu"); fi
+echo "pinned:  ${pin[*]:-no (taskset unavailable)}" | tee -a "$out/run.txt"
+
 for bin in build/release/bench/*_bench; do
   name=$(basename "$bin")
   echo "== $name"
-  "$bin" --benchmark_repetitions="${REPS:-3}" --benchmark_display_aggregates_only=true \
+  "${pin[@]}" "$bin" --benchmark_repetitions="${REPS:-12}" --benchmark_min_time="${MIN_TIME:-0.05}" \
+    --benchmark_enable_random_interleaving=true --benchmark_display_aggregates_only=true \
     --benchmark_out="$out/$name.json" --benchmark_out_format=json "$@" | tee "$out/$name.txt"
 done
 echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (at end)" | tee -a "$out/run.txt"
