@@ -1,6 +1,7 @@
 // gen_common.cpp - the generator's state, random choices, and the family dispatch.
 #include <algorithm>
 #include <charconv>
+#include <utility>
 
 #include "properties/generator.h"
 
@@ -40,7 +41,13 @@ GenProc* GenState::find(std::string_view name) {
 }
 
 bool GenState::has_live_child(std::string_view name) const {
-  return std::any_of(procs.begin(), procs.end(), [&](const GenProc& p) { return p.parent == name; });
+  return std::any_of(procs.begin(), procs.end(),
+                     [&](const GenProc& p) { return p.parent == name && !p.uncertain; });
+}
+
+std::size_t GenState::certain_count() const {
+  return static_cast<std::size_t>(
+      std::count_if(procs.begin(), procs.end(), [](const GenProc& p) { return !p.uncertain; }));
 }
 
 namespace {
@@ -63,6 +70,8 @@ void note_boundary(GenState& s, Page p, int window) {
 
 void GenState::apply(const Op& op) {
   const int w = window;
+  // The engine arms a failalloc for the next op, whatever it is.
+  const bool armed = std::exchange(failalloc_armed, op.kind == OpKind::FailAlloc);
   if (op.kind == OpKind::FailAlloc) return;
   GenProc* p = find(op.proc);
   if (p == nullptr) return;
@@ -144,6 +153,7 @@ void GenState::apply(const Op& op) {
       c.name = op.child;
       c.parent = p->name;
       c.depth = p->depth + 1;
+      c.uncertain = armed || p->uncertain;
       procs.push_back(c);
       // Keep fresh names fresh even for traces written by hand ("p7").
       if (op.child.size() > 1 && op.child[0] == 'p') {
@@ -203,10 +213,12 @@ std::uint32_t SeededChooser::below(std::uint32_t n) {
 const GenProc& pick_proc(const GenState& s, Chooser& ch, bool prefer_mapped) {
   std::vector<const GenProc*> pool;
   for (const auto& p : s.procs) {
-    if (!prefer_mapped || p.mapped.any()) pool.push_back(&p);
+    if (!p.uncertain && (!prefer_mapped || p.mapped.any())) pool.push_back(&p);
   }
   if (pool.empty()) {
-    for (const auto& p : s.procs) pool.push_back(&p);
+    for (const auto& p : s.procs) {
+      if (!p.uncertain) pool.push_back(&p);
+    }
   }
   // Half of the time the newest process: it sits deepest in the fork tree,
   // where the reuse decisions of anon_vma_clone get interesting.
@@ -282,11 +294,13 @@ Op generate_op(const GenState& s, const GenConfig& cfg, Chooser& ch) {
 bool op_allowed(const GenState& s, const Op& op) {
   if (op_invalid_reason(op)) return false;
   if (op.kind == OpKind::FailAlloc) return true;
-  if (s.find(op.proc) == nullptr) return false;
+  const GenProc* p = s.find(op.proc);
+  if (p == nullptr) return false;
+  if (op.kind == OpKind::Exit) return p->uncertain || s.certain_count() >= 2;
+  if (p->uncertain) return false;
   if (op.kind == OpKind::Fork) {
     return s.find(op.child) == nullptr && static_cast<int>(s.procs.size()) < s.max_live;
   }
-  if (op.kind == OpKind::Exit) return s.procs.size() >= 2;
   return true;
 }
 

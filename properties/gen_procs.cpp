@@ -4,6 +4,8 @@
 // anon_vma_clone reuse an anon_vma (kernel-spec.md §4.1): fork mostly
 // extends the newest process, and exit prefers a process that has a parent
 // and a live child (an anon_vma left with one child and no VMA).
+#include <vector>
+
 #include "properties/generator.h"
 
 namespace rmapcheck::props {
@@ -15,15 +17,26 @@ Op gen_fork(const GenState& s, Chooser& ch) {
   return op_fork(parent.name, "p" + std::to_string(s.next_child));
 }
 
+const GenProc& any_of(const std::vector<const GenProc*>& v, Chooser& ch) {
+  return *v[ch.below(static_cast<std::uint32_t>(v.size()))];
+}
+
+// Called with at least two processes live. An uncertain process (a child of
+// a fork that may have failed) goes first: it is of no other use. A certain
+// one may exit only while another certain one stays.
 Op gen_exit(const GenState& s, Chooser& ch) {
-  std::vector<const GenProc*> middle;
+  std::vector<const GenProc*> uncertain, middle, certain;
   for (const auto& p : s.procs) {
+    if (p.uncertain) {
+      uncertain.push_back(&p);
+      continue;
+    }
+    certain.push_back(&p);
     if (!p.parent.empty() && s.has_live_child(p.name)) middle.push_back(&p);
   }
-  if (!middle.empty() && ch.below(4) != 0) {
-    return op_exit(middle[ch.below(static_cast<std::uint32_t>(middle.size()))]->name);
-  }
-  return op_exit(s.procs[ch.below(static_cast<std::uint32_t>(s.procs.size()))].name);
+  if (!uncertain.empty() && (certain.size() < 2 || ch.below(4) != 0)) return op_exit(any_of(uncertain, ch).name);
+  if (!middle.empty() && ch.below(4) != 0) return op_exit(any_of(middle, ch).name);
+  return op_exit(any_of(certain, ch).name);
 }
 
 }  // namespace

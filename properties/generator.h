@@ -28,7 +28,8 @@
 //   GenConfig               weights, window, process limit
 //   GenState                what the generator knows: live processes, their
 //                           parents, which pages they have mapped (an
-//                           approximation: it never asks an engine)
+//                           approximation: it never asks an engine; a child
+//                           of a fork that may have failed is "uncertain")
 //   Chooser, SeededChooser  bounded random numbers; SeededChooser = splitmix64
 //   generate_op(state, cfg, chooser)   one op valid in `state`
 //   op_allowed(state, op)              the precondition a shrunk sequence must keep
@@ -37,7 +38,8 @@
 // Contract: every generated Op satisfies op_invalid_reason() == nullopt, names
 // only live processes, forks only to a fresh name, and keeps at most
 // cfg.max_live processes live, so forks never hit EAGAIN and the trace
-// parser accepts the printed trace.
+// parser accepts the printed trace. Only an exit may name an uncertain
+// process, and one certain process always stays live.
 #pragma once
 
 #include <array>
@@ -73,6 +75,11 @@ struct GenProc {
   // the address it was mmapped at, carried along when a faulted range moves
   // (an unfaulted one gets its new address, as copy_vma resets it).
   std::array<Page, kMaxWindow> pgoff{};
+  // Forked while a `failalloc` was armed: the fork may have failed, and then
+  // this process does not exist. No op but exit ever picks it (an exit of a
+  // process that does not exist is a harmless ESRCH), so that one failed
+  // fork cannot breed a tree of phantoms whose every op fails.
+  bool uncertain = false;
 };
 
 struct GenState {
@@ -81,11 +88,13 @@ struct GenState {
   std::vector<GenProc> procs;       // live, in creation order
   std::uint32_t next_child = 1;     // fork names children p1, p2, ...
   std::bitset<kMaxWindow + 1> boundaries;  // every range edge seen so far
+  bool failalloc_armed = false;     // the last op was a failalloc
 
   static GenState initial(const GenConfig& cfg = {});
   const GenProc* find(std::string_view name) const;
   GenProc* find(std::string_view name);
-  bool has_live_child(std::string_view name) const;
+  bool has_live_child(std::string_view name) const;  // a certain child
+  std::size_t certain_count() const;                 // processes not uncertain
   // Follows the op as a kernel would in the common case (no failure).
   void apply(const Op& op);
 };
