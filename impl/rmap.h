@@ -41,17 +41,19 @@
 //   rmap.cpp so this block cannot drift).
 //   rmap walk O(log n + k) in the anon_vma's tree; anon_vma_clone O(chain);
 //   fork O(VMAs * chain + mapped pages); unlink O(chain).
-//   Measured (bench/, scripts/bench.sh, one run on a loaded 2-core EPYC,
-//   median CPU time; docs/performance.md has the run and the caveats):
+//   Measured (bench/, scripts/bench.sh, one run on a 2-core EPYC VM, median
+//   CPU time of 12 interleaved repetitions; docs/performance.md has the run
+//   and the caveats):
 //     rmap_walk_anon, k = 1, n VMAs in one anon_vma:
-//       n               10      100     1000    10000   100000
-//       same folio      8.3 ns  11 ns   12 ns   15 ns   18 ns   (2.2x; 1.9x in
-//                                                               another run: log n)
-//       spread folios   9.1 ns  12 ns   20 ns   142 ns  677 ns  (cache misses)
+//       n               10       100      1000     10000    100000
+//       one folio       10.5 ns  13.3 ns  14.6 ns  17.5 ns  19.3 ns  (1.84x: log n)
+//       16 in turn      11.4 ns  14.0 ns  16.5 ns  26.2 ns  35.5 ns  (paths differ)
+//       spread folios   9.2 ns   12 ns    19 ns    138 ns   582 ns   (cache misses)
+//     (rmap_one = page_vma_mapped_walk; counting only for the spread row)
 //     the query reads 8 -> 34 avcs (6 -> 23 distinct) from n = 10 to 100000
 //     and no VMA: the tree caches each avc's key (impl/interval_tree.h);
-//     fork of 1000 VMAs / 10000 faulted pages: 126 us (model: 930 ms);
-//     the campaign's mixed trace: 3.1-5.8 M ops/s (model: 0.37-0.89 M).
+//     fork of 1000 VMAs / 10000 faulted pages: 123 us (model: 891 ms);
+//     the campaign's mixed trace: 2.9-3.9 M ops/s (model: 0.33-0.42 M).
 //   Bytes per object with the pool header: vm_area_struct 128,
 //   anon_vma_chain 112, anon_vma 112, folio 88; one linked VMA of a
 //   non-forked anon_vma costs 240 bytes of rmap objects (VMA + avc).
