@@ -52,11 +52,19 @@ bool engines_honour_failalloc() {
 // has none (the default mix has none while the engines ignore failalloc).
 constexpr std::uint32_t kFailallocForMutants = 3;
 
+// "2555283eb40d mm/rmap: ..." -> "reverts 2555283eb40d"; "none: ..." -> "no single kernel fix".
+std::string fix_reference(std::string_view commit) {
+  const std::string_view hash = commit.substr(0, commit.find(' '));
+  const bool is_hash = hash.size() >= 12 && hash.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+  return is_hash ? "reverts " + std::string(hash) : "no single kernel fix";
+}
+
 int run(const Opts& o) {
   if (o.list) {
+    // One line per mutant; the commit subjects are in docs/mutants.md.
     for (const auto& m : all_mutants()) {
-      std::cout << fmt::format("{:<32} {}{}\n{:<32} commit: {}\n", m.name, m.summary,
-                               m.needs_failalloc ? " [needs failalloc]" : "", "", m.commit);
+      std::cout << fmt::format("{:<32} {}{} ({})\n", m.name, m.summary,
+                               m.needs_failalloc ? " [needs failalloc]" : "", fix_reference(m.commit));
     }
     return 0;
   }
@@ -187,7 +195,7 @@ CommandRun setup(CLI::App& sub) {
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100000000}));
   sub.add_option("--seed", o->seed, "campaign seed (default 1)");
   sub.add_option("--jobs", o->jobs, "worker processes per campaign (default 1)")->check(CLI::Range(1, 256));
-  sub.add_flag("--list", o->list, "print the registry (name, summary, commit) and exit");
+  sub.add_flag("--list", o->list, "print the registry, one line per mutant (name, summary, the kernel fix it reverts) and exit");
   sub.add_option("--only", o->only, "run only these mutants (repeatable)");
   sub.add_option("--out", o->out, "directory for mutants.json and each mutant's counterexample");
   add_generator_options(sub, o->gen);
