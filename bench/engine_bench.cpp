@@ -35,7 +35,8 @@ void BM_MixedTrace(benchmark::State& state) {
     benchmark::DoNotOptimize(engine.get());
   }
   state.SetLabel(std::string(engine_kind_name(kind)));
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * static_cast<std::int64_t>(nops));
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) *
+                          static_cast<std::int64_t>(nops));
   state.counters["ops_not_errno"] =
       static_cast<double>(ok) / static_cast<double>(state.iterations()) / static_cast<double>(nops);
 }

@@ -39,8 +39,10 @@ struct Row {
 
 void print_and_record() {
   const Row rows[] = {
-      {"vm_area_struct", sizeof(vm_area_struct), Pool<vm_area_struct>::header_bytes(), slot_bytes<vm_area_struct>()},
-      {"anon_vma_chain", sizeof(anon_vma_chain), Pool<anon_vma_chain>::header_bytes(), slot_bytes<anon_vma_chain>()},
+      {"vm_area_struct", sizeof(vm_area_struct), Pool<vm_area_struct>::header_bytes(),
+       slot_bytes<vm_area_struct>()},
+      {"anon_vma_chain", sizeof(anon_vma_chain), Pool<anon_vma_chain>::header_bytes(),
+       slot_bytes<anon_vma_chain>()},
       {"anon_vma", sizeof(anon_vma), Pool<anon_vma>::header_bytes(), slot_bytes<anon_vma>()},
       {"folio", sizeof(folio), Pool<folio>::header_bytes(), slot_bytes<folio>()},
       {"pte_table", sizeof(pte_table), 0, sizeof(pte_table)},
@@ -53,12 +55,16 @@ void print_and_record() {
   // The model keeps values in std::map nodes; a chain is a vector (8 bytes per
   // anon_vma on the heap, not counted here).
   std::printf("model value      sizeof  map node\n");
-  std::printf("%-16s %6zu  %8zu\n", "Vma", sizeof(model::Vma), map_node_bytes<model::Id, model::Vma>());
-  std::printf("%-16s %6zu  %8zu\n", "AnonVma", sizeof(model::AnonVma), map_node_bytes<model::Id, model::AnonVma>());
-  std::printf("%-16s %6zu  %8zu\n", "Folio", sizeof(model::Folio), map_node_bytes<model::Id, model::Folio>());
+  std::printf("%-16s %6zu  %8zu\n", "Vma", sizeof(model::Vma),
+              map_node_bytes<model::Id, model::Vma>());
+  std::printf("%-16s %6zu  %8zu\n", "AnonVma", sizeof(model::AnonVma),
+              map_node_bytes<model::Id, model::AnonVma>());
+  std::printf("%-16s %6zu  %8zu\n", "Folio", sizeof(model::Folio),
+              map_node_bytes<model::Id, model::Folio>());
   std::printf("%-16s %6zu  %8zu\n", "Pte", sizeof(model::Pte), map_node_bytes<Page, model::Pte>());
   std::fflush(stdout);
-  benchmark::AddCustomContext("model_bytes_Vma_map_node", std::to_string(map_node_bytes<model::Id, model::Vma>()));
+  benchmark::AddCustomContext("model_bytes_Vma_map_node",
+                              std::to_string(map_node_bytes<model::Id, model::Vma>()));
 }
 
 // Whole-state bytes per VMA on the rmap-walk state: live objects x slot size
@@ -70,7 +76,8 @@ void BM_Footprint(benchmark::State& state) {
   mm.name = "p0";
   mm.k = &k;
   for (const Op& op : bench::split_vma_ops(n, 1)) {
-    if (op.kind == OpKind::Mmap) mmap_region(&mm, op.start, op.npages, mprotect_prot_flags(op.prot));
+    if (op.kind == OpKind::Mmap)
+      mmap_region(&mm, op.start, op.npages, mprotect_prot_flags(op.prot));
     if (op.kind == OpKind::Write) user_write(&mm, op.start, op.value);
     if (op.kind == OpKind::Mprotect) do_mprotect_pkey(&mm, op.start, op.npages, op.prot);
   }
@@ -82,7 +89,9 @@ void BM_Footprint(benchmark::State& state) {
   state.counters["avcs"] = avcs;
   state.counters["anon_vmas"] = avs;
   state.counters["rmap_bytes_per_vma"] =
-      (vmas * slot_bytes<vm_area_struct>() + avcs * slot_bytes<anon_vma_chain>() + avs * slot_bytes<anon_vma>()) / vmas;
+      (vmas * slot_bytes<vm_area_struct>() + avcs * slot_bytes<anon_vma_chain>() +
+       avs * slot_bytes<anon_vma>()) /
+      vmas;
   exit_mmap(&mm);
 }
 BENCHMARK(BM_Footprint)->Arg(100000)->Iterations(1);

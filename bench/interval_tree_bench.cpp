@@ -11,8 +11,8 @@
 
 namespace {
 
-using rmapcheck::impl::IntervalTree;
 using rmapcheck::impl::interval_tree_node;
+using rmapcheck::impl::IntervalTree;
 
 struct Node : interval_tree_node<unsigned long> {
   unsigned long start = 0, last = 0;
@@ -48,7 +48,8 @@ void BM_QueryOneHit(benchmark::State& state) {
   for (auto _ : state) {
     const unsigned long page = 10 * (i++ % n) + 2;
     unsigned long hits = 0;
-    for (Node* x = f.tree.iter_first(page, page); x != nullptr; x = Tree::iter_next(x, page, page)) {
+    for (Node* x = f.tree.iter_first(page, page); x != nullptr;
+         x = Tree::iter_next(x, page, page)) {
       ++hits;
     }
     benchmark::DoNotOptimize(hits);

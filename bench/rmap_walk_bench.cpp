@@ -58,14 +58,22 @@ struct ImplState {
     for (const Op& op : bench::split_vma_ops(n, 1)) {
       int err = 0;
       switch (op.kind) {
-        case OpKind::Mmap: err = mmap_region(&mm, op.start, op.npages, mprotect_prot_flags(op.prot)); break;
-        case OpKind::Write: err = user_write(&mm, op.start, op.value) == Fault::Ok ? 0 : -EFAULT; break;
-        case OpKind::Mprotect: err = do_mprotect_pkey(&mm, op.start, op.npages, op.prot); break;
-        default: err = -EINVAL;
+        case OpKind::Mmap:
+          err = mmap_region(&mm, op.start, op.npages, mprotect_prot_flags(op.prot));
+          break;
+        case OpKind::Write:
+          err = user_write(&mm, op.start, op.value) == Fault::Ok ? 0 : -EFAULT;
+          break;
+        case OpKind::Mprotect:
+          err = do_mprotect_pkey(&mm, op.start, op.npages, op.prot);
+          break;
+        default:
+          err = -EINVAL;
       }
       if (err != 0) throw std::runtime_error("impl state: `" + format_op(op) + "` failed");
     }
-    if (static_cast<Page>(mm.map_count) != n) throw std::runtime_error("impl state: VMAs did not split");
+    if (static_cast<Page>(mm.map_count) != n)
+      throw std::runtime_error("impl state: VMAs did not split");
   }
   ~ImplState() { exit_mmap(&mm); }
   ImplState(const ImplState&) = delete;
@@ -73,7 +81,8 @@ struct ImplState {
 
   folio* folio_at(Page page) {
     pte_t* pte = pte_offset_map(&mm, page);
-    if (pte == nullptr || pte->page == nullptr) throw std::runtime_error("impl state: page not faulted");
+    if (pte == nullptr || pte->page == nullptr)
+      throw std::runtime_error("impl state: page not faulted");
     return pte->page;
   }
   // The one anon_vma's tree (every VMA of the state links it).
@@ -96,8 +105,14 @@ QueryCost query_cost(const anon_vma_tree& tree, pgoff_t p) {
   using T = anon_vma_tree;
   QueryCost c;
   std::set<const anon_vma_chain*> seen;
-  auto key_start = [&](const anon_vma_chain& n) { seen.insert(&n); return T::start_of(n); };
-  auto key_last = [&](const anon_vma_chain& n) { seen.insert(&n); return T::last_of(n); };
+  auto key_start = [&](const anon_vma_chain& n) {
+    seen.insert(&n);
+    return T::start_of(n);
+  };
+  auto key_last = [&](const anon_vma_chain& n) {
+    seen.insert(&n);
+    return T::last_of(n);
+  };
   // subtree_search: leftmost overlap of the subtree under `node`.
   auto search = [&](const anon_vma_chain* node) -> const anon_vma_chain* {
     for (;;) {
@@ -145,8 +160,12 @@ QueryCost query_cost(const anon_vma_tree& tree, pgoff_t p) {
       } while (rb != nullptr && rb->rb_right == from);
       if (rb == nullptr) break;
       const anon_vma_chain& node = T::node_of(rb);
-      if (p < key_start(node)) done = true;
-      else if (p <= key_last(node)) { next = &node; done = true; }
+      if (p < key_start(node))
+        done = true;
+      else if (p <= key_last(node)) {
+        next = &node;
+        done = true;
+      }
     }
     hit = next;
   }
@@ -166,12 +185,14 @@ void BM_RmapWalkAnon(benchmark::State& state) {
   ImplState s(n);
   folio* f = s.folio_at(n / 2);
   long hits = 0;
-  const std::function<bool(vm_area_struct*, Page)> rmap_one = [&](vm_area_struct* vma, Page address) {
+  const std::function<bool(vm_area_struct*, Page)> rmap_one = [&](vm_area_struct* vma,
+                                                                  Page address) {
     if (page_vma_mapped_walk(vma, address, f) != nullptr) ++hits;
     return true;
   };
   for (auto _ : state) rmap_walk_anon(s.k, f, rmap_one);
-  if (hits != static_cast<long>(state.iterations())) state.SkipWithError("walk did not find exactly one VMA");
+  if (hits != static_cast<long>(state.iterations()))
+    state.SkipWithError("walk did not find exactly one VMA");
 }
 BENCHMARK(BM_RmapWalkAnon)->RangeMultiplier(10)->Range(10, 100000);
 
@@ -185,10 +206,12 @@ void BM_RmapWalkAnonNoop(benchmark::State& state) {
     return true;
   };
   for (auto _ : state) rmap_walk_anon(s.k, f, count);
-  if (hits != static_cast<long>(state.iterations())) state.SkipWithError("walk did not find exactly one VMA");
+  if (hits != static_cast<long>(state.iterations()))
+    state.SkipWithError("walk did not find exactly one VMA");
   const anon_vma_tree& tree = s.tree();
   state.counters["vmas_in_tree"] = static_cast<double>(tree.size());
-  state.counters["depth"] = static_cast<double>(depth_of(anon_vma_interval_tree_iter_first(tree, f->index, f->index)));
+  state.counters["depth"] =
+      static_cast<double>(depth_of(anon_vma_interval_tree_iter_first(tree, f->index, f->index)));
   const QueryCost c = query_cost(tree, f->index);
   state.counters["avc_reads"] = c.avcs;
   state.counters["avcs_touched"] = c.touched;
@@ -205,7 +228,8 @@ void BM_RmapWalkAnonSample(benchmark::State& state) {
   for (Page i = 0; i < m; ++i) folios.push_back(s.folio_at(i * n / m + n / (2 * m)));
   long hits = 0;
   folio* f = nullptr;
-  const std::function<bool(vm_area_struct*, Page)> rmap_one = [&](vm_area_struct* vma, Page address) {
+  const std::function<bool(vm_area_struct*, Page)> rmap_one = [&](vm_area_struct* vma,
+                                                                  Page address) {
     if (page_vma_mapped_walk(vma, address, f) != nullptr) ++hits;
     return true;
   };
@@ -215,9 +239,12 @@ void BM_RmapWalkAnonSample(benchmark::State& state) {
     rmap_walk_anon(s.k, f, rmap_one);
     if (++i == folios.size()) i = 0;
   }
-  if (hits != static_cast<long>(state.iterations())) state.SkipWithError("walk did not find exactly one VMA");
+  if (hits != static_cast<long>(state.iterations()))
+    state.SkipWithError("walk did not find exactly one VMA");
   double depth = 0;
-  for (folio* g : folios) depth += static_cast<double>(depth_of(anon_vma_interval_tree_iter_first(s.tree(), g->index, g->index)));
+  for (folio* g : folios)
+    depth += static_cast<double>(
+        depth_of(anon_vma_interval_tree_iter_first(s.tree(), g->index, g->index)));
   state.counters["avg_depth"] = depth / static_cast<double>(folios.size());
 }
 BENCHMARK(BM_RmapWalkAnonSample)->RangeMultiplier(10)->Range(10, 100000);
@@ -237,7 +264,8 @@ void BM_RmapWalkAnonSpread(benchmark::State& state) {
     rmap_walk_anon(s.k, folios[i], count);
     if (++i == folios.size()) i = 0;
   }
-  if (hits != static_cast<long>(state.iterations())) state.SkipWithError("walk did not find exactly one VMA");
+  if (hits != static_cast<long>(state.iterations()))
+    state.SkipWithError("walk did not find exactly one VMA");
 }
 BENCHMARK(BM_RmapWalkAnonSpread)->RangeMultiplier(10)->Range(10, 100000);
 
@@ -260,7 +288,8 @@ void BM_TreeQuerySpread(benchmark::State& state) {
     }
     if (++i == keys.size()) i = 0;
   }
-  if (hits != static_cast<long>(state.iterations())) state.SkipWithError("query did not find exactly one avc");
+  if (hits != static_cast<long>(state.iterations()))
+    state.SkipWithError("query did not find exactly one avc");
   QueryCost total;
   for (pgoff_t k : keys) {
     const QueryCost c = query_cost(tree, k);

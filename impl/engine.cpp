@@ -6,6 +6,8 @@
 // state: stored counters, tree contents in order with verify()'s verdict,
 // folios; freed anon_vmas a folio still points to are reported as freed
 // (the pool says so) and never dereferenced.
+#include "rmapcheck/engine.h"
+
 #include <fmt/core.h>
 
 #include <cerrno>
@@ -16,7 +18,6 @@
 
 #include "impl/internal.h"
 #include "impl/vma.h"
-#include "rmapcheck/engine.h"
 
 namespace rmapcheck {
 
@@ -31,7 +32,8 @@ inline constexpr bool kInjectFailalloc = true;
 
 class ImplEngine final : public Engine {
  public:
-  explicit ImplEngine(const EngineConfig& config) : k_(config.mutants), max_procs_(config.max_procs) {
+  explicit ImplEngine(const EngineConfig& config)
+      : k_(config.mutants), max_procs_(config.max_procs) {
     new_mm("p0");
   }
   ~ImplEngine() override {
@@ -92,9 +94,12 @@ class ImplEngine final : public Engine {
         if (op.noreserve) flags |= VM_NORESERVE;
         return from_errno(mmap_region(mm, op.start, op.npages, flags));
       }
-      case OpKind::Munmap: return from_errno(do_vmi_munmap(mm, op.start, op.npages));
-      case OpKind::Mprotect: return from_errno(do_mprotect_pkey(mm, op.start, op.npages, op.prot));
-      case OpKind::Madvise: return from_errno(do_madvise(mm, op.start, op.npages, op.advice));
+      case OpKind::Munmap:
+        return from_errno(do_vmi_munmap(mm, op.start, op.npages));
+      case OpKind::Mprotect:
+        return from_errno(do_mprotect_pkey(mm, op.start, op.npages, op.prot));
+      case OpKind::Madvise:
+        return from_errno(do_madvise(mm, op.start, op.npages, op.advice));
       case OpKind::Mremap:
         return from_errno(
             do_mremap(mm, op.start, op.npages, op.new_start, op.new_npages, op.dontunmap));
@@ -106,13 +111,16 @@ class ImplEngine final : public Engine {
       case OpKind::Write:
         if (user_write(mm, op.start, op.value) == Fault::Segv) return Result::segv();
         return Result::ok();
-      case OpKind::Fork: return fork(mm, op.child);
+      case OpKind::Fork:
+        return fork(mm, op.child);
       case OpKind::Exit:
         exit_mmap(mm);
         procs_.erase(it);
         return Result::ok();
-      case OpKind::Rmap: return rmap(mm, op.start);
-      case OpKind::FailAlloc: break;
+      case OpKind::Rmap:
+        return rmap(mm, op.start);
+      case OpKind::FailAlloc:
+        break;
     }
     return Result::error(EINVAL);
   }
@@ -136,7 +144,8 @@ class ImplEngine final : public Engine {
     pte_t* pte = pte_offset_map(mm, page);
     if (pte == nullptr || !pte->present || pte->page == nullptr) return Result::rmap({});
     std::vector<RmapHit> hits;
-    for (const rmap_hit& h : folio_rmap_hits(k_, pte->page)) hits.push_back({h.mm->name, h.address});
+    for (const rmap_hit& h : folio_rmap_hits(k_, pte->page))
+      hits.push_back({h.mm->name, h.address});
     return Result::rmap(std::move(hits));
   }
 
@@ -169,7 +178,8 @@ Snapshot ImplEngine::snapshot() const {
       v.pgoff = vma.vm_pgoff;
       v.flags = vma.vm_flags;
       v.anon_vma = anon_vma_id(vma.anon_vma, freed);
-      for (const anon_vma_chain& avc : vma.anon_vma_chain) v.chain.push_back(anon_vma_id(avc.anon_vma, freed));
+      for (const anon_vma_chain& avc : vma.anon_vma_chain)
+        v.chain.push_back(anon_vma_id(avc.anon_vma, freed));
       p.vmas.push_back(std::move(v));
     }
     for (Page t = 0; t < PTRS_PER_PMD; ++t) {
@@ -260,8 +270,8 @@ std::vector<std::string> ImplEngine::leaks() const {
   std::vector<std::string> out;
   k_.vm_area_cachep.for_each_live([&](const vm_area_struct& v) {
     if (!vmas.count(&v))
-      out.push_back(fmt::format("impl: vm_area_struct [{},{}) (slot {}) in no mm", v.vm_start, v.vm_end,
-                                k_.vm_area_cachep.slot_of(&v)));
+      out.push_back(fmt::format("impl: vm_area_struct [{},{}) (slot {}) in no mm", v.vm_start,
+                                v.vm_end, k_.vm_area_cachep.slot_of(&v)));
   });
   k_.anon_vma_chain_cachep.for_each_live([&](const anon_vma_chain& avc) {
     if (!avcs.count(&avc))
@@ -270,7 +280,8 @@ std::vector<std::string> ImplEngine::leaks() const {
   });
   k_.anon_vma_cachep.for_each_live([&](const anon_vma& av) {
     if (!avs.count(&av))
-      out.push_back(fmt::format("impl: anon_vma #{} (refcount {}) reached by no process", av.id, av.refcount));
+      out.push_back(fmt::format("impl: anon_vma #{} (refcount {}) reached by no process", av.id,
+                                av.refcount));
   });
   k_.folio_cachep.for_each_live([&](const folio& f) {
     if (!folios.count(&f)) out.push_back(fmt::format("impl: folio #{} mapped by no process", f.id));

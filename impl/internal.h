@@ -19,7 +19,8 @@ namespace rmapcheck::impl {
 
 // --- the page table (memory.cpp) ---
 pte_t* pte_offset_map(mm_struct* mm, Page addr);  // nullptr when no pte_table
-pte_t* pte_alloc_map(mm_struct* mm, Page addr);   // allocates (AllocSite::PageTable); nullptr on failure
+// Allocates a page table (AllocSite::PageTable) if needed; nullptr on failure.
+pte_t* pte_alloc_map(mm_struct* mm, Page addr);
 void set_pte_at(mm_struct* mm, Page addr, pte_t* ptep, pte_t val);
 void pte_clear(mm_struct* mm, Page addr, pte_t* ptep);  // frees the table when it empties
 
@@ -31,8 +32,8 @@ void zap_page_range_single(vm_area_struct* vma, Page start, Page end);
 void unmap_vmas(vm_area_struct* const* vmas, std::size_t n, Page start, Page end);
 int copy_page_range(vm_area_struct* dst_vma, vm_area_struct* src_vma);
 // Moves the PTEs of [old_addr, old_addr+len) to new_addr; returns pages moved.
-Page move_page_tables(vm_area_struct* vma, Page old_addr, vm_area_struct* new_vma,
-                      Page new_addr, Page len);
+Page move_page_tables(vm_area_struct* vma, Page old_addr, vm_area_struct* new_vma, Page new_addr,
+                      Page len);
 void change_protection(vm_area_struct* vma, Page start, Page end);
 void folio_put(kernel_state& k, folio* f);
 
@@ -44,12 +45,12 @@ void vm_area_free(vm_area_struct* vma);
 int vma_iter_prealloc(mm_struct* mm);
 
 // Tree helpers on mm->mm_mt (the maple tree API in our terms).
-vm_area_struct* find_vma(mm_struct* mm, Page addr);         // first with vm_end > addr
-vm_area_struct* vma_lookup(mm_struct* mm, Page addr);       // the one containing addr
+vm_area_struct* find_vma(mm_struct* mm, Page addr);            // first with vm_end > addr
+vm_area_struct* vma_lookup(mm_struct* mm, Page addr);          // the one containing addr
 vm_area_struct* vma_prev(mm_struct* mm, vm_area_struct* vma);  // tree predecessor
 vm_area_struct* vma_next(mm_struct* mm, vm_area_struct* vma);  // tree successor
 vm_area_struct* find_vma_intersection(mm_struct* mm, Page start, Page end);
-void vma_iter_store(mm_struct* mm, vm_area_struct* vma);    // insert (map_count++)
-void vma_iter_remove(mm_struct* mm, vm_area_struct* vma);   // erase (map_count--)
+void vma_iter_store(mm_struct* mm, vm_area_struct* vma);   // insert (map_count++)
+void vma_iter_remove(mm_struct* mm, vm_area_struct* vma);  // erase (map_count--)
 
 }  // namespace rmapcheck::impl

@@ -23,7 +23,9 @@ void anon_vma_interval_tree_insert(kernel_state& /*k*/, anon_vma_chain* avc, ano
   root.insert(avc);
 }
 
-void anon_vma_interval_tree_remove(anon_vma_chain* avc, anon_vma_tree& root) { root.remove(avc); }
+void anon_vma_interval_tree_remove(anon_vma_chain* avc, anon_vma_tree& root) {
+  root.remove(avc);
+}
 
 anon_vma_chain* anon_vma_interval_tree_iter_first(const anon_vma_tree& root, pgoff_t first,
                                                   pgoff_t last) {
@@ -36,13 +38,16 @@ anon_vma_chain* anon_vma_interval_tree_iter_next(anon_vma_chain* node, pgoff_t f
 }
 
 // anon_vma_interval_tree_verify (CONFIG_DEBUG_VM_RB), for the whole tree.
-std::string anon_vma_interval_tree_verify(const anon_vma_tree& root) { return root.verify(); }
+std::string anon_vma_interval_tree_verify(const anon_vma_tree& root) {
+  return root.verify();
+}
 
 // anon_vma_interval_tree_pre_update_vma: before vm_start/vm_end/vm_pgoff of a
 // linked VMA change, take its avcs out (the tree holds their keys as cached
 // from the VMA at insert; left in, they would stay filed under the old key).
 void anon_vma_interval_tree_pre_update_vma(vm_area_struct* vma) {
-  for (anon_vma_chain& avc : vma->anon_vma_chain) anon_vma_interval_tree_remove(&avc, avc.anon_vma->rb_root);
+  for (anon_vma_chain& avc : vma->anon_vma_chain)
+    anon_vma_interval_tree_remove(&avc, avc.anon_vma->rb_root);
 }
 
 // anon_vma_interval_tree_post_update_vma: and put them back, caching the new key.

@@ -109,7 +109,9 @@ struct tag_of {
   using type = void;
 };
 template <class T>
-  requires requires { typename T::tag; }
+requires requires {
+  typename T::tag;
+}
 struct tag_of<T> {
   using type = typename T::tag;
 };

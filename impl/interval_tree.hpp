@@ -108,8 +108,8 @@ typename IntervalTree<Traits>::Node* IntervalTree<Traits>::subtree_search(Node* 
       node = &node_of(rb->rb_left);
       continue;
     }
-    if (last < start_of(*node)) return nullptr;   // (A) fails here and to the right
-    if (first <= last_of(*node)) return node;     // (A) and (B)
+    if (last < start_of(*node)) return nullptr;  // (A) fails here and to the right
+    if (first <= last_of(*node)) return node;    // (A) and (B)
     if (rb->rb_right == nullptr) return nullptr;
     node = &node_of(rb->rb_right);
     if (subtree_last(*node) < first) return nullptr;
@@ -158,7 +158,9 @@ std::string IntervalTree<Traits>::describe(const Node& n) {
   const Key s = linked ? start_of(n) : owner_start(n);
   const Key l = linked ? last_of(n) : owner_last(n);
   std::string key = "[" + std::to_string(s) + "," + std::to_string(l) + "]";
-  if constexpr (requires { { Traits::describe(n) } -> std::convertible_to<std::string>; }) {
+  if constexpr (requires {
+                  { Traits::describe(n) } -> std::convertible_to<std::string>;
+                }) {
     return std::string(Traits::describe(n)) + " " + key;
   } else {
     return "node " + key;
@@ -178,8 +180,8 @@ std::string IntervalTree<Traits>::verify() const {
     if (rb == nullptr) return 1;
     const Node& n = node_of(rb);
     if (++visited > size_) {
-      err = "more nodes reachable than size() = " + std::to_string(size_) + " (at " +
-            describe(n) + "; a cycle or a stale size)";
+      err = "more nodes reachable than size() = " + std::to_string(size_) + " (at " + describe(n) +
+            "; a cycle or a stale size)";
       return -1;
     }
     if (rb->parent() != parent) {

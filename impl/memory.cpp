@@ -1,4 +1,5 @@
-// impl/memory.cpp - page tables, faults, COW, zap, fork copy, page-table moves (mirrors mm/memory.c).
+// impl/memory.cpp - page tables, faults, COW, zap, fork copy, page-table moves
+// (mirrors mm/memory.c).
 //
 // Order-0 folios only; refcount == number of PTEs mapping the folio (no swap
 // cache, GUP, KSM or LRU batches), which is what wp_can_reuse_anon_folio
@@ -177,8 +178,7 @@ int copy_page_range(vm_area_struct* dst_vma, vm_area_struct* src_vma) {
   kernel_state& k = *src_mm->k;
   Page addr = src_vma->vm_start;
   while (addr < src_vma->vm_end) {
-    const Page table_end =
-        std::min(src_vma->vm_end, (addr / PTRS_PER_PTE + 1) * PTRS_PER_PTE);
+    const Page table_end = std::min(src_vma->vm_end, (addr / PTRS_PER_PTE + 1) * PTRS_PER_PTE);
     if (src_mm->pmd[addr / PTRS_PER_PTE] == nullptr) {
       addr = table_end;
       continue;
@@ -203,8 +203,8 @@ int copy_page_range(vm_area_struct* dst_vma, vm_area_struct* src_vma) {
 }
 
 // move_page_tables: PTEs move as they are; folios are not touched.
-Page move_page_tables(vm_area_struct* vma, Page old_addr, vm_area_struct* new_vma,
-                      Page new_addr, Page len) {
+Page move_page_tables(vm_area_struct* vma, Page old_addr, vm_area_struct* new_vma, Page new_addr,
+                      Page len) {
   mm_struct* mm = vma->vm_mm;
   (void)new_vma;
   Page moved = 0;

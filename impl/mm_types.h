@@ -31,13 +31,12 @@
 #pragma once
 
 #include <array>
+#include <boost/intrusive/list.hpp>
+#include <boost/intrusive/set.hpp>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <boost/intrusive/list.hpp>
-#include <boost/intrusive/set.hpp>
 
 #include "impl/interval_tree.h"
 #include "rmapcheck/op.h"
@@ -70,11 +69,11 @@ struct anon_vma_chain : interval_tree_node<pgoff_t> {
   bi::list_member_hook<bi::link_mode<bi::normal_link>> same_vma;  // vma->anon_vma_chain
 };
 
-using avc_list = bi::list<
-    anon_vma_chain,
-    bi::member_hook<anon_vma_chain, bi::list_member_hook<bi::link_mode<bi::normal_link>>,
-                    &anon_vma_chain::same_vma>,
-    bi::constant_time_size<false>>;
+using avc_list =
+    bi::list<anon_vma_chain,
+             bi::member_hook<anon_vma_chain, bi::list_member_hook<bi::link_mode<bi::normal_link>>,
+                             &anon_vma_chain::same_vma>,
+             bi::constant_time_size<false>>;
 
 // struct vm_area_struct: only what anon rmap reads and writes.
 struct vm_area_struct {
@@ -88,7 +87,9 @@ struct vm_area_struct {
   bi::set_member_hook<bi::link_mode<bi::normal_link>> vm_rb;  // mm->mm_mt
 };
 
-inline Page vma_pages(const vm_area_struct* vma) { return vma->vm_end - vma->vm_start; }
+inline Page vma_pages(const vm_area_struct* vma) {
+  return vma->vm_end - vma->vm_start;
+}
 inline pgoff_t linear_page_index(const vm_area_struct* vma, Page addr) {
   return addr - vma->vm_start + vma->vm_pgoff;
 }
@@ -99,11 +100,11 @@ struct vma_start_key {
 };
 
 // The maple tree's stand-in: VMAs ordered by vm_start (they never overlap).
-using vma_tree = bi::set<
-    vm_area_struct,
-    bi::member_hook<vm_area_struct, bi::set_member_hook<bi::link_mode<bi::normal_link>>,
-                    &vm_area_struct::vm_rb>,
-    bi::key_of_value<vma_start_key>, bi::constant_time_size<true>>;
+using vma_tree =
+    bi::set<vm_area_struct,
+            bi::member_hook<vm_area_struct, bi::set_member_hook<bi::link_mode<bi::normal_link>>,
+                            &vm_area_struct::vm_rb>,
+            bi::key_of_value<vma_start_key>, bi::constant_time_size<true>>;
 
 // FOLIO_MAPPING_ANON: the low bit of folio->mapping says "this is an anon_vma".
 inline constexpr std::uintptr_t FOLIO_MAPPING_ANON = 0x1;
@@ -116,16 +117,18 @@ struct folio {
   pgoff_t index = 0;           // linear_page_index when the anon rmap was set up
   long mapcount = 0;           // _mapcount + 1
   long refcount = 0;
-  bool anon_exclusive = false; // PageAnonExclusive
-  std::uint64_t value = 0;     // the page's contents
-  std::uint64_t id = 0;        // creation number, for snapshots
+  bool anon_exclusive = false;  // PageAnonExclusive
+  std::uint64_t value = 0;      // the page's contents
+  std::uint64_t id = 0;         // creation number, for snapshots
 };
 
 inline struct anon_vma* folio_anon_vma(const folio* f) {
   if ((f->mapping & FOLIO_MAPPING_FLAGS) != FOLIO_MAPPING_ANON) return nullptr;
   return reinterpret_cast<struct anon_vma*>(f->mapping & ~FOLIO_MAPPING_FLAGS);
 }
-inline bool folio_test_anon(const folio* f) { return (f->mapping & FOLIO_MAPPING_ANON) != 0; }
+inline bool folio_test_anon(const folio* f) {
+  return (f->mapping & FOLIO_MAPPING_ANON) != 0;
+}
 
 // A present PTE maps a folio, or the shared zero page when page == nullptr.
 struct pte_t {

@@ -34,7 +34,9 @@ vm_area_struct* vm_area_dup(vm_area_struct* orig) {
   return vma;
 }
 
-void vm_area_free(vm_area_struct* vma) { vma->vm_mm->k->vm_area_cachep.free(vma, "vm_area_free"); }
+void vm_area_free(vm_area_struct* vma) {
+  vma->vm_mm->k->vm_area_cachep.free(vma, "vm_area_free");
+}
 
 int vma_iter_prealloc(mm_struct* mm) {
   return mm->k->should_fail_alloc(AllocSite::Prealloc) ? -ENOMEM : 0;
@@ -95,8 +97,8 @@ int mmap_region(mm_struct* mm, Page addr, Page len, vm_flags_t vm_flags) {
     for (vm_area_struct* v : detach) vma_iter_remove(mm, v);
   }
   vm_area_struct* next = find_vma(mm, end);
-  vm_area_struct* prev = next != nullptr ? vma_prev(mm, next)
-                                         : (mm->mm_mt.empty() ? nullptr : &*mm->mm_mt.rbegin());
+  vm_area_struct* prev =
+      next != nullptr ? vma_prev(mm, next) : (mm->mm_mt.empty() ? nullptr : &*mm->mm_mt.rbegin());
 
   // accountable_mapping: private writable without MAP_NORESERVE.
   if ((vm_flags & (VM_NORESERVE | VM_WRITE)) == VM_WRITE) vm_flags |= VM_ACCOUNT;

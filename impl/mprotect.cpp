@@ -43,7 +43,9 @@ int mprotect_fixup(vm_area_struct* vma, vm_area_struct* prev, Page start, Page e
 
 }  // namespace
 
-vm_flags_t mprotect_prot_flags(Prot prot) { return prot_to_vm_flags(prot); }
+vm_flags_t mprotect_prot_flags(Prot prot) {
+  return prot_to_vm_flags(prot);
+}
 
 // do_mprotect_pkey
 int do_mprotect_pkey(mm_struct* mm, Page start, Page len, Prot prot) {

@@ -1,4 +1,5 @@
-// impl/mremap.cpp - do_mremap: shrink, expand in place, move, DONTUNMAP (mirrors mm/mremap.c, v6.18.8).
+// impl/mremap.cpp - do_mremap: shrink, expand in place, move, DONTUNMAP
+// (mirrors mm/mremap.c, v6.18.8).
 //
 // The trace's `mremap P OLD OLDN NEW NEWN [dontunmap]` is mremap(OLD, OLDN,
 // OLDN, NEWN, flags, NEW) with flags = 0 when NEW == OLD (resize in place)
@@ -58,8 +59,9 @@ void unmap_source_vma(vma_remap_struct& vrm) {
   if (err != 0 || !accountable_move) return;
   if (vm_start < addr) {
     vm_area_struct* after = find_vma(vrm.mm, addr);
-    vm_area_struct* prev = after != nullptr ? vma_prev(vrm.mm, after)
-                                            : (vrm.mm->mm_mt.empty() ? nullptr : &*vrm.mm->mm_mt.rbegin());
+    vm_area_struct* prev = after != nullptr
+                               ? vma_prev(vrm.mm, after)
+                               : (vrm.mm->mm_mt.empty() ? nullptr : &*vrm.mm->mm_mt.rbegin());
     if (prev != nullptr) prev->vm_flags |= VM_ACCOUNT;
   }
   if (vm_end > end) {
@@ -221,7 +223,8 @@ int do_mremap(mm_struct* mm, Page addr, Page old_len, Page new_addr, Page new_le
     // vrm_overlaps
     if (addr + old_len > new_addr && new_addr + new_len > addr) return -EINVAL;
   }
-  if ((vrm.flags & MREMAP_FIXED) != 0 && old_len == new_len) return remap_move(vrm);  // vrm_move_only
+  // vrm_move_only
+  if ((vrm.flags & MREMAP_FIXED) != 0 && old_len == new_len) return remap_move(vrm);
   vrm.vma = vma_lookup(mm, addr);
   int res = check_prep_vma(vrm);
   if (res != 0) return res;

@@ -42,7 +42,8 @@
 //     ASan report, not just our check.
 //
 // Cost: a 32-byte header per object (generation, state, slot number, freeing
-// op, free-list link; more only if alignof(T) > 32), slot rounded up to alignof(T); alloc/free O(1); check O(1) (debug: O(log chunks)).
+// op, free-list link; more only if alignof(T) > 32), slot rounded up to
+// alignof(T); alloc/free O(1); check O(1) (debug: O(log chunks)).
 #pragma once
 
 #include <cstddef>
@@ -121,16 +122,19 @@ class Pool {
   std::uint32_t generation_of(const T* p) const noexcept;
 
  private:
-  enum class State : std::uint32_t { Free = 0x46524545u /* "FREE" */, Live = 0x4c495645u /* "LIVE" */ };
+  enum class State : std::uint32_t {
+    Free = 0x46524545u /* "FREE" */,
+    Live = 0x4c495645u /* "LIVE" */
+  };
   // 32 bytes in front of every object. The freeing op is kept as pointer +
   // length (not a string_view) so the header stays at 32 bytes.
   struct Slot {
-    std::uint32_t generation;   // bumped by every free
+    std::uint32_t generation;  // bumped by every free
     State state;
-    std::uint32_t index;        // slot number in the pool, for messages
+    std::uint32_t index;  // slot number in the pool, for messages
     std::uint32_t freed_by_len;
-    const char* freed_by;       // the op that freed it last (for messages)
-    Slot* next_free;            // free-list link (only while Free)
+    const char* freed_by;  // the op that freed it last (for messages)
+    Slot* next_free;       // free-list link (only while Free)
     alignas(T) unsigned char body[sizeof(T)];
   };
 

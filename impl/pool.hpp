@@ -60,7 +60,8 @@ bool Pool<T>::should_fail() {
 template <class T>
 template <class... Args>
 T* Pool<T>::alloc(Args&&... args) {
-  if (should_fail()) [[unlikely]] return nullptr;
+  if (should_fail()) [[unlikely]]
+    return nullptr;
   if (free_head_ == nullptr) grow();
   Slot* s = free_head_;
   free_head_ = s->next_free;
@@ -136,7 +137,8 @@ template <class T>
 void Pool<T>::check(const T* p, std::string_view op) const {
   if (p == nullptr) fault("use of a null", nullptr, op);
   const Slot* s = locate(p, op);
-  if (s->state != State::Live) [[unlikely]] fault("use after free", s, op);
+  if (s->state != State::Live) [[unlikely]]
+    fault("use after free", s, op);
 }
 
 template <class T>
@@ -185,8 +187,7 @@ template <class T>
 void Pool<T>::fault(const char* what, const Slot* s, std::string_view op) const {
   std::string msg = std::string(what) + " of " + type_name_;
   if (s != nullptr) {
-    msg += " (slot " + std::to_string(s->index) + ", generation " +
-           std::to_string(s->generation);
+    msg += " (slot " + std::to_string(s->index) + ", generation " + std::to_string(s->generation);
     if (s->state == State::Free && s->freed_by_len != 0) {
       msg += ", freed by " + std::string(s->freed_by, s->freed_by_len);
     }

@@ -78,8 +78,12 @@ struct rb_node {
 };
 
 // A null child counts as black (the leaves of the textbook tree).
-inline bool rb_is_black(const rb_node* n) noexcept { return n == nullptr || n->is_black(); }
-inline bool rb_is_red(const rb_node* n) noexcept { return n != nullptr && n->is_red(); }
+inline bool rb_is_black(const rb_node* n) noexcept {
+  return n == nullptr || n->is_black();
+}
+inline bool rb_is_red(const rb_node* n) noexcept {
+  return n != nullptr && n->is_red();
+}
 
 struct rb_root_cached {
   rb_node* root = nullptr;
@@ -131,7 +135,8 @@ inline void rb_link_node(rb_node* node, rb_node* parent, rb_node** link) noexcep
 namespace rb_detail {
 
 // Make `repl` take `old`'s place under old's parent (or as the root).
-inline void replace_child(rb_node* parent, rb_node* old, rb_node* repl, rb_root_cached& root) noexcept {
+inline void replace_child(rb_node* parent, rb_node* old, rb_node* repl,
+                          rb_root_cached& root) noexcept {
   if (parent == nullptr) {
     root.root = repl;
   } else if (parent->rb_left == old) {

@@ -19,7 +19,8 @@ static_assert(sizeof(folio) == 56, "update the cost block in rmap.h");
 kernel_state::kernel_state(const MutantSet& m) : mutants(m) {}
 
 bool kernel_state::should_fail_alloc(AllocSite site) {
-  if (!fail_armed) [[likely]] return false;
+  if (!fail_armed) [[likely]]
+    return false;
   if (fail_site != AllocSite::Any && fail_site != site) return false;
   if (++fail_seen != fail_nth) return false;
   fail_armed = false;
@@ -38,7 +39,9 @@ anon_vma* anon_vma_alloc(kernel_state& k) {
   return av;
 }
 
-void anon_vma_free(kernel_state& k, anon_vma* av) { k.anon_vma_cachep.free(av, "anon_vma_free"); }
+void anon_vma_free(kernel_state& k, anon_vma* av) {
+  k.anon_vma_cachep.free(av, "anon_vma_free");
+}
 
 anon_vma_chain* anon_vma_chain_alloc(kernel_state& k) {
   if (k.should_fail_alloc(AllocSite::AnonVmaChain)) return nullptr;
@@ -54,7 +57,9 @@ anon_vma* anon_vma_check(kernel_state& k, anon_vma* av, std::string_view op) {
   return av;
 }
 
-void get_anon_vma(anon_vma* av) { ++av->refcount; }
+void get_anon_vma(anon_vma* av) {
+  ++av->refcount;
+}
 
 // __put_anon_vma: free it, then drop the pin a non-root holds on its root.
 static void __put_anon_vma(kernel_state& k, anon_vma* av) {
@@ -125,7 +130,8 @@ int __anon_vma_prepare(vm_area_struct* vma) {
 }
 
 // The fork-only reuse test of anon_vma_clone, with the historical variants.
-static bool anon_vma_reusable(const kernel_state& k, const vm_area_struct* src, const anon_vma* av) {
+static bool anon_vma_reusable(const kernel_state& k, const vm_area_struct* src,
+                              const anon_vma* av) {
   if (k.has(Mutant::Cve2022_42703)) {
     // Before 2555283eb40d: one `degree` (= num_children + num_active_vmas), < 2.
     return av != src->anon_vma && av->num_children + av->num_active_vmas < 2;
@@ -235,7 +241,9 @@ void unlink_anon_vmas(vm_area_struct* vma) {
 
 // anon_vma_merge (v6.18 rmap.h): `next` goes away inside `vma`; relies on
 // I-SAMECHAIN (VM_BUG_ON(vma->anon_vma != next->anon_vma) is debug-only).
-void anon_vma_merge(vm_area_struct* /*vma*/, vm_area_struct* next) { unlink_anon_vmas(next); }
+void anon_vma_merge(vm_area_struct* /*vma*/, vm_area_struct* next) {
+  unlink_anon_vmas(next);
+}
 
 // __folio_set_anon via folio_add_new_anon_rmap: a fresh folio goes under
 // vma->anon_vma (its root when not exclusive), index = linear page index.
@@ -260,7 +268,9 @@ void folio_move_anon_rmap(folio* f, vm_area_struct* vma) {
   f->mapping = reinterpret_cast<std::uintptr_t>(vma->anon_vma) | FOLIO_MAPPING_ANON;
 }
 
-void folio_remove_rmap_pte(folio* f) { f->mapcount--; }
+void folio_remove_rmap_pte(folio* f) {
+  f->mapcount--;
+}
 
 // vma_address (mm/internal.h)
 std::optional<Page> vma_address(const vm_area_struct* vma, pgoff_t pgoff, unsigned long nr) {

@@ -106,13 +106,13 @@ using anon_vma_tree = IntervalTree<avc_tree_traits>;
 // struct anon_vma (include/linux/rmap.h). The rwsem is not modelled: every
 // operation here runs under the (implicit) mmap_lock and root lock.
 struct anon_vma {
-  anon_vma* root = this;    // oldest of the fork tree; every lock is on root
-  anon_vma* parent = this;  // the anon_vma this one was forked from
-  long refcount = 1;        // 1 while the tree is non-empty, +1 per non-root below a root
-  long num_children = 0;    // live anon_vmas with parent == this (a root counts itself)
-  long num_active_vmas = 0; // VMAs with vma->anon_vma == this
-  anon_vma_tree rb_root;    // the avcs of every VMA that may map our folios
-  std::uint64_t id = 0;     // creation number, for snapshots
+  anon_vma* root = this;     // oldest of the fork tree; every lock is on root
+  anon_vma* parent = this;   // the anon_vma this one was forked from
+  long refcount = 1;         // 1 while the tree is non-empty, +1 per non-root below a root
+  long num_children = 0;     // live anon_vmas with parent == this (a root counts itself)
+  long num_active_vmas = 0;  // VMAs with vma->anon_vma == this
+  anon_vma_tree rb_root;     // the avcs of every VMA that may map our folios
+  std::uint64_t id = 0;      // creation number, for snapshots
 
   anon_vma() = default;
   anon_vma(const anon_vma&) = delete;
@@ -164,8 +164,7 @@ void anon_vma_interval_tree_insert(kernel_state& k, anon_vma_chain* avc, anon_vm
 void anon_vma_interval_tree_remove(anon_vma_chain* avc, anon_vma_tree& root);
 anon_vma_chain* anon_vma_interval_tree_iter_first(const anon_vma_tree& root, pgoff_t first,
                                                   pgoff_t last);
-anon_vma_chain* anon_vma_interval_tree_iter_next(anon_vma_chain* node, pgoff_t first,
-                                                 pgoff_t last);
+anon_vma_chain* anon_vma_interval_tree_iter_next(anon_vma_chain* node, pgoff_t first, pgoff_t last);
 std::string anon_vma_interval_tree_verify(const anon_vma_tree& root);
 void anon_vma_interval_tree_pre_update_vma(vm_area_struct* vma);
 void anon_vma_interval_tree_post_update_vma(vm_area_struct* vma);

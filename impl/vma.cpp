@@ -200,7 +200,9 @@ int commit_merge(vma_merge_struct* vmg) {
   return 0;
 }
 
-bool can_merge_remove_vma(const vm_area_struct* /*vma*/) { return true; }  // no vm_ops->close
+bool can_merge_remove_vma(const vm_area_struct* /*vma*/) {
+  return true;
+}  // no vm_ops->close
 
 }  // namespace
 
@@ -549,7 +551,7 @@ int do_vmi_munmap(mm_struct* mm, Page start, Page len) {
   for (vm_area_struct* v : detach) vma_iter_remove(mm, v);
   unmap_vmas(detach.data(), detach.size(), start, end);
   for (vm_area_struct* v : detach) unlink_anon_vmas(v);  // free_pgtables
-  for (vm_area_struct* v : detach) vm_area_free(v);     // remove_vma
+  for (vm_area_struct* v : detach) vm_area_free(v);      // remove_vma
   return 0;
 }
 

@@ -33,9 +33,13 @@ Id anon_vma_alloc(State& s) {
 // anon_vma_chain_alloc: false on failure. anon_vma_chain_link then puts the
 // avc at the head of the VMA's list (list_add); being in the chain is being
 // in the anon_vma's interval tree.
-static bool anon_vma_chain_alloc(State& s) { return !alloc_fails(s, AllocSite::AnonVmaChain); }
+static bool anon_vma_chain_alloc(State& s) {
+  return !alloc_fails(s, AllocSite::AnonVmaChain);
+}
 
-static void anon_vma_chain_link(Vma& v, Id av) { v.chain.insert(v.chain.begin(), av); }
+static void anon_vma_chain_link(Vma& v, Id av) {
+  v.chain.insert(v.chain.begin(), av);
+}
 
 // anon_vma_compatible(a, b), a below b.
 static bool anon_vma_compatible(const Vma& a, const Vma& b) {
@@ -47,8 +51,7 @@ static bool anon_vma_compatible(const Vma& a, const Vma& b) {
 // reusable_anon_vma(old, a, b): old's anon_vma, if old is not a fork child
 // (list_is_singular) and a, b are compatible.
 static Id reusable_anon_vma(const Vma& old, const Vma& a, const Vma& b) {
-  if (anon_vma_compatible(a, b) && old.anon_vma != 0 && old.chain.size() == 1)
-    return old.anon_vma;
+  if (anon_vma_compatible(a, b) && old.anon_vma != 0 && old.chain.size() == 1) return old.anon_vma;
   return 0;
 }
 
@@ -56,8 +59,7 @@ static Id reusable_anon_vma(const Vma& old, const Vma& a, const Vma& b) {
 Id find_mergeable_anon_vma(Proc& p, const Vma& v) {
   if (Vma* next = vma_next(p, v.end); next && next->start == v.end)
     if (Id av = reusable_anon_vma(*next, v, *next)) return av;
-  if (Vma* prev = vma_prev(p, v.start))
-    return reusable_anon_vma(*prev, *prev, v);
+  if (Vma* prev = vma_prev(p, v.start)) return reusable_anon_vma(*prev, *prev, v);
   return 0;
 }
 

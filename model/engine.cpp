@@ -5,12 +5,13 @@
 // State::fail for the next op only (alloc_fails() in anon_vma.cpp; the
 // failure semantics of each op: docs/failure.md). leaks() lists what no
 // live process reaches.
+#include "rmapcheck/engine.h"
+
 #include <set>
 #include <string>
 #include <vector>
 
 #include "model/ops.h"
-#include "rmapcheck/engine.h"
 
 namespace rmapcheck {
 
@@ -66,9 +67,11 @@ class ModelEngine final : public Engine {
     }
     std::vector<std::string> out;
     for (const auto& [id, a] : state_.anon_vmas)
-      if (!a.freed && !avs.count(id)) out.push_back("model: anon_vma #" + std::to_string(id) + " reached by no process");
+      if (!a.freed && !avs.count(id))
+        out.push_back("model: anon_vma #" + std::to_string(id) + " reached by no process");
     for (const auto& [id, f] : state_.folios)
-      if (!folios.count(id)) out.push_back("model: folio #" + std::to_string(id) + " mapped by no process");
+      if (!folios.count(id))
+        out.push_back("model: folio #" + std::to_string(id) + " mapped by no process");
     return out;
   }
 
@@ -76,20 +79,31 @@ class ModelEngine final : public Engine {
   Result dispatch(Proc& p, const Op& op) {
     State& s = state_;
     switch (op.kind) {
-      case OpKind::Mmap: return mmap_region(s, p, op.start, op.npages, op.prot, op.noreserve);
+      case OpKind::Mmap:
+        return mmap_region(s, p, op.start, op.npages, op.prot, op.noreserve);
       case OpKind::Munmap:
         if (op.npages == 0) return Result::error(EINVAL);  // do_vmi_munmap: end == start
         if (int err = do_munmap(s, p, op.start, op.start + op.npages)) return Result::error(-err);
         return Result::ok();
-      case OpKind::Mprotect: return do_mprotect(s, p, op.start, op.npages, op.prot);
-      case OpKind::Madvise: return do_madvise(s, p, op.start, op.npages, op.advice);
-      case OpKind::Mremap: return do_mremap(s, p, op);
-      case OpKind::Read: return handle_read(s, p, op.start);
-      case OpKind::Write: return handle_write(s, p, op.start, op.value);
-      case OpKind::Fork: return dup_mmap(s, op.proc, op.child);
-      case OpKind::Exit: exit_mmap(s, op.proc); return Result::ok();
-      case OpKind::Rmap: return rmap(p, op.start);
-      case OpKind::FailAlloc: break;
+      case OpKind::Mprotect:
+        return do_mprotect(s, p, op.start, op.npages, op.prot);
+      case OpKind::Madvise:
+        return do_madvise(s, p, op.start, op.npages, op.advice);
+      case OpKind::Mremap:
+        return do_mremap(s, p, op);
+      case OpKind::Read:
+        return handle_read(s, p, op.start);
+      case OpKind::Write:
+        return handle_write(s, p, op.start, op.value);
+      case OpKind::Fork:
+        return dup_mmap(s, op.proc, op.child);
+      case OpKind::Exit:
+        exit_mmap(s, op.proc);
+        return Result::ok();
+      case OpKind::Rmap:
+        return rmap(p, op.start);
+      case OpKind::FailAlloc:
+        break;
     }
     return Result::error(EINVAL);
   }

@@ -108,7 +108,9 @@ void fault_until_done(State& s, Proc& p, Vma& v, Page page, bool write) {
 }
 
 // x86 access_error(): a read needs any of VM_READ|VM_WRITE|VM_EXEC.
-bool may_read(const Vma& v) { return (v.flags & (VM_READ | VM_WRITE | VM_EXEC)) != 0; }
+bool may_read(const Vma& v) {
+  return (v.flags & (VM_READ | VM_WRITE | VM_EXEC)) != 0;
+}
 
 }  // namespace
 

@@ -1,17 +1,20 @@
 // merge.cpp - VMA split and the v6.18.8+ merge rules of mm/vma.c (kernel-spec §2.6-2.7).
-#include "rmapcheck/engine.h"
-
 #include "model/ops.h"
+#include "rmapcheck/engine.h"
 
 namespace rmapcheck::model {
 
 namespace {
 
-Vma* get(Proc& p, Id id) { return id ? &vma_by_id(p, id) : nullptr; }
+Vma* get(Proc& p, Id id) {
+  return id ? &vma_by_id(p, id) : nullptr;
+}
 
 // is_mergeable_vma: every merge key must match. For private anonymous
 // VMAs of one process that is vm_flags (VM_SOFTDIRTY is not modelled).
-bool is_mergeable_vma(const MergeRequest& m, const Vma& tgt) { return tgt.flags == m.flags; }
+bool is_mergeable_vma(const MergeRequest& m, const Vma& tgt) {
+  return tgt.flags == m.flags;
+}
 
 // is_mergeable_anon_vma(vmg, merge_next), v6.18.8+ (with copied_from).
 bool is_mergeable_anon_vma(State& s, Proc& p, const MergeRequest& m, const Vma& tgt) {
@@ -59,7 +62,8 @@ void remove_merged_vma(State& s, Proc& p, Id target, Id removed) {
   Vma& r = vma_by_id(p, removed);
   if (r.anon_vma != 0 && r.anon_vma != vma_by_id(p, target).anon_vma)
     throw EngineFault("model: anon_vma_merge of two different anon_vmas: " + p.name + " vma [" +
-                      std::to_string(r.start) + "," + std::to_string(r.end) + ") removed by a merge");
+                      std::to_string(r.start) + "," + std::to_string(r.end) +
+                      ") removed by a merge");
   unlink_anon_vmas(s, r);
   p.vmas.erase(removed);
 }
@@ -164,7 +168,7 @@ Id vma_merge_existing_range(State& s, Proc& p, MergeRequest& m) {
     m.nomem = true;  // the clone undid itself
     return 0;
   }
-  if (alloc_fails(s, AllocSite::Prealloc)) {  // commit_merge
+  if (alloc_fails(s, AllocSite::Prealloc)) {                         // commit_merge
     if (anon_dup != 0) unlink_anon_vmas(s, vma_by_id(p, anon_dup));  // the 2023 undo
     m.nomem = true;
     return 0;

@@ -58,11 +58,20 @@ int mprotect_fixup(State& s, Proc& p, Id id, Page start, Page end, Prot prot) {
 int madvise_update_vma(State& s, Proc& p, Id id, Page start, Page end, Advice a) {
   VmFlags f = vma_by_id(p, id).flags;
   switch (a) {
-    case Advice::DontFork: f |= VM_DONTCOPY; break;
-    case Advice::DoFork: f &= ~VM_DONTCOPY; break;
-    case Advice::WipeOnFork: f |= VM_WIPEONFORK; break;
-    case Advice::KeepOnFork: f &= ~VM_WIPEONFORK; break;
-    case Advice::DontNeed: return 0;
+    case Advice::DontFork:
+      f |= VM_DONTCOPY;
+      break;
+    case Advice::DoFork:
+      f &= ~VM_DONTCOPY;
+      break;
+    case Advice::WipeOnFork:
+      f |= VM_WIPEONFORK;
+      break;
+    case Advice::KeepOnFork:
+      f &= ~VM_WIPEONFORK;
+      break;
+    case Advice::DontNeed:
+      return 0;
   }
   if (f == vma_by_id(p, id).flags) return 0;
   int err = 0;
@@ -118,7 +127,8 @@ Result do_madvise(State& s, Proc& p, Page start, Page npages, Advice advice) {
       zap_range(s, p, pos, piece_end);
       s.hit(Branch::MadviseDontNeed);
     } else {
-      if (int err = madvise_update_vma(s, p, v->id, pos, piece_end, advice)) return Result::error(-err);
+      if (int err = madvise_update_vma(s, p, v->id, pos, piece_end, advice))
+        return Result::error(-err);
     }
     pos = piece_end;
   }

@@ -226,7 +226,7 @@ Result do_mremap(State& s, Proc& p, const Op& op) {
   if (!v) return Result::error(EFAULT);
   const bool will_map_new = !in_place || new_len > old_len;
   if (will_map_new) {
-    if (old_len == 0) return Result::error(EINVAL);  // no duplicating a private mapping
+    if (old_len == 0) return Result::error(EINVAL);            // no duplicating a private mapping
     const Page moved = old_len > new_len ? new_len : old_len;  // a shrink may cross VMAs
     if (moved > v->end - addr) return Result::error(EFAULT);
   }

@@ -36,7 +36,8 @@ Snapshot build_snapshot(const State& s) {
     sa.refcount = refcount(s, id);
     sa.num_children = a.freed ? 0 : num_children(s, id);
     sa.num_active_vmas = num_active_vmas(s, id);
-    for (const auto& [proc, start] : anon_vma_tree(s, id)) sa.tree.push_back(SnapTreeNode{proc, start});
+    for (const auto& [proc, start] : anon_vma_tree(s, id))
+      sa.tree.push_back(SnapTreeNode{proc, start});
     out.anon_vmas.push_back(std::move(sa));
   }
   for (const auto& [id, f] : s.folios)

@@ -5,6 +5,7 @@
 #include "model/state.h"
 
 #include <algorithm>
+
 #include "rmapcheck/engine.h"
 
 namespace rmapcheck::model {
@@ -15,7 +16,8 @@ bool Vma::chain_has(Id av) const {
 
 Vma& vma_by_id(Proc& p, Id id) {
   auto it = p.vmas.find(id);
-  if (it == p.vmas.end()) throw EngineFault("model: " + p.name + " has no VMA #" + std::to_string(id));
+  if (it == p.vmas.end())
+    throw EngineFault("model: " + p.name + " has no VMA #" + std::to_string(id));
   return it->second;
 }
 

@@ -53,8 +53,8 @@ struct Vma {
   Page start = 0, end = 0;  // [start, end) in pages
   Page pgoff = 0;           // vm_pgoff (a virtual page index for private anon)
   VmFlags flags = 0;
-  Id anon_vma = 0;          // vma->anon_vma; 0 = unfaulted
-  std::vector<Id> chain;    // vma->anon_vma_chain, list order: newest first, root last
+  Id anon_vma = 0;        // vma->anon_vma; 0 = unfaulted
+  std::vector<Id> chain;  // vma->anon_vma_chain, list order: newest first, root last
 
   Page pages() const { return end - start; }
   bool contains(Page p) const { return start <= p && p < end; }
@@ -73,10 +73,10 @@ struct Pte {
 // An anon folio (order 0). mapcount is derived from the page tables.
 struct Folio {
   Id id = 0;
-  Id anon_vma = 0;         // folio_anon_vma(folio)
-  Page index = 0;          // folio->index
-  bool exclusive = false;  // PageAnonExclusive
-  std::uint64_t value = 0; // page contents
+  Id anon_vma = 0;          // folio_anon_vma(folio)
+  Page index = 0;           // folio->index
+  bool exclusive = false;   // PageAnonExclusive
+  std::uint64_t value = 0;  // page contents
 };
 
 // One page table (a pte_table) covers kPtesPerTable consecutive pages. The
@@ -85,7 +85,9 @@ struct Folio {
 // block (fault, fork copy, mremap move) and freed when its last present PTE
 // is cleared (the impl's simplification of free_pgtables; docs/failure.md).
 inline constexpr Page kPtesPerTable = 512;
-inline Page table_of(Page page) { return page / kPtesPerTable; }
+inline Page table_of(Page page) {
+  return page / kPtesPerTable;
+}
 
 struct Proc {
   std::string name;
@@ -124,16 +126,16 @@ Vma* vma_prev(Proc& p, Page addr);                          // last VMA with sta
 Vma* vma_next(Proc& p, Page addr);                          // first VMA with start >= addr
 Vma* first_vma_ending_after(Proc& p, Page addr, Page end);  // vma_find(addr, end)
 std::vector<Id> vmas_in_order(const Proc& p);
-bool range_has_vma(const Proc& p, Page start, Page end);    // find_vma_intersection
+bool range_has_vma(const Proc& p, Page start, Page end);  // find_vma_intersection
 // pte_clear: the PTE goes; its page table is freed when no PTE is left in it.
 void pte_clear(Proc& p, Page page);
 
 // ---- derived counters (kernel-spec §3) ----
-bool anon_vma_live(const State& s, Id av);           // its tree is non-empty
-long num_children(const State& s, Id av);            // I-CHILDREN
-long num_active_vmas(const State& s, Id av);         // I-ACTIVE
-long refcount(const State& s, Id av);                // I-REF
-long mapcount(const State& s, Id folio);             // I-MAPCOUNT
+bool anon_vma_live(const State& s, Id av);    // its tree is non-empty
+long num_children(const State& s, Id av);     // I-CHILDREN
+long num_active_vmas(const State& s, Id av);  // I-ACTIVE
+long refcount(const State& s, Id av);         // I-REF
+long mapcount(const State& s, Id folio);      // I-MAPCOUNT
 std::vector<std::pair<std::string, Page>> anon_vma_tree(const State& s, Id av);
 
 // fork_child(V): vma_had_uncowed_parents / vma_is_fork_child. Null is false.

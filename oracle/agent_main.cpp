@@ -57,7 +57,9 @@ bool guarded_access(std::uint64_t addr, bool store, std::uint64_t value, std::ui
   return true;
 }
 
-std::int32_t syscall_status(long rc) { return rc == -1 ? errno : 0; }
+std::int32_t syscall_status(long rc) {
+  return rc == -1 ? errno : 0;
+}
 
 void send_reply(int channel, const Reply& r, const void* extra = nullptr, std::size_t extra_len = 0,
                 int pass_fd = -1) {
@@ -112,10 +114,12 @@ void agent_main(int channel) {
         r.status = syscall_status(munmap(reinterpret_cast<void*>(q.a), q.b));
         break;
       case Cmd::Mprotect:
-        r.status = syscall_status(mprotect(reinterpret_cast<void*>(q.a), q.b, static_cast<int>(q.c)));
+        r.status =
+            syscall_status(mprotect(reinterpret_cast<void*>(q.a), q.b, static_cast<int>(q.c)));
         break;
       case Cmd::Madvise:
-        r.status = syscall_status(madvise(reinterpret_cast<void*>(q.a), q.b, static_cast<int>(q.c)));
+        r.status =
+            syscall_status(madvise(reinterpret_cast<void*>(q.a), q.b, static_cast<int>(q.c)));
         break;
       case Cmd::Mremap:
         // The raw syscall: glibc's wrapper only passes new_address with

@@ -24,16 +24,16 @@ inline constexpr std::uint64_t kWindowBase = 0x200000000000ULL;
 inline constexpr std::uint64_t kPageSize = 4096;
 
 enum class Cmd : std::uint32_t {
-  Mmap = 1,     // a = addr, b = len, c = prot, d = extra mmap flags
-  Munmap,       // a = addr, b = len
-  Mprotect,     // a = addr, b = len, c = prot
-  Madvise,      // a = addr, b = len, c = advice
-  Mremap,       // a = old addr, b = old len, c = new addr, d = new len, e = flags
-  Read,         // a = addr
-  Write,        // a = addr, e = value
+  Mmap = 1,  // a = addr, b = len, c = prot, d = extra mmap flags
+  Munmap,    // a = addr, b = len
+  Mprotect,  // a = addr, b = len, c = prot
+  Madvise,   // a = addr, b = len, c = advice
+  Mremap,    // a = old addr, b = old len, c = new addr, d = new len, e = flags
+  Read,      // a = addr
+  Write,     // a = addr, e = value
   Fork,
   Exit,
-  Peek,         // a = count; followed by count addresses
+  Peek,  // a = count; followed by count addresses
 };
 
 struct Request {
@@ -46,8 +46,8 @@ struct Reply {
   // 0: success; > 0: the errno the syscall returned; kSegv: the access
   // raised SIGSEGV.
   std::int32_t status = 0;
-  std::int32_t pid = 0;       // kFork: the child's pid
-  std::uint64_t value = 0;    // kRead: the value loaded
+  std::int32_t pid = 0;     // kFork: the child's pid
+  std::uint64_t value = 0;  // kRead: the value loaded
 };
 inline constexpr std::int32_t kSegv = -1;
 inline constexpr std::uint64_t kMaxPeek = 4096;

@@ -22,9 +22,13 @@ namespace {
 // into an error instead of a hung run.
 constexpr int kTimeoutMs = 30000;
 
-std::string sys_error(const std::string& what) { return what + ": " + std::strerror(errno); }
+std::string sys_error(const std::string& what) {
+  return what + ": " + std::strerror(errno);
+}
 
-int pidfd_open(pid_t pid) { return static_cast<int>(syscall(SYS_pidfd_open, pid, 0)); }
+int pidfd_open(pid_t pid) {
+  return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+}
 
 void send_all(int fd, const void* data, std::size_t len, const std::string& who) {
   for (;;) {
@@ -115,8 +119,10 @@ AgentHandle AgentSet::adopt(pid_t pid, int channel) {
   h.pagemap_fd = open((proc + "/pagemap").c_str(), O_RDONLY | O_CLOEXEC);
   if (h.pidfd < 0 || h.maps_fd < 0 || h.pagemap_fd < 0) {
     std::string err = sys_error("opening pidfd or /proc files of agent " + std::to_string(pid));
-    if (h.pidfd >= 0) syscall(SYS_pidfd_send_signal, h.pidfd, SIGKILL, nullptr, 0U);
-    else kill(pid, SIGKILL);
+    if (h.pidfd >= 0)
+      syscall(SYS_pidfd_send_signal, h.pidfd, SIGKILL, nullptr, 0U);
+    else
+      kill(pid, SIGKILL);
     close_handle(h);
     throw AgentError(err);
   }
@@ -138,7 +144,8 @@ Reply AgentSet::receive(const std::string& name, int* passed_fd, std::vector<std
   do {
     rc = poll(&p, 1, kTimeoutMs);
   } while (rc < 0 && errno == EINTR);
-  if (rc == 0) throw AgentError("agent " + name + " (pid " + std::to_string(h.pid) + ") did not answer");
+  if (rc == 0)
+    throw AgentError("agent " + name + " (pid " + std::to_string(h.pid) + ") did not answer");
   std::vector<char> buf(sizeof(Reply) + extra_count * 8);
   iovec iov{buf.data(), buf.size()};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
@@ -151,8 +158,7 @@ Reply AgentSet::receive(const std::string& name, int* passed_fd, std::vector<std
   do {
     n = recvmsg(h.channel, &msg, MSG_CMSG_CLOEXEC);
   } while (n < 0 && errno == EINTR);
-  if (n <= 0)
-    throw AgentError("agent " + name + " (pid " + std::to_string(h.pid) + ") died");
+  if (n <= 0) throw AgentError("agent " + name + " (pid " + std::to_string(h.pid) + ") died");
   if (static_cast<std::size_t>(n) != buf.size())
     throw AgentError("agent " + name + ": short reply");
   Reply r;
@@ -196,7 +202,8 @@ void AgentSet::wait_gone(const std::string& name, const AgentHandle& h) {
   do {
     rc = poll(&p, 1, kTimeoutMs);
   } while (rc < 0 && errno == EINTR);
-  if (rc <= 0) throw AgentError("agent " + name + " (pid " + std::to_string(h.pid) + ") did not exit");
+  if (rc <= 0)
+    throw AgentError("agent " + name + " (pid " + std::to_string(h.pid) + ") did not exit");
 }
 
 void AgentSet::exit(const std::string& name) {

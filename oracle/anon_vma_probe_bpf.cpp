@@ -72,8 +72,8 @@ class BpfProbe final : public AnonVmaProbe {
     LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &info, .link_info_len = sizeof info);
     bpf_link* link = bpf_program__attach_iter(prog_, &opts);
     if (!link)
-      throw std::runtime_error("attaching the task_vma iterator to pid " + std::to_string(pid) + ": " +
-                               std::strerror(errno));
+      throw std::runtime_error("attaching the task_vma iterator to pid " + std::to_string(pid) +
+                               ": " + std::strerror(errno));
     return link;
   }
 
@@ -88,7 +88,8 @@ class BpfProbe final : public AnonVmaProbe {
       if (n < 0) {
         int err = errno;
         close(fd);
-        throw std::runtime_error(std::string("reading the anon_vma iterator: ") + std::strerror(err));
+        throw std::runtime_error(std::string("reading the anon_vma iterator: ") +
+                                 std::strerror(err));
       }
       if (n == 0) break;
       bytes.insert(bytes.end(), buf, buf + n);
@@ -97,7 +98,8 @@ class BpfProbe final : public AnonVmaProbe {
   }
 
   static ProbeDump parse(const std::vector<char>& bytes) {
-    if (bytes.size() % sizeof(Record) != 0) throw std::runtime_error("anon_vma iterator: torn record");
+    if (bytes.size() % sizeof(Record) != 0)
+      throw std::runtime_error("anon_vma iterator: torn record");
     ProbeDump d;
     std::map<std::uint64_t, ProbeAnonVma> avs;
     for (std::size_t off = 0; off < bytes.size(); off += sizeof(Record)) {
@@ -113,7 +115,8 @@ class BpfProbe final : public AnonVmaProbe {
         d.vmas.push_back(v);
         continue;
       }
-      if (r.kind == 4) throw std::runtime_error("anon_vma iterator: a chain longer than 64 entries");
+      if (r.kind == 4)
+        throw std::runtime_error("anon_vma iterator: a chain longer than 64 entries");
       if ((r.kind != 2 && r.kind != 3) || d.vmas.empty())
         throw std::runtime_error("anon_vma iterator: unexpected record");
       if (r.kind == 2) d.vmas.back().chain.push_back(r.a);
@@ -144,13 +147,15 @@ std::unique_ptr<AnonVmaProbe> AnonVmaProbe::open(std::string& why_not) {
     return nullptr;
   }
   if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
-    why_not = "the kernel has no BTF (/sys/kernel/btf/vmlinux), so CO-RE cannot relocate the BPF program";
+    why_not =
+        "the kernel has no BTF (/sys/kernel/btf/vmlinux), so CO-RE cannot relocate the BPF program";
     return nullptr;
   }
   g_libbpf_log.clear();
   libbpf_print_fn_t old = libbpf_set_print(capture_libbpf);
   LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "anon_vma_iter");
-  bpf_object* obj = bpf_object__open_mem(rmapcheck_anon_vma_iter_bpf, rmapcheck_anon_vma_iter_bpf_size, &opts);
+  bpf_object* obj =
+      bpf_object__open_mem(rmapcheck_anon_vma_iter_bpf, rmapcheck_anon_vma_iter_bpf_size, &opts);
   std::string fail;
   bpf_program* prog = nullptr;
   if (!obj) {

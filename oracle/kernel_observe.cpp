@@ -2,6 +2,7 @@
 #include "kernel_observe.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -9,8 +10,6 @@
 #include <cstring>
 #include <optional>
 #include <string>
-
-#include <fmt/format.h>
 
 namespace rmapcheck::oracle {
 namespace {
@@ -41,14 +40,20 @@ constexpr std::uint64_t kVmaReadable = 0x1, kVmaWritable = 0x2, kVmaExecutable =
 
 constexpr std::uint64_t kWindowEnd = kWindowBase + kWindowPages * kPageSize;
 
-Page to_page(std::uint64_t addr) { return (addr - kWindowBase) / kPageSize; }
+Page to_page(std::uint64_t addr) {
+  return (addr - kWindowBase) / kPageSize;
+}
 
-std::string sys_error(const std::string& what) { return what + ": " + std::strerror(errno); }
+std::string sys_error(const std::string& what) {
+  return what + ": " + std::strerror(errno);
+}
 
 // Closes a file descriptor on every way out of a scope.
 struct FdGuard {
   int fd;
-  ~FdGuard() { if (fd >= 0) close(fd); }
+  ~FdGuard() {
+    if (fd >= 0) close(fd);
+  }
 };
 
 std::vector<ObsVma> query_vmas(const std::string& name, const AgentHandle& h) {
@@ -61,8 +66,8 @@ std::vector<ObsVma> query_vmas(const std::string& name, const AgentHandle& h) {
     q.query_addr = addr;
     if (ioctl(h.maps_fd, kProcmapQuery, &q) != 0) {
       if (errno == ENOENT) break;
-      throw ObserveError(sys_error("PROCMAP_QUERY on /proc/" + std::to_string(h.pid) + "/maps (" +
-                                   name + ")"));
+      throw ObserveError(
+          sys_error("PROCMAP_QUERY on /proc/" + std::to_string(h.pid) + "/maps (" + name + ")"));
     }
     if (q.vma_start >= kWindowEnd) break;
     ObsVma v;
@@ -85,14 +90,22 @@ VmFlags flags_from_codes(std::string_view codes) {
     std::size_t j = i;
     while (j < codes.size() && codes[j] != ' ' && codes[j] != '\n') ++j;
     std::string_view c = codes.substr(i, j - i);
-    if (c == "rd") f |= VM_READ;
-    else if (c == "wr") f |= VM_WRITE;
-    else if (c == "ex") f |= VM_EXEC;
-    else if (c == "ac") f |= VM_ACCOUNT;
-    else if (c == "nr") f |= VM_NORESERVE;
-    else if (c == "dc") f |= VM_DONTCOPY;
-    else if (c == "wf") f |= VM_WIPEONFORK;
-    else if (c == "lo") f |= VM_LOCKED;
+    if (c == "rd")
+      f |= VM_READ;
+    else if (c == "wr")
+      f |= VM_WRITE;
+    else if (c == "ex")
+      f |= VM_EXEC;
+    else if (c == "ac")
+      f |= VM_ACCOUNT;
+    else if (c == "nr")
+      f |= VM_NORESERVE;
+    else if (c == "dc")
+      f |= VM_DONTCOPY;
+    else if (c == "wf")
+      f |= VM_WIPEONFORK;
+    else if (c == "lo")
+      f |= VM_LOCKED;
     i = j + 1;
   }
   return f;
@@ -137,7 +150,8 @@ void read_vm_flags(const std::string& name, pid_t pid, std::vector<ObsVma>& vmas
       parsed = eol + 1;
       if (auto start = header_start(line)) {
         if (*start >= kWindowEnd) done = true;
-        current = *start >= kWindowBase && !done ? std::optional<Page>(to_page(*start)) : std::nullopt;
+        current =
+            *start >= kWindowBase && !done ? std::optional<Page>(to_page(*start)) : std::nullopt;
         continue;
       }
       if (!current || line.rfind("VmFlags:", 0) != 0) continue;
@@ -146,8 +160,9 @@ void read_vm_flags(const std::string& name, pid_t pid, std::vector<ObsVma>& vmas
         VmFlags rwx = vmas[vi].flags & kRwxFlags;
         vmas[vi].flags = flags_from_codes(line.substr(8));
         if ((vmas[vi].flags & kRwxFlags) != rwx)
-          throw ObserveError(fmt::format(
-              "{}: smaps and PROCMAP_QUERY disagree on the perms of the VMA at page {}", name, *current));
+          throw ObserveError(
+              fmt::format("{}: smaps and PROCMAP_QUERY disagree on the perms of the VMA at page {}",
+                          name, *current));
       }
     }
   }
@@ -196,7 +211,8 @@ Observation observe_kernel(AgentSet& agents, const KernelFiles& files, bool with
       std::uint64_t first = (kWindowBase / kPageSize) + v.start;
       ssize_t got = pread(h.pagemap_fd, entries.data(), n * 8, static_cast<off_t>(first * 8));
       if (got != static_cast<ssize_t>(n * 8))
-        throw ObserveError(sys_error("read /proc/" + std::to_string(h.pid) + "/pagemap (" + name + ")"));
+        throw ObserveError(
+            sys_error("read /proc/" + std::to_string(h.pid) + "/pagemap (" + name + ")"));
       for (std::size_t i = 0; i < n; ++i) {
         std::uint64_t e = entries[i];
         if (!(e >> 63 & 1)) continue;  // not present (swap cannot happen: no swap device)

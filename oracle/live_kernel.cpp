@@ -1,14 +1,13 @@
 // live_kernel.cpp - ops to system calls in the agents; observation after.
 #include "live_kernel.h"
 
+#include <fmt/format.h>
 #include <sys/mman.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <map>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "rmapcheck/trace.h"
 
@@ -19,27 +18,41 @@
 namespace rmapcheck::oracle {
 namespace {
 
-std::uint64_t addr_of(Page p) { return kWindowBase + p * kPageSize; }
-std::uint64_t len_of(Page n) { return n * kPageSize; }
+std::uint64_t addr_of(Page p) {
+  return kWindowBase + p * kPageSize;
+}
+std::uint64_t len_of(Page n) {
+  return n * kPageSize;
+}
 
 std::uint64_t prot_bits(Prot p) {
   switch (p) {
-    case Prot::None: return PROT_NONE;
-    case Prot::R: return PROT_READ;
-    case Prot::RW: return PROT_READ | PROT_WRITE;
-    case Prot::RX: return PROT_READ | PROT_EXEC;
-    case Prot::RWX: return PROT_READ | PROT_WRITE | PROT_EXEC;
+    case Prot::None:
+      return PROT_NONE;
+    case Prot::R:
+      return PROT_READ;
+    case Prot::RW:
+      return PROT_READ | PROT_WRITE;
+    case Prot::RX:
+      return PROT_READ | PROT_EXEC;
+    case Prot::RWX:
+      return PROT_READ | PROT_WRITE | PROT_EXEC;
   }
   return PROT_NONE;
 }
 
 std::uint64_t advice_bits(Advice a) {
   switch (a) {
-    case Advice::DontNeed: return MADV_DONTNEED;
-    case Advice::DontFork: return MADV_DONTFORK;
-    case Advice::DoFork: return MADV_DOFORK;
-    case Advice::WipeOnFork: return MADV_WIPEONFORK;
-    case Advice::KeepOnFork: return MADV_KEEPONFORK;
+    case Advice::DontNeed:
+      return MADV_DONTNEED;
+    case Advice::DontFork:
+      return MADV_DONTFORK;
+    case Advice::DoFork:
+      return MADV_DOFORK;
+    case Advice::WipeOnFork:
+      return MADV_WIPEONFORK;
+    case Advice::KeepOnFork:
+      return MADV_KEEPONFORK;
   }
   return MADV_NORMAL;
 }
@@ -51,7 +64,8 @@ Result from_reply(const Reply& r) {
 }
 
 // Joins the BPF dump into a raw observation: VMAs by (pid, start).
-void add_forest(Observation& o, const std::map<std::string, AgentHandle>& live, const ProbeDump& d) {
+void add_forest(Observation& o, const std::map<std::string, AgentHandle>& live,
+                const ProbeDump& d) {
   std::map<pid_t, const std::string*> name_of;
   for (const auto& [name, h] : live) name_of[h.pid] = &name;
   std::map<std::pair<std::string, Page>, const ProbeVma*> by_start;
@@ -159,8 +173,8 @@ Result LiveKernel::apply(const Op& op) {
       if (agents_.is_live(op.child))
         throw Unsupported(fmt::format("fork: child {} is already live", op.child));
       if (static_cast<int>(agents_.live().size()) >= options_.max_procs)
-        throw Unsupported(fmt::format("fork beyond {} live processes (the model's limit)",
-                                      options_.max_procs));
+        throw Unsupported(
+            fmt::format("fork beyond {} live processes (the model's limit)", options_.max_procs));
       int status = agents_.fork(op.proc, op.child);
       return status == 0 ? Result::ok() : Result::error(status);
     }
@@ -178,7 +192,8 @@ Result LiveKernel::apply(const Op& op) {
       if (frame != 0)
         for (const ObsProc& p : o.procs)
           for (const ObsPage& pg : p.pages)
-            if (pg.kind == ObsPage::Kind::Anon && pg.frame == frame) hits.push_back({p.name, pg.page});
+            if (pg.kind == ObsPage::Kind::Anon && pg.frame == frame)
+              hits.push_back({p.name, pg.page});
       std::sort(hits.begin(), hits.end());
       Result r;
       r.kind = Result::Kind::Rmap;

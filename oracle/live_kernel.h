@@ -35,10 +35,10 @@ class Unsupported : public std::runtime_error {
 };
 
 struct LiveKernelOptions {
-  int cpu = 0;                       // every agent runs on this CPU
-  bool vm_flags = true;              // read smaps VmFlags
-  AnonVmaProbe* probe = nullptr;     // the anon_vma forest, when BPF works here
-  int max_procs = 64;                // the model's limit (EngineConfig::max_procs)
+  int cpu = 0;                    // every agent runs on this CPU
+  bool vm_flags = true;           // read smaps VmFlags
+  AnonVmaProbe* probe = nullptr;  // the anon_vma forest, when BPF works here
+  int max_procs = 64;             // the model's limit (EngineConfig::max_procs)
 };
 
 class LiveKernel {

@@ -1,11 +1,11 @@
 // observation.cpp - renaming, printing and diffing Observations.
 #include "observation.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
 #include <utility>
-
-#include <fmt/format.h>
 
 namespace rmapcheck::oracle {
 namespace {
@@ -30,7 +30,9 @@ class Renamer {
   std::vector<std::uint64_t> order_;
 };
 
-std::string id_ref(std::uint64_t id) { return id == 0 ? "none" : fmt::format("#{}", id); }
+std::string id_ref(std::uint64_t id) {
+  return id == 0 ? "none" : fmt::format("#{}", id);
+}
 
 std::string flags_text(VmFlags f, bool all) {
   std::string codes = vm_flags_codes(f & (all ? kComparedFlags : kRwxFlags));
@@ -44,7 +46,9 @@ struct KeyedLine {
   std::string text;
 };
 
-std::string pad(std::uint64_t n) { return fmt::format("{:020}", n); }
+std::string pad(std::uint64_t n) {
+  return fmt::format("{:020}", n);
+}
 
 std::vector<KeyedLine> keyed_lines(const Observation& o) {
   std::vector<KeyedLine> out;
@@ -63,13 +67,16 @@ std::vector<KeyedLine> keyed_lines(const Observation& o) {
     for (const ObsPage& pg : p.pages) {
       std::string text = fmt::format("{} page {} ", p.name, pg.page);
       switch (pg.kind) {
-        case ObsPage::Kind::Zero: text += "zero"; break;
+        case ObsPage::Kind::Zero:
+          text += "zero";
+          break;
         case ObsPage::Kind::Anon:
           text += fmt::format("frame{} mapcount={} {}", id_ref(pg.frame), pg.mapcount,
                               pg.exclusive ? "exclusive" : "shared");
           break;
         case ObsPage::Kind::Other:
-          text += fmt::format("NOT-AN-ANON-PAGE frame{} kpageflags={:#x}", id_ref(pg.frame), pg.raw_flags);
+          text += fmt::format("NOT-AN-ANON-PAGE frame{} kpageflags={:#x}", id_ref(pg.frame),
+                              pg.raw_flags);
           break;
       }
       if (pg.value) text += fmt::format(" value={:#x}", *pg.value);

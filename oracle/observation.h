@@ -43,10 +43,10 @@ struct ObsPage {
   enum class Kind : std::uint8_t { Anon, Zero, Other };
   Page page = 0;
   Kind kind = Kind::Anon;
-  std::uint64_t frame = 0;   // PFN / model folio id; canonical class after renaming
-  long mapcount = 0;         // Anon only
-  bool exclusive = false;    // Anon only: PageAnonExclusive
-  std::uint64_t raw_flags = 0;  // Other only: kpageflags, for the report
+  std::uint64_t frame = 0;             // PFN / model folio id; canonical class after renaming
+  long mapcount = 0;                   // Anon only
+  bool exclusive = false;              // Anon only: PageAnonExclusive
+  std::uint64_t raw_flags = 0;         // Other only: kpageflags, for the report
   std::optional<std::uint64_t> value;  // only where the VMA is readable
   bool operator==(const ObsPage&) const = default;
 };
@@ -75,10 +75,10 @@ struct ObsAnonVma {
 };
 
 struct Observation {
-  bool has_flags = true;    // flags beyond r/w/x are meaningful
-  bool has_forest = false;  // pgoff, anon_vma, chains and anon_vma lines are meaningful
-  std::vector<ObsProc> procs;            // by name
-  std::vector<ObsAnonVma> anon_vmas;     // reachable from some VMA; by id after renaming
+  bool has_flags = true;              // flags beyond r/w/x are meaningful
+  bool has_forest = false;            // pgoff, anon_vma, chains and anon_vma lines are meaningful
+  std::vector<ObsProc> procs;         // by name
+  std::vector<ObsAnonVma> anon_vmas;  // reachable from some VMA; by id after renaming
   bool operator==(const Observation&) const = default;
 };
 

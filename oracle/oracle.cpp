@@ -2,6 +2,7 @@
 #include "oracle.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <glob.h>
 #include <sys/ioctl.h>
 #include <sys/utsname.h>
@@ -10,8 +11,6 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-
-#include <fmt/format.h>
 
 #include "live_kernel.h"
 #include "project.h"
@@ -36,7 +35,8 @@ std::string where_of(const Trace& t, const TraceLine& l, std::size_t index) {
 int numa_nodes() {
   glob_t g{};
   int n = 0;
-  if (glob("/sys/devices/system/node/node[0-9]*", 0, nullptr, &g) == 0) n = static_cast<int>(g.gl_pathc);
+  if (glob("/sys/devices/system/node/node[0-9]*", 0, nullptr, &g) == 0)
+    n = static_cast<int>(g.gl_pathc);
   globfree(&g);
   return n;
 }
@@ -54,10 +54,14 @@ bool has_swap() {
 
 std::string_view verdict_name(TraceVerdict::Status s) {
   switch (s) {
-    case TraceVerdict::Status::Agree: return "agree";
-    case TraceVerdict::Status::Diverge: return "DIVERGE";
-    case TraceVerdict::Status::Partial: return "partial";
-    case TraceVerdict::Status::Error: return "ERROR";
+    case TraceVerdict::Status::Agree:
+      return "agree";
+    case TraceVerdict::Status::Diverge:
+      return "DIVERGE";
+    case TraceVerdict::Status::Partial:
+      return "partial";
+    case TraceVerdict::Status::Error:
+      return "ERROR";
   }
   return "?";
 }
@@ -130,23 +134,34 @@ Oracle::Oracle(const OracleOptions& options) : state_(std::make_unique<State>())
 
 Oracle::~Oracle() = default;
 
-bool Oracle::forest_compared() const { return state_->probe != nullptr; }
-const std::string& Oracle::forest_unavailable_reason() const { return state_->no_forest_reason; }
+bool Oracle::forest_compared() const {
+  return state_->probe != nullptr;
+}
+const std::string& Oracle::forest_unavailable_reason() const {
+  return state_->no_forest_reason;
+}
 
 std::vector<std::string> Oracle::limits() const {
   std::vector<std::string> out;
   if (!has_swap())
-    out.push_back("no swap device: swap-out/swap-in (do_swap_page) cannot happen; nothing about swap is compared");
+    out.push_back(
+        "no swap device: swap-out/swap-in (do_swap_page) cannot happen; nothing about swap is "
+        "compared");
   if (numa_nodes() <= 1)
-    out.push_back("one NUMA node: page migration (the rmap walk behind move_pages) cannot be exercised");
-  out.push_back("failalloc: a live kernel cannot fail one chosen allocation; a trace is compared only up to its first failalloc");
-  out.push_back("folio->mapping and folio->index (a page's anon_vma and linear index) are not observable (BPF tracing programs are refused); PTE write bits are not exposed either");
-  out.push_back("page values are read only in readable VMAs (a load in a PROT_NONE VMA would fault)");
+    out.push_back(
+        "one NUMA node: page migration (the rmap walk behind move_pages) cannot be exercised");
+  out.push_back(
+      "failalloc: a live kernel cannot fail one chosen allocation; a trace is compared only up to "
+      "its first failalloc");
+  out.push_back(
+      "folio->mapping and folio->index (a page's anon_vma and linear index) are not observable "
+      "(BPF tracing programs are refused); PTE write bits are not exposed either");
+  out.push_back(
+      "page values are read only in readable VMAs (a load in a PROT_NONE VMA would fault)");
   if (!state_->probe)
     out.push_back("anon_vma forest NOT compared: " + state_->no_forest_reason +
                   "; only VMAs, flags and pages are");
-  if (!state_->options.vm_flags)
-    out.push_back("VmFlags beyond r/w/x NOT compared (--no-flags)");
+  if (!state_->options.vm_flags) out.push_back("VmFlags beyond r/w/x NOT compared (--no-flags)");
   return out;
 }
 
@@ -170,8 +185,9 @@ TraceVerdict Oracle::run(const Trace& trace) {
         kr = kernel.apply(l.op);
       } catch (const Unsupported& e) {
         v.status = TraceVerdict::Status::Partial;
-        v.report = fmt::format("{}: {}\n  not comparable from here: {}; the {} ops before it agreed\n",
-                               where, format_op(l.op), e.what(), v.ops_compared);
+        v.report =
+            fmt::format("{}: {}\n  not comparable from here: {}; the {} ops before it agreed\n",
+                        where, format_op(l.op), e.what(), v.ops_compared);
         return v;
       }
       v.kernel_results.push_back(kr);
@@ -181,8 +197,8 @@ TraceVerdict Oracle::run(const Trace& trace) {
                                format_observation(ko));
       if (l.expect && *l.expect != kr) {
         v.status = TraceVerdict::Status::Diverge;
-        v.report = fmt::format("{}: {}\n  result: kernel {}, trace expects {}\n", where, format_op(l.op),
-                               format_result(kr), format_result(*l.expect));
+        v.report = fmt::format("{}: {}\n  result: kernel {}, trace expects {}\n", where,
+                               format_op(l.op), format_result(kr), format_result(*l.expect));
         return v;
       }
       if (model) {
@@ -191,7 +207,8 @@ TraceVerdict Oracle::run(const Trace& trace) {
           mr = model->apply(l.op);
         } catch (const EngineFault& e) {
           v.status = TraceVerdict::Status::Diverge;
-          v.report = fmt::format("{}: {}\n  the model faulted: {}\n", where, format_op(l.op), e.what());
+          v.report =
+              fmt::format("{}: {}\n  the model faulted: {}\n", where, format_op(l.op), e.what());
           return v;
         }
         Observation mo = project_snapshot(model->snapshot());
@@ -202,7 +219,8 @@ TraceVerdict Oracle::run(const Trace& trace) {
           v.status = TraceVerdict::Status::Diverge;
           v.report = fmt::format("{}: {}\n", where, format_op(l.op));
           if (kr != mr)
-            v.report += fmt::format("  result: kernel {}, model {}\n", format_result(kr), format_result(mr));
+            v.report += fmt::format("  result: kernel {}, model {}\n", format_result(kr),
+                                    format_result(mr));
           else
             v.report += fmt::format("  result: {} (both)\n", format_result(kr));
           if (ko != mo)

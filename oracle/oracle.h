@@ -38,21 +38,22 @@ class OracleSetupError : public std::runtime_error {
 };
 
 struct OracleOptions {
-  bool vm_flags = true;   // read smaps VmFlags (ac, nr, dc, wf, lo)
-  bool forest = true;     // compare the anon_vma forest when BPF works here
-  bool model = true;      // false: kernel only (--show), nothing compared
-  bool show = false;      // print the kernel's observation after every op
+  bool vm_flags = true;  // read smaps VmFlags (ac, nr, dc, wf, lo)
+  bool forest = true;    // compare the anon_vma forest when BPF works here
+  bool model = true;     // false: kernel only (--show), nothing compared
+  bool show = false;     // print the kernel's observation after every op
 };
 
 struct TraceVerdict {
   enum class Status { Agree, Diverge, Partial, Error };
   Status status = Status::Agree;
   std::size_t ops_compared = 0;
-  std::size_t forest_ops = 0;  // of those, the ops after which the anon_vma forest (BPF) was compared too
-  int line = 0;             // the diverging / stopping line (source line, or 1-based index)
-  std::string report;       // readable: file:line, op, kernel vs model
+  // Of those, the ops after which the anon_vma forest (BPF) was compared too.
+  std::size_t forest_ops = 0;
+  int line = 0;        // the diverging / stopping line (source line, or 1-based index)
+  std::string report;  // readable: file:line, op, kernel vs model
   std::vector<Result> kernel_results;  // the kernel's answer to each op replayed
-  std::string shown;        // with OracleOptions::show: the observations
+  std::string shown;                   // with OracleOptions::show: the observations
 };
 
 std::string_view verdict_name(TraceVerdict::Status s);

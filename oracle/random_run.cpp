@@ -2,6 +2,7 @@
 #include "random_run.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -10,8 +11,6 @@
 #include <filesystem>
 #include <set>
 #include <stdexcept>
-
-#include <fmt/format.h>
 
 #include "random_trace.h"
 #include "shrink.h"
@@ -145,19 +144,22 @@ RandomRunSummary run_random(Oracle& oracle, const RandomRunOptions& o, std::FILE
     std::string path = fmt::format("{}/seed{}-trace{}.trace", o.out_dir, o.seed, k);
     write_file_atomically(path, header + body);
     s.saved.push_back(path);
-    std::fprintf(log, "%s: DIVERGENCE, shrunk %zu -> %zu lines, saved %s\n%s", t.file.c_str(), original,
-                 small.lines.size(), path.c_str(), sv.report.c_str());
+    std::fprintf(log, "%s: DIVERGENCE, shrunk %zu -> %zu lines, saved %s\n%s", t.file.c_str(),
+                 original, small.lines.size(), path.c_str(), sv.report.c_str());
     std::fflush(log);
   }
-  double rate = s.traces ? 100.0 * static_cast<double>(s.agree) / static_cast<double>(s.traces) : 0.0;
+  double rate =
+      s.traces ? 100.0 * static_cast<double>(s.agree) / static_cast<double>(s.traces) : 0.0;
   std::fprintf(log,
                "random: %llu traces (seed %llu, %zu ops each): %llu agree (%.1f%%), %llu diverge, "
                "%llu flaky, %llu errors\n",
-               static_cast<unsigned long long>(s.traces), static_cast<unsigned long long>(o.seed), o.nops,
-               static_cast<unsigned long long>(s.agree), rate, static_cast<unsigned long long>(s.diverge),
-               static_cast<unsigned long long>(s.flaky), static_cast<unsigned long long>(s.errors));
+               static_cast<unsigned long long>(s.traces), static_cast<unsigned long long>(o.seed),
+               o.nops, static_cast<unsigned long long>(s.agree), rate,
+               static_cast<unsigned long long>(s.diverge), static_cast<unsigned long long>(s.flaky),
+               static_cast<unsigned long long>(s.errors));
   std::fprintf(log, "random: %llu ops agreed, the anon_vma forest compared after %llu of them%s\n",
-               static_cast<unsigned long long>(s.ops_agreed), static_cast<unsigned long long>(s.forest_ops),
+               static_cast<unsigned long long>(s.ops_agreed),
+               static_cast<unsigned long long>(s.forest_ops),
                s.forest_ops == s.ops_agreed ? "" : " (NOT after every op)");
   return s;
 }

@@ -27,8 +27,8 @@ class Rng {
 
 Prot random_prot(Rng& r) {
   // Mostly RW (merges need equal flags); the others make splits.
-  static constexpr Prot kProts[] = {Prot::RW, Prot::RW, Prot::RW, Prot::RW, Prot::R,
-                                    Prot::None, Prot::RX, Prot::RWX};
+  static constexpr Prot kProts[] = {Prot::RW, Prot::RW,   Prot::RW, Prot::RW,
+                                    Prot::R,  Prot::None, Prot::RX, Prot::RWX};
   return kProts[r.below(std::size(kProts))];
 }
 
@@ -69,8 +69,9 @@ Trace random_trace(std::uint64_t seed, std::uint64_t index, std::size_t nops) {
       op = op_mprotect(p, g.start, g.n, random_prot(r));
     } else if (roll < 36) {
       Range g = random_range(r);
-      static constexpr Advice kAdvice[] = {Advice::DontNeed, Advice::DontNeed, Advice::DontFork,
-                                           Advice::DoFork, Advice::WipeOnFork, Advice::KeepOnFork};
+      static constexpr Advice kAdvice[] = {Advice::DontNeed,   Advice::DontNeed,
+                                           Advice::DontFork,   Advice::DoFork,
+                                           Advice::WipeOnFork, Advice::KeepOnFork};
       op = op_madvise(p, g.start, g.n, kAdvice[r.below(std::size(kAdvice))]);
     } else if (roll < 44) {
       Range g = random_range(r);

@@ -31,11 +31,10 @@
 
 #include <cstdint>
 #include <iosfwd>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "properties/case_runner.h"
 
@@ -62,25 +61,25 @@ struct CampaignOptions {
   std::optional<Mutant> mutant;
   int jobs = 1;
   ShardSpec shard;
-  std::string out_dir;                 // "" writes no file
+  std::string out_dir;  // "" writes no file
   bool deterministic_report = false;
-  bool progress_bar = false;           // \r bar (a terminal); else plain lines
-  bool quiet = false;                  // no progress at all (mutants)
+  bool progress_bar = false;  // \r bar (a terminal); else plain lines
+  bool quiet = false;         // no progress at all (mutants)
   bool stop_at_first_failure = true;
-  std::string command_line;            // the options that reproduce the campaign's cases
+  std::string command_line;  // the options that reproduce the campaign's cases
 };
 
 struct Counterexample {
   std::uint64_t case_index = 0;
   std::uint64_t case_seed = 0;
-  std::string trace;             // print_trace of the shrunk trace
+  std::string trace;  // print_trace of the shrunk trace
   std::size_t length = 0, original_length = 0;
-  std::string failure_kind;      // StepFailure::kind_name(), or "rapidcheck"
-  std::size_t failure_op = 0;    // 1-based
-  std::string headline, details; // StepFailure::headline() / describe()
-  std::string reproduce;         // RapidCheck's reproduce string
-  double seconds_to_failure = 0; // wall clock, not in the deterministic report
-  std::string file;              // where the trace was written ("" if nowhere)
+  std::string failure_kind;       // StepFailure::kind_name(), or "rapidcheck"
+  std::size_t failure_op = 0;     // 1-based
+  std::string headline, details;  // StepFailure::headline() / describe()
+  std::string reproduce;          // RapidCheck's reproduce string
+  double seconds_to_failure = 0;  // wall clock, not in the deterministic report
+  std::string file;               // where the trace was written ("" if nowhere)
 };
 
 struct CampaignTotals {
@@ -103,8 +102,8 @@ CampaignResult run_campaign(const CampaignOptions& opts, std::ostream& log);
 
 nlohmann::ordered_json campaign_report(const CampaignOptions& opts, const CampaignResult& r,
                                        bool with_timing);
-std::optional<nlohmann::ordered_json> merge_reports(const std::vector<nlohmann::ordered_json>& reports,
-                                                    std::string& error);
+std::optional<nlohmann::ordered_json> merge_reports(
+    const std::vector<nlohmann::ordered_json>& reports, std::string& error);
 void print_summary(std::ostream& os, const CampaignTotals& t, double seconds);
 // Counts per op kind / branch / alloc site from a report (for merged reports).
 CampaignTotals totals_from_report(const nlohmann::ordered_json& report);

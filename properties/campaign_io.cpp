@@ -42,9 +42,11 @@ std::optional<std::uint64_t> env_u64(const char* name, std::string& error) {
   return x;
 }
 
-std::optional<ShardSpec> make_shard(std::uint64_t i, std::uint64_t n, std::string source, std::string& error) {
+std::optional<ShardSpec> make_shard(std::uint64_t i, std::uint64_t n, std::string source,
+                                    std::string& error) {
   if (n == 0 || i >= n) {
-    error = source + ": shard index " + std::to_string(i) + " is not below the shard count " + std::to_string(n);
+    error = source + ": shard index " + std::to_string(i) + " is not below the shard count " +
+            std::to_string(n);
     return std::nullopt;
   }
   return ShardSpec{i, n, std::move(source)};
@@ -61,8 +63,12 @@ void install_stop_handlers() {
   sigaction(SIGTERM, &sa, nullptr);
 }
 
-bool stop_requested() { return g_stop != 0; }
-void request_stop() { g_stop = 1; }
+bool stop_requested() {
+  return g_stop != 0;
+}
+void request_stop() {
+  g_stop = 1;
+}
 
 bool write_file_atomic(const std::string& path, const std::string& text, std::string& error) {
   // SIGINT/SIGTERM are held back while the file is written and renamed, so
@@ -143,8 +149,9 @@ std::optional<ShardSpec> shard_from_env(std::string& error) {
     auto n = env_u64("RMAPCHECK_SHARD_COUNT", error);
     if (!n) {
       if (error.empty()) {
-        error = "JOB_COMPLETION_INDEX is set but RMAPCHECK_SHARD_COUNT is not "
-                "(set it to the Indexed Job's spec.completions)";
+        error =
+            "JOB_COMPLETION_INDEX is set but RMAPCHECK_SHARD_COUNT is not "
+            "(set it to the Indexed Job's spec.completions)";
       }
       return std::nullopt;
     }

@@ -1,10 +1,10 @@
 // campaign_report.cpp - totals, the JSON report, the merge of shard reports,
 // and the text summary.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <ostream>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "properties/campaign.h"
 
@@ -35,7 +35,8 @@ json counts_json(const CampaignTotals& t) {
     ops[std::string(op_kind_name(static_cast<OpKind>(k)))] = t.by_kind[static_cast<std::size_t>(k)];
   }
   for (int b = 0; b < kBranchCount; ++b) {
-    branches[std::string(branch_name(static_cast<Branch>(b)))] = t.coverage.branch[static_cast<std::size_t>(b)];
+    branches[std::string(branch_name(static_cast<Branch>(b)))] =
+        t.coverage.branch[static_cast<std::size_t>(b)];
   }
   // From 1: a failure is counted at the site it hit, never under "any".
   for (int s = 1; s < kAllocSiteCount; ++s) {
@@ -65,24 +66,30 @@ json campaign_report(const CampaignOptions& o, const CampaignResult& r, bool wit
   for (auto& [k, v] : counts.items()) rep[k] = v;
   if (r.counterexample) {
     const auto& c = *r.counterexample;
-    rep["counterexample"] = json{{"case_index", c.case_index}, {"case_seed", c.case_seed},
-                                 {"length", c.length}, {"original_length", c.original_length},
-                                 {"failure_kind", c.failure_kind}, {"failure_op", c.failure_op},
-                                 {"headline", c.headline}, {"details", c.details},
+    rep["counterexample"] = json{{"case_index", c.case_index},
+                                 {"case_seed", c.case_seed},
+                                 {"length", c.length},
+                                 {"original_length", c.original_length},
+                                 {"failure_kind", c.failure_kind},
+                                 {"failure_op", c.failure_op},
+                                 {"headline", c.headline},
+                                 {"details", c.details},
                                  {"reproduce", c.reproduce},
-                                 // next to the report: the name only, so --out does not change the bytes
+                                 // next to the report: the name only, so --out does not
+                                 // change the bytes
                                  {"file", c.file.substr(c.file.find_last_of('/') + 1)},
                                  {"trace", c.trace}};
   } else {
     rep["counterexample"] = nullptr;
   }
   if (with_timing) {
-    rep["timing"] = json{{"seconds", r.seconds},
-                         {"ops_per_second", r.seconds > 0 ? static_cast<double>(r.totals.ops) / r.seconds : 0.0},
-                         {"jobs", o.jobs},
-                         {"shard_source", o.shard.source},
-                         {"seconds_to_failure",
-                          r.counterexample ? json(r.counterexample->seconds_to_failure) : json(nullptr)}};
+    rep["timing"] = json{
+        {"seconds", r.seconds},
+        {"ops_per_second", r.seconds > 0 ? static_cast<double>(r.totals.ops) / r.seconds : 0.0},
+        {"jobs", o.jobs},
+        {"shard_source", o.shard.source},
+        {"seconds_to_failure",
+         r.counterexample ? json(r.counterexample->seconds_to_failure) : json(nullptr)}};
   }
   return rep;
 }
@@ -97,11 +104,13 @@ CampaignTotals totals_from_report(const json& rep) {
   }
   for (int b = 0; b < kBranchCount; ++b) {
     t.coverage.branch[static_cast<std::size_t>(b)] =
-        rep.at("branches").value(std::string(branch_name(static_cast<Branch>(b))), std::uint64_t{0});
+        rep.at("branches")
+            .value(std::string(branch_name(static_cast<Branch>(b))), std::uint64_t{0});
   }
   for (int s = 0; s < kAllocSiteCount; ++s) {
     t.coverage.alloc_failed[static_cast<std::size_t>(s)] =
-        rep.at("alloc_failed").value(std::string(alloc_site_name(static_cast<AllocSite>(s))), std::uint64_t{0});
+        rep.at("alloc_failed")
+            .value(std::string(alloc_site_name(static_cast<AllocSite>(s))), std::uint64_t{0});
   }
   return t;
 }
@@ -114,7 +123,8 @@ std::optional<json> merge_reports(const std::vector<json>& reports, std::string&
   try {
     json base_config = reports[0].at("config");
     base_config.erase("shard");
-    const std::uint64_t count = reports[0].at("config").at("shard").at("count").get<std::uint64_t>();
+    const std::uint64_t count =
+        reports[0].at("config").at("shard").at("count").get<std::uint64_t>();
     std::set<std::uint64_t> indices;
     CampaignTotals sum;
     std::optional<json> best_cx;
@@ -131,12 +141,13 @@ std::optional<json> merge_reports(const std::vector<json>& reports, std::string&
       const json shard = c.at("shard");
       c.erase("shard");
       if (c != base_config || shard.at("count").get<std::uint64_t>() != count) {
-        error = fmt::format("report {} comes from a different campaign (config differs: {} vs {})", i + 1,
-                            c.dump(), base_config.dump());
+        error = fmt::format("report {} comes from a different campaign (config differs: {} vs {})",
+                            i + 1, c.dump(), base_config.dump());
         return std::nullopt;
       }
       if (!indices.insert(shard.at("index").get<std::uint64_t>()).second) {
-        error = fmt::format("report {} repeats shard {}", i + 1, shard.at("index").get<std::uint64_t>());
+        error = fmt::format("report {} repeats shard {}", i + 1,
+                            shard.at("index").get<std::uint64_t>());
         return std::nullopt;
       }
       sum += totals_from_report(r);
@@ -169,8 +180,11 @@ std::optional<json> merge_reports(const std::vector<json>& reports, std::string&
     for (auto& [k, v] : counts.items()) rep[k] = v;
     rep["counterexample"] = best_cx ? *best_cx : json(nullptr);
     if (timing) {
-      rep["timing"] = json{{"seconds", seconds}, {"ops_per_second", rate}, {"jobs", jobs},
-                           {"shard_source", "merged"}, {"seconds_to_failure", nullptr}};
+      rep["timing"] = json{{"seconds", seconds},
+                           {"ops_per_second", rate},
+                           {"jobs", jobs},
+                           {"shard_source", "merged"},
+                           {"seconds_to_failure", nullptr}};
     }
     return rep;
   } catch (const json::exception& e) {
@@ -206,7 +220,8 @@ void print_summary(std::ostream& os, const CampaignTotals& t, double seconds) {
     os << fmt::format(" {}={}", alloc_site_name(static_cast<AllocSite>(s)), n);
   }
   os << "\n";
-  if (zero > 0) os << fmt::format("{} branch(es) never reached: the campaign did not test them\n", zero);
+  if (zero > 0)
+    os << fmt::format("{} branch(es) never reached: the campaign did not test them\n", zero);
   if (zero_sites > 0) os << fmt::format("{} allocation site(s) never failed\n", zero_sites);
 }
 

@@ -1,4 +1,5 @@
 // campaign_run.cpp - the case loop, the worker processes, and the progress display.
+#include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -10,8 +11,6 @@
 #include <functional>
 #include <iostream>
 #include <ostream>
-
-#include <fmt/format.h>
 
 #include "properties/campaign.h"
 
@@ -33,8 +32,11 @@ struct WorkerResult {
 };
 
 json totals_json(const CampaignTotals& t) {
-  return json{{"cases", t.cases}, {"ops", t.ops}, {"by_kind", t.by_kind},
-              {"branch", t.coverage.branch}, {"alloc_failed", t.coverage.alloc_failed}};
+  return json{{"cases", t.cases},
+              {"ops", t.ops},
+              {"by_kind", t.by_kind},
+              {"branch", t.coverage.branch},
+              {"alloc_failed", t.coverage.alloc_failed}};
 }
 
 CampaignTotals totals_from(const json& j) {
@@ -48,10 +50,16 @@ CampaignTotals totals_from(const json& j) {
 }
 
 json cx_json(const Counterexample& c) {
-  return json{{"case_index", c.case_index}, {"case_seed", c.case_seed}, {"trace", c.trace},
-              {"length", c.length}, {"original_length", c.original_length},
-              {"failure_kind", c.failure_kind}, {"failure_op", c.failure_op},
-              {"headline", c.headline}, {"details", c.details}, {"reproduce", c.reproduce},
+  return json{{"case_index", c.case_index},
+              {"case_seed", c.case_seed},
+              {"trace", c.trace},
+              {"length", c.length},
+              {"original_length", c.original_length},
+              {"failure_kind", c.failure_kind},
+              {"failure_op", c.failure_op},
+              {"headline", c.headline},
+              {"details", c.details},
+              {"reproduce", c.reproduce},
               {"seconds_to_failure", c.seconds_to_failure}};
 }
 
@@ -95,7 +103,8 @@ Counterexample make_cx(std::uint64_t index, const CaseOutcome& c, Clock::time_po
 
 // The cases of worker w of J in this shard, in order, until the count or
 // the time runs out, a stop is requested, or (by default) a case fails.
-WorkerResult run_worker(const CampaignOptions& o, std::uint64_t w, std::uint64_t jobs, Clock::time_point start,
+WorkerResult run_worker(const CampaignOptions& o, std::uint64_t w, std::uint64_t jobs,
+                        Clock::time_point start,
                         const std::function<void(const CampaignTotals&, bool)>& progress) {
   WorkerResult r;
   for (std::uint64_t k = w;; k += jobs) {
@@ -118,7 +127,9 @@ class Progress {
  public:
   Progress(const CampaignOptions& o, Clock::time_point start) : o_(o), start_(start), last_(start) {
     if (o.cases) {
-      total_ = *o.cases > o.shard.index ? (*o.cases - o.shard.index + o.shard.count - 1) / o.shard.count : 0;
+      total_ = *o.cases > o.shard.index
+                   ? (*o.cases - o.shard.index + o.shard.count - 1) / o.shard.count
+                   : 0;
     }
   }
   void update(std::uint64_t cases, std::uint64_t ops, bool force = false) {
@@ -131,21 +142,26 @@ class Progress {
     double rate = t > 0 ? static_cast<double>(ops) / t : 0;
     double left = o_.seconds - t;
     if (o_.cases) {
-      left = cases > 0 ? t * static_cast<double>(total_ - std::min(total_, cases)) / static_cast<double>(cases) : 0;
+      left = cases > 0 ? t * static_cast<double>(total_ - std::min(total_, cases)) /
+                             static_cast<double>(cases)
+                       : 0;
     }
     if (left < 0) left = 0;
     if (o_.progress_bar) {
-      double frac = o_.cases ? (total_ ? static_cast<double>(cases) / static_cast<double>(total_) : 1.0)
-                             : std::min(1.0, t / o_.seconds);
+      double frac = o_.cases
+                        ? (total_ ? static_cast<double>(cases) / static_cast<double>(total_) : 1.0)
+                        : std::min(1.0, t / o_.seconds);
       int filled = static_cast<int>(frac * 30);
       std::string bar(static_cast<std::size_t>(filled), '#');
       bar.resize(30, '.');
-      std::cerr << fmt::format("\r[{}] {} cases  {} ops  {:.0f} ops/s  {:.0f}s left ", bar, cases, ops, rate, left)
-           << std::flush;
+      std::cerr << fmt::format("\r[{}] {} cases  {} ops  {:.0f} ops/s  {:.0f}s left ", bar, cases,
+                               ops, rate, left)
+                << std::flush;
       dirty_ = true;
     } else {
-      std::cerr << fmt::format("campaign: {} cases, {} ops, {:.0f} ops/s, {:.0f}s left\n", cases, ops, rate, left)
-           << std::flush;
+      std::cerr << fmt::format("campaign: {} cases, {} ops, {:.0f} ops/s, {:.0f}s left\n", cases,
+                               ops, rate, left)
+                << std::flush;
     }
   }
   void finish() {
@@ -283,16 +299,17 @@ WorkerResult run_workers(const CampaignOptions& o, Clock::time_point start, Prog
     }
     if (!k.result) {
       if (error.empty()) {
-        error = WIFSIGNALED(status) ? fmt::format("worker {} died of signal {} ({})", k.pid, WTERMSIG(status),
-                                                  strsignal(WTERMSIG(status)))
-                                    : fmt::format("worker {} exited with status {} and no result", k.pid,
-                                                  WEXITSTATUS(status));
+        error = WIFSIGNALED(status) ? fmt::format("worker {} died of signal {} ({})", k.pid,
+                                                  WTERMSIG(status), strsignal(WTERMSIG(status)))
+                                    : fmt::format("worker {} exited with status {} and no result",
+                                                  k.pid, WEXITSTATUS(status));
       }
       continue;
     }
     all.totals += k.result->totals;
     if (k.result->interrupted && !(told_to_stop && !stop_requested())) all.interrupted = true;
-    if (k.result->cx && (!all.cx || k.result->cx->case_index < all.cx->case_index)) all.cx = k.result->cx;
+    if (k.result->cx && (!all.cx || k.result->cx->case_index < all.cx->case_index))
+      all.cx = k.result->cx;
   }
   if (stop_requested()) all.interrupted = true;
   return all;
@@ -315,12 +332,13 @@ std::string indent(const std::string& text, const std::string& pad) {
 
 std::string counterexample_text(const CampaignOptions& opts, const Counterexample& cx) {
   std::string s = "# rmapcheck campaign counterexample\n";
-  s += fmt::format("# seed {} case {} (case seed {:#x}); {} ops shrunk to {}\n", opts.seed, cx.case_index,
-                   cx.case_seed, cx.original_length, cx.length);
+  s += fmt::format("# seed {} case {} (case seed {:#x}); {} ops shrunk to {}\n", opts.seed,
+                   cx.case_index, cx.case_seed, cx.original_length, cx.length);
   if (opts.mutant) s += fmt::format("# impl mutant: {}\n", mutant_info(*opts.mutant).name);
   s += indent(cx.headline, "# first failure: ");
   if (!cx.reproduce.empty()) {
-    s += fmt::format("# reproduce: rmapcheck campaign {} --reproduce '{}'\n", opts.command_line, cx.reproduce);
+    s += fmt::format("# reproduce: rmapcheck campaign {} --reproduce '{}'\n", opts.command_line,
+                     cx.reproduce);
   }
   s += "# replay:    rmapcheck replay THIS_FILE --engine both\n";
   s += cx.trace;
@@ -334,8 +352,9 @@ CampaignResult run_campaign(const CampaignOptions& opts, std::ostream& log) {
   WorkerResult wr;
   std::string error;
   if (opts.jobs <= 1) {
-    wr = run_worker(opts, 0, 1, start,
-                    [&](const CampaignTotals& t, bool force) { progress.update(t.cases, t.ops, force); });
+    wr = run_worker(opts, 0, 1, start, [&](const CampaignTotals& t, bool force) {
+      progress.update(t.cases, t.ops, force);
+    });
   } else {
     wr = run_workers(opts, start, progress, error);
   }
@@ -349,7 +368,8 @@ CampaignResult run_campaign(const CampaignOptions& opts, std::ostream& log) {
   if (res.counterexample) {
     auto& cx = *res.counterexample;
     if (!opts.out_dir.empty()) {
-      std::string path = fmt::format("{}/counterexample-{}-{}.trace", opts.out_dir, opts.seed, cx.case_index);
+      std::string path =
+          fmt::format("{}/counterexample-{}-{}.trace", opts.out_dir, opts.seed, cx.case_index);
       std::string werr;
       if (write_file_atomic(path, counterexample_text(opts, cx), werr)) {
         cx.file = path;
@@ -357,17 +377,21 @@ CampaignResult run_campaign(const CampaignOptions& opts, std::ostream& log) {
         log << "rmapcheck campaign: cannot write the counterexample: " << werr << "\n";
       }
     }
-    log << fmt::format("\nCOUNTEREXAMPLE: case {} (case seed {:#x}), {} ops shrunk to {}\n", cx.case_index,
-                       cx.case_seed, cx.original_length, cx.length);
+    log << fmt::format("\nCOUNTEREXAMPLE: case {} (case seed {:#x}), {} ops shrunk to {}\n",
+                       cx.case_index, cx.case_seed, cx.original_length, cx.length);
     log << indent(cx.trace, "    ");
     log << "first failure: " << cx.details;
     if (!cx.reproduce.empty()) {
-      log << fmt::format("reproduce: rmapcheck campaign {} --reproduce '{}'\n", opts.command_line, cx.reproduce);
+      log << fmt::format("reproduce: rmapcheck campaign {} --reproduce '{}'\n", opts.command_line,
+                         cx.reproduce);
       log << fmt::format("           (RapidCheck: RC_PARAMS=\"reproduce={}\")\n", cx.reproduce);
     }
     if (!cx.file.empty()) {
-      log << "trace written to " << cx.file << "; replay: rmapcheck replay " << cx.file << " --engine both"
-          << (opts.mutant ? " (with the impl mutant " + std::string(mutant_info(*opts.mutant).name) + ")" : "")
+      log << "trace written to " << cx.file << "; replay: rmapcheck replay " << cx.file
+          << " --engine both"
+          << (opts.mutant
+                  ? " (with the impl mutant " + std::string(mutant_info(*opts.mutant).name) + ")"
+                  : "")
           << "\n";
     }
   }

@@ -1,9 +1,9 @@
 // case_runner.cpp - one case through rc::detail::checkProperty (see case_runner.h).
 #include "properties/case_runner.h"
 
-#include <unordered_map>
-
 #include <rapidcheck/detail/TestListener.h>
+
+#include <unordered_map>
 
 namespace rc::detail {
 // Defined in librapidcheck (src/detail/ReproduceListener.cpp / Serialization)
@@ -56,9 +56,9 @@ Trace to_trace(const std::vector<Op>& ops) {
   return t;
 }
 
-rc::detail::TestResult check_with(const PropertyConfig& pc, CaseRecord& current, CaseListener& listener,
-                                  std::uint64_t seed, bool shrink,
-                                  const std::unordered_map<std::string, rc::detail::Reproduce>& repro) {
+rc::detail::TestResult check_with(
+    const PropertyConfig& pc, CaseRecord& current, CaseListener& listener, std::uint64_t seed,
+    bool shrink, const std::unordered_map<std::string, rc::detail::Reproduce>& repro) {
   auto prop = rc::detail::toProperty([&pc, &current] { check_property(pc, current); });
   rc::detail::TestMetadata meta;
   meta.id = kPropertyId;

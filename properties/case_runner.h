@@ -25,15 +25,15 @@ namespace rmapcheck::props {
 
 struct CaseOutcome {
   std::uint64_t seed = 0;
-  RunStats stats;               // first execution
-  Coverage model_coverage;      // first execution
+  RunStats stats;           // first execution
+  Coverage model_coverage;  // first execution
   bool failed = false;
   std::size_t original_length = 0;  // ops run before the failure, unshrunk
-  Trace shrunk;                 // the minimal trace (failure is its last op)
+  Trace shrunk;                     // the minimal trace (failure is its last op)
   std::optional<StepFailure> failure;
-  std::string reproduce;        // RapidCheck's reproduce string ("" if none)
-  std::string rc_message;       // RapidCheck's failure description / error
-  std::size_t shrink_steps = 0; // accepted shrinks
+  std::string reproduce;                             // RapidCheck's reproduce string ("" if none)
+  std::string rc_message;                            // RapidCheck's failure description / error
+  std::size_t shrink_steps = 0;                      // accepted shrinks
   std::chrono::steady_clock::time_point found_at{};  // end of the first execution
 };
 

@@ -23,7 +23,9 @@ class RcChooser final : public Chooser {
 
 }  // namespace
 
-void StepCommand::checkPreconditions(const GenState& s) const { RC_PRE(op_allowed(s, op_)); }
+void StepCommand::checkPreconditions(const GenState& s) const {
+  RC_PRE(op_allowed(s, op_));
+}
 
 void ProcCommand::checkPreconditions(const GenState& s) const {
   // Forks stay below max_live so they never fail with EAGAIN, and the last
@@ -44,7 +46,9 @@ void StepCommand::run(const GenState&, DualSut& sut) const {
   }
 }
 
-void StepCommand::show(std::ostream& os) const { os << format_op(op_); }
+void StepCommand::show(std::ostream& os) const {
+  os << format_op(op_);
+}
 
 CommandSP command_for(Op op) {
   switch (op.kind) {
@@ -71,22 +75,30 @@ rc::Gen<CommandSP> gen_command(const GenState& s, const GenConfig& cfg) {
   // gen::inRange scales with the size; the nominal size (100) makes every
   // choice uniform whatever size the command sequence was drawn at.
   return rc::gen::resize(100, rc::gen::exec([s, cfg]() -> CommandSP {
-    RcChooser family(false);
-    OpKind kind = pick_kind(s, cfg, family);
-    RcChooser ch(true);
-    Op op;
-    switch (kind) {
-      case OpKind::Mmap:
-      case OpKind::Munmap:
-      case OpKind::Mremap: op = gen_layout(kind, s, cfg, ch); break;
-      case OpKind::Mprotect:
-      case OpKind::Madvise: op = gen_protect(kind, s, cfg, ch); break;
-      case OpKind::Fork:
-      case OpKind::Exit: op = gen_procs(kind, s, cfg, ch); break;
-      default: op = gen_access(kind, s, cfg, ch); break;
-    }
-    return command_for(std::move(op));
-  }));
+                           RcChooser family(false);
+                           OpKind kind = pick_kind(s, cfg, family);
+                           RcChooser ch(true);
+                           Op op;
+                           switch (kind) {
+                             case OpKind::Mmap:
+                             case OpKind::Munmap:
+                             case OpKind::Mremap:
+                               op = gen_layout(kind, s, cfg, ch);
+                               break;
+                             case OpKind::Mprotect:
+                             case OpKind::Madvise:
+                               op = gen_protect(kind, s, cfg, ch);
+                               break;
+                             case OpKind::Fork:
+                             case OpKind::Exit:
+                               op = gen_procs(kind, s, cfg, ch);
+                               break;
+                             default:
+                               op = gen_access(kind, s, cfg, ch);
+                               break;
+                           }
+                           return command_for(std::move(op));
+                         }));
 }
 
 void check_property(const PropertyConfig& pc, CaseRecord& record) {
@@ -94,8 +106,9 @@ void check_property(const PropertyConfig& pc, CaseRecord& record) {
   const GenState initial = GenState::initial(pc.gen);
   const GenConfig cfg = pc.gen;
   int size = static_cast<int>(pc.max_ops > 0 ? pc.max_ops - 1 : 0);
-  auto cmds = *rc::gen::resize(
-      size, rc::state::gen::commands(initial, [cfg](const GenState& s) { return gen_command(s, cfg); }));
+  auto cmds = *rc::gen::resize(size, rc::state::gen::commands(initial, [cfg](const GenState& s) {
+                                 return gen_command(s, cfg);
+                               }));
   if (!pc.isolate) {
     DualSut sut(pc, record);
     rc::state::runAll(cmds, initial, sut);
@@ -117,7 +130,8 @@ void check_property(const PropertyConfig& pc, CaseRecord& record) {
   ops.reserve(cmds.size());
   for (const auto& c : cmds) ops.push_back(static_cast<const StepCommand&>(*c).op());
   DualOutcome out = run_dual_isolated(ops, pc.impl, pc.factory);
-  std::size_t ran = out.failure && out.failure->index < ops.size() ? out.failure->index + 1 : ops.size();
+  std::size_t ran =
+      out.failure && out.failure->index < ops.size() ? out.failure->index + 1 : ops.size();
   record.ran.assign(ops.begin(), ops.begin() + static_cast<std::ptrdiff_t>(ran));
   record.ran.insert(record.ran.end(), out.epilogue.begin(), out.epilogue.end());
   record.stats = out.stats;

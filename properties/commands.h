@@ -22,13 +22,13 @@
 //   check_property(pc)        the property body: generate, run, fail on the first bad step
 #pragma once
 
+#include <rapidcheck.h>
+#include <rapidcheck/state.h>
+
 #include <memory>
 #include <optional>
 #include <ostream>
 #include <vector>
-
-#include <rapidcheck.h>
-#include <rapidcheck/state.h>
 
 #include "properties/generator.h"
 #include "properties/harness.h"
@@ -37,15 +37,15 @@ namespace rmapcheck::props {
 
 struct PropertyConfig {
   GenConfig gen;
-  EngineConfig impl;          // the mutants go here
-  std::size_t max_ops = 60;   // commands per case: 1..max_ops
-  bool isolate = true;        // run each execution in a child (run_dual_isolated)
+  EngineConfig impl;         // the mutants go here
+  std::size_t max_ops = 60;  // commands per case: 1..max_ops
+  bool isolate = true;       // run each execution in a child (run_dual_isolated)
   EngineFactory factory = default_engine_factory();
 };
 
 // What one execution of the property did (the last execution wins).
 struct CaseRecord {
-  std::vector<Op> ran;               // ops run, up to and including a failing one
+  std::vector<Op> ran;  // ops run, up to and including a failing one
   std::optional<StepFailure> failure;
   RunStats stats;
   Coverage model_coverage;
@@ -71,9 +71,13 @@ class StepCommand : public rc::state::Command<GenState, DualSut> {
 };
 
 // mmap, munmap, mremap (gen_layout.cpp)
-class LayoutCommand final : public StepCommand { using StepCommand::StepCommand; };
+class LayoutCommand final : public StepCommand {
+  using StepCommand::StepCommand;
+};
 // mprotect, madvise (gen_protect.cpp)
-class ProtectCommand final : public StepCommand { using StepCommand::StepCommand; };
+class ProtectCommand final : public StepCommand {
+  using StepCommand::StepCommand;
+};
 // fork, exit (gen_procs.cpp): the process-tree preconditions
 class ProcCommand final : public StepCommand {
  public:
@@ -81,7 +85,9 @@ class ProcCommand final : public StepCommand {
   void checkPreconditions(const GenState& s) const override;
 };
 // read, write, rmap, failalloc (gen_access.cpp)
-class AccessCommand final : public StepCommand { using StepCommand::StepCommand; };
+class AccessCommand final : public StepCommand {
+  using StepCommand::StepCommand;
+};
 
 using CommandSP = std::shared_ptr<const StepCommand::CommandType>;
 CommandSP command_for(Op op);

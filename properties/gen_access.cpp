@@ -37,17 +37,23 @@ Op gen_access(OpKind kind, const GenState& s, const GenConfig& cfg, Chooser& ch)
     std::vector<Page> edge;
     for (Page i = 0; i < static_cast<Page>(cfg.window); ++i) {
       if (!p.mapped.test(i) || p.written.test(i) || !prot_write(p.prot[i])) continue;
-      auto faulted_other = [&](Page j) { return p.mapped.test(j) && p.written.test(j) && p.prot[j] != p.prot[i]; };
-      if ((i > 0 && faulted_other(i - 1)) || (i + 1 < static_cast<Page>(cfg.window) && faulted_other(i + 1))) {
+      auto faulted_other = [&](Page j) {
+        return p.mapped.test(j) && p.written.test(j) && p.prot[j] != p.prot[i];
+      };
+      if ((i > 0 && faulted_other(i - 1)) ||
+          (i + 1 < static_cast<Page>(cfg.window) && faulted_other(i + 1))) {
         edge.push_back(i);
       }
     }
     if (!edge.empty()) page = edge[ch.below(static_cast<std::uint32_t>(edge.size()))];
   }
   switch (kind) {
-    case OpKind::Read: return op_read(p.name, page);
-    case OpKind::Rmap: return op_rmap(p.name, page);
-    default: return op_write(p.name, page, ch.range(1, 99));
+    case OpKind::Read:
+      return op_read(p.name, page);
+    case OpKind::Rmap:
+      return op_rmap(p.name, page);
+    default:
+      return op_write(p.name, page, ch.range(1, 99));
   }
 }
 

@@ -80,7 +80,8 @@ void GenState::apply(const Op& op) {
       set_range(p->mapped, op.start, op.npages, true, w);
       set_range(p->written, op.start, op.npages, false, w);
       set_prot(*p, op.start, op.npages, op.prot, w, false);
-      for (Page i = op.start; i < op.start + op.npages && i < static_cast<Page>(w); ++i) p->pgoff[i] = i;
+      for (Page i = op.start; i < op.start + op.npages && i < static_cast<Page>(w); ++i)
+        p->pgoff[i] = i;
       note_boundary(*this, op.start, w);
       note_boundary(*this, op.start + op.npages, w);
       break;
@@ -255,7 +256,9 @@ std::vector<Segment> prot_segments(const GenProc& p, int window) {
   return segs;
 }
 
-Prot other_writable(Prot p) { return p == Prot::RW ? Prot::RWX : Prot::RW; }
+Prot other_writable(Prot p) {
+  return p == Prot::RW ? Prot::RWX : Prot::RW;
+}
 
 OpKind pick_kind(const GenState& s, const GenConfig& cfg, Chooser& ch) {
   std::array<std::uint32_t, kOpKindCount> w = cfg.weights.w;

@@ -189,9 +189,12 @@ Op gen_mremap(const GenState& s, const GenConfig& cfg, Chooser& ch) {
 
 Op gen_layout(OpKind kind, const GenState& s, const GenConfig& cfg, Chooser& ch) {
   switch (kind) {
-    case OpKind::Munmap: return gen_munmap(s, cfg, ch);
-    case OpKind::Mremap: return gen_mremap(s, cfg, ch);
-    default: return gen_mmap(s, cfg, ch);
+    case OpKind::Munmap:
+      return gen_munmap(s, cfg, ch);
+    case OpKind::Mremap:
+      return gen_mremap(s, cfg, ch);
+    default:
+      return gen_mmap(s, cfg, ch);
   }
 }
 

@@ -34,7 +34,8 @@ Op gen_exit(const GenState& s, Chooser& ch) {
     certain.push_back(&p);
     if (!p.parent.empty() && s.has_live_child(p.name)) middle.push_back(&p);
   }
-  if (!uncertain.empty() && (certain.size() < 2 || ch.below(4) != 0)) return op_exit(any_of(uncertain, ch).name);
+  if (!uncertain.empty() && (certain.size() < 2 || ch.below(4) != 0))
+    return op_exit(any_of(uncertain, ch).name);
   if (!middle.empty() && ch.below(4) != 0) return op_exit(any_of(middle, ch).name);
   return op_exit(any_of(certain, ch).name);
 }
@@ -44,7 +45,8 @@ Op gen_exit(const GenState& s, Chooser& ch) {
 Op gen_procs(OpKind kind, const GenState& s, const GenConfig& cfg, Chooser& ch) {
   (void)cfg;
   if (kind == OpKind::Exit && s.procs.size() >= 2) return gen_exit(s, ch);
-  if (kind == OpKind::Fork && static_cast<int>(s.procs.size()) < cfg.max_live) return gen_fork(s, ch);
+  if (kind == OpKind::Fork && static_cast<int>(s.procs.size()) < cfg.max_live)
+    return gen_fork(s, ch);
   return gen_access(OpKind::Write, s, cfg, ch);
 }
 

@@ -48,7 +48,9 @@ std::optional<Op> merge_aimed(const GenProc& p, const GenConfig& cfg, Chooser& c
   }
   static constexpr std::uint32_t kModes[] = {3, 2, 2};  // middle, tail, head
   std::size_t mode = ch.weighted(kModes, 3);
-  auto pick = [&ch](const std::vector<std::size_t>& v) { return v[ch.below(static_cast<std::uint32_t>(v.size()))]; };
+  auto pick = [&ch](const std::vector<std::size_t>& v) {
+    return v[ch.below(static_cast<std::uint32_t>(v.size()))];
+  };
   if (mode == 0 && !middles.empty()) {
     const Segment& m = segs[pick(middles)];
     return op_mprotect(p.name, m.start, m.n, (&m - 1)->prot);

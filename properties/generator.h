@@ -59,8 +59,8 @@ inline constexpr int kMaxWindow = 64;
 
 struct GenConfig {
   Weights weights = Weights::defaults();
-  int window = 16;    // pages [0, window) are used; 2..kMaxWindow
-  int max_live = 6;   // live processes at most (fork precondition)
+  int window = 16;               // pages [0, window) are used; 2..kMaxWindow
+  int max_live = 6;              // live processes at most (fork precondition)
   std::string validate() const;  // "" when usable
 };
 
@@ -68,8 +68,8 @@ struct GenProc {
   std::string name;
   std::string parent;  // "" for p0
   int depth = 0;
-  std::bitset<kMaxWindow> mapped;  // pages believed mapped
-  std::bitset<kMaxWindow> written; // pages believed written (faulted)
+  std::bitset<kMaxWindow> mapped;       // pages believed mapped
+  std::bitset<kMaxWindow> written;      // pages believed written (faulted)
   std::array<Prot, kMaxWindow> prot{};  // protection believed on each mapped page
   // The linear page index (vm_pgoff + offset) believed for each mapped page:
   // the address it was mmapped at, carried along when a faulted range moves
@@ -83,12 +83,12 @@ struct GenProc {
 };
 
 struct GenState {
-  int window = 16;                  // from GenConfig
-  int max_live = 6;                 // from GenConfig
-  std::vector<GenProc> procs;       // live, in creation order
-  std::uint32_t next_child = 1;     // fork names children p1, p2, ...
+  int window = 16;                         // from GenConfig
+  int max_live = 6;                        // from GenConfig
+  std::vector<GenProc> procs;              // live, in creation order
+  std::uint32_t next_child = 1;            // fork names children p1, p2, ...
   std::bitset<kMaxWindow + 1> boundaries;  // every range edge seen so far
-  bool failalloc_armed = false;     // the last op was a failalloc
+  bool failalloc_armed = false;            // the last op was a failalloc
 
   static GenState initial(const GenConfig& cfg = {});
   const GenProc* find(std::string_view name) const;
@@ -106,7 +106,8 @@ class Chooser {
   // towards 0), so callers put the plain choice first.
   virtual std::uint32_t below(std::uint32_t n) = 0;
 
-  std::uint32_t range(std::uint32_t lo, std::uint32_t hi) { return lo + below(hi - lo + 1); }  // [lo, hi]
+  // Uniform in [lo, hi].
+  std::uint32_t range(std::uint32_t lo, std::uint32_t hi) { return lo + below(hi - lo + 1); }
   bool chance(std::uint32_t num, std::uint32_t den) { return below(den) < num; }
   // Index into weights, by weight; weights must not all be 0.
   std::size_t weighted(const std::uint32_t* weights, std::size_t n);
@@ -127,10 +128,13 @@ std::uint64_t mix_seed(std::uint64_t seed, std::uint64_t i);
 
 // Family generators (gen_*.cpp). Each returns an op for `kind`'s family; a
 // family that has nothing to act on (no mapping yet) falls back to mmap.
-Op gen_layout(OpKind kind, const GenState& s, const GenConfig& cfg, Chooser& ch);   // mmap munmap mremap
-Op gen_protect(OpKind kind, const GenState& s, const GenConfig& cfg, Chooser& ch);  // mprotect madvise
-Op gen_procs(OpKind kind, const GenState& s, const GenConfig& cfg, Chooser& ch);    // fork exit
-Op gen_access(OpKind kind, const GenState& s, const GenConfig& cfg, Chooser& ch);   // read write rmap failalloc
+// mmap munmap mremap
+Op gen_layout(OpKind kind, const GenState& s, const GenConfig& cfg, Chooser& ch);
+// mprotect madvise
+Op gen_protect(OpKind kind, const GenState& s, const GenConfig& cfg, Chooser& ch);
+Op gen_procs(OpKind kind, const GenState& s, const GenConfig& cfg, Chooser& ch);  // fork exit
+// read write rmap failalloc
+Op gen_access(OpKind kind, const GenState& s, const GenConfig& cfg, Chooser& ch);
 
 OpKind pick_kind(const GenState& s, const GenConfig& cfg, Chooser& ch);
 Op generate_op(const GenState& s, const GenConfig& cfg, Chooser& ch);
@@ -140,13 +144,19 @@ Trace generate_trace(std::uint64_t seed, std::size_t nops, const GenConfig& cfg 
 
 // Helpers shared by the family generators (gen_common.cpp).
 const GenProc& pick_proc(const GenState& s, Chooser& ch, bool prefer_mapped);
-struct PageRun { Page start = 0, n = 0; };
+struct PageRun {
+  Page start = 0, n = 0;
+};
 std::vector<PageRun> mapped_runs(const GenProc& p, int window);
 // Maximal runs of mapped pages with one protection: the generator's guess
 // at the VMAs (VMAs of equal protection may still be separate: an anon_vma
 // or a pgoff can keep them apart). `joined` says the next segment starts
 // where this one ends.
-struct Segment { Page start = 0, n = 0; Prot prot = Prot::None; bool joined = false; };
+struct Segment {
+  Page start = 0, n = 0;
+  Prot prot = Prot::None;
+  bool joined = false;
+};
 std::vector<Segment> prot_segments(const GenProc& p, int window);
 // The writable protection a VMA next to one with `p` should get so that it
 // is anon_vma_compatible (flags differ in VM_EXEC only) but not mergeable.

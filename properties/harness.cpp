@@ -11,11 +11,16 @@ EngineFactory default_engine_factory() {
 
 std::string StepFailure::kind_name() const {
   switch (kind) {
-    case Kind::ResultMismatch: return "result-mismatch";
-    case Kind::SnapshotMismatch: return "snapshot-mismatch";
-    case Kind::Invariant: return "invariant";
-    case Kind::EngineFault: return "engine-fault";
-    case Kind::Leak: return "leak";
+    case Kind::ResultMismatch:
+      return "result-mismatch";
+    case Kind::SnapshotMismatch:
+      return "snapshot-mismatch";
+    case Kind::Invariant:
+      return "invariant";
+    case Kind::EngineFault:
+      return "engine-fault";
+    case Kind::Leak:
+      return "leak";
   }
   return "?";
 }
@@ -133,12 +138,16 @@ std::optional<StepFailure> DualRunner::step(const Op& op) {
   auto ml = model_->leaks(), il = impl_->leaks();
   std::vector<std::string> left;  // in both: the snapshots are equal here
   if (ms.procs.empty()) {
-    for (const auto& a : ms.anon_vmas) left.push_back("anon_vma #" + std::to_string(a.id) + " left after the last exit");
-    for (const auto& x : ms.folios) left.push_back("folio #" + std::to_string(x.id) + " left after the last exit");
+    for (const auto& a : ms.anon_vmas)
+      left.push_back("anon_vma #" + std::to_string(a.id) + " left after the last exit");
+    for (const auto& x : ms.folios)
+      left.push_back("folio #" + std::to_string(x.id) + " left after the last exit");
   }
   if (!ml.empty() || !il.empty() || !left.empty()) {
     f.kind = StepFailure::Kind::Leak;
-    f.engine = !left.empty() || (!ml.empty() && !il.empty()) ? "both" : !ml.empty() ? "model" : "impl";
+    f.engine = !left.empty() || (!ml.empty() && !il.empty()) ? "both"
+               : !ml.empty()                                 ? "model"
+                                                             : "impl";
     f.leaks = std::move(left);
     f.leaks.insert(f.leaks.end(), ml.begin(), ml.end());
     f.leaks.insert(f.leaks.end(), il.begin(), il.end());
@@ -164,8 +173,8 @@ std::optional<StepFailure> DualRunner::finish(std::vector<Op>& ran) {
   return std::nullopt;
 }
 
-DualOutcome run_dual(const Trace& trace, const EngineConfig& impl_config, const EngineFactory& factory,
-                     bool exit_all) {
+DualOutcome run_dual(const Trace& trace, const EngineConfig& impl_config,
+                     const EngineFactory& factory, bool exit_all) {
   DualOutcome out;
   DualRunner r(impl_config, factory);
   for (const auto& line : trace.lines) {

@@ -45,16 +45,17 @@ struct StepFailure {
   Kind kind = Kind::ResultMismatch;
   std::size_t index = 0;  // 0-based op index in the trace
   Op op;
-  std::string engine;     // Invariant / EngineFault: "model" | "impl" | "both"
+  std::string engine;  // Invariant / EngineFault: "model" | "impl" | "both"
   Result model_result, impl_result;
-  std::string diff;       // SnapshotMismatch: diff_snapshots(model, impl)
+  std::string diff;  // SnapshotMismatch: diff_snapshots(model, impl)
   std::vector<Violation> violations;
-  std::string message;    // EngineFault: what()
+  std::string message;             // EngineFault: what()
   std::vector<std::string> leaks;  // Leak: what the engine(s) hold that nothing reaches
 
-  std::string kind_name() const;  // "result-mismatch", "snapshot-mismatch", "invariant", "engine-fault", "leak"
-  std::string headline() const;   // one line: "op 7 `fork p2 p3`: ..."
-  std::string describe() const;   // headline + the diff or the violations, multi-line
+  // "result-mismatch", "snapshot-mismatch", "invariant", "engine-fault", "leak"
+  std::string kind_name() const;
+  std::string headline() const;  // one line: "op 7 `fork p2 p3`: ..."
+  std::string describe() const;  // headline + the diff or the violations, multi-line
 };
 
 struct RunStats {
@@ -64,7 +65,8 @@ struct RunStats {
 
 class DualRunner {
  public:
-  explicit DualRunner(const EngineConfig& impl_config, const EngineFactory& factory = default_engine_factory());
+  explicit DualRunner(const EngineConfig& impl_config,
+                      const EngineFactory& factory = default_engine_factory());
   std::optional<StepFailure> step(const Op& op);
   // Exits every live process in name order through step(); `ran` gets each
   // exit it ran (the failing one included). The last exit also requires
@@ -91,9 +93,9 @@ class DualRunner {
 
 struct DualOutcome {
   std::optional<StepFailure> failure;
-  RunStats stats;               // the epilogue's exits included
-  Coverage model_coverage;      // before the epilogue
-  std::vector<Op> epilogue;     // the exits finish() ran (up to a failing one)
+  RunStats stats;            // the epilogue's exits included
+  Coverage model_coverage;   // before the epilogue
+  std::vector<Op> epilogue;  // the exits finish() ran (up to a failing one)
 };
 
 DualOutcome run_dual(const Trace& trace, const EngineConfig& impl_config,

@@ -28,11 +28,19 @@ struct Shared {
 // free that happens not to crash), and the parent is the campaign, which
 // must survive to print and save the counterexample.
 json op_json(const Op& op) {
-  return json{{"kind", static_cast<int>(op.kind)}, {"proc", op.proc}, {"child", op.child},
-              {"start", op.start}, {"npages", op.npages}, {"new_start", op.new_start},
-              {"new_npages", op.new_npages}, {"prot", static_cast<int>(op.prot)},
-              {"advice", static_cast<int>(op.advice)}, {"noreserve", op.noreserve},
-              {"dontunmap", op.dontunmap}, {"value", op.value}, {"site", static_cast<int>(op.site)},
+  return json{{"kind", static_cast<int>(op.kind)},
+              {"proc", op.proc},
+              {"child", op.child},
+              {"start", op.start},
+              {"npages", op.npages},
+              {"new_start", op.new_start},
+              {"new_npages", op.new_npages},
+              {"prot", static_cast<int>(op.prot)},
+              {"advice", static_cast<int>(op.advice)},
+              {"noreserve", op.noreserve},
+              {"dontunmap", op.dontunmap},
+              {"value", op.value},
+              {"site", static_cast<int>(op.site)},
               {"nth", op.nth}};
 }
 
@@ -58,7 +66,8 @@ Op op_from(const json& j) {
 json result_json(const Result& r) {
   json hits = json::array();
   for (const auto& h : r.hits) hits.push_back(json{h.proc, h.page});
-  return json{{"kind", static_cast<int>(r.kind)}, {"err", r.err}, {"value", r.value}, {"hits", hits}};
+  return json{
+      {"kind", static_cast<int>(r.kind)}, {"err", r.err}, {"value", r.value}, {"hits", hits}};
 }
 
 Result result_from(const json& j) {
@@ -66,17 +75,24 @@ Result result_from(const json& j) {
   r.kind = static_cast<Result::Kind>(j.at("kind").get<int>());
   r.err = j.at("err").get<int>();
   r.value = j.at("value").get<std::uint64_t>();
-  for (const auto& h : j.at("hits")) r.hits.push_back({h.at(0).get<std::string>(), h.at(1).get<Page>()});
+  for (const auto& h : j.at("hits"))
+    r.hits.push_back({h.at(0).get<std::string>(), h.at(1).get<Page>()});
   return r;
 }
 
 json failure_json(const StepFailure& f) {
   json v = json::array();
   for (const auto& x : f.violations) v.push_back(json{static_cast<int>(x.id), x.objects, x.why});
-  return json{{"kind", static_cast<int>(f.kind)}, {"index", f.index}, {"op", op_json(f.op)},
-              {"engine", f.engine}, {"model_result", result_json(f.model_result)},
-              {"impl_result", result_json(f.impl_result)}, {"diff", f.diff}, {"violations", v},
-              {"message", f.message}, {"leaks", f.leaks}};
+  return json{{"kind", static_cast<int>(f.kind)},
+              {"index", f.index},
+              {"op", op_json(f.op)},
+              {"engine", f.engine},
+              {"model_result", result_json(f.model_result)},
+              {"impl_result", result_json(f.impl_result)},
+              {"diff", f.diff},
+              {"violations", v},
+              {"message", f.message},
+              {"leaks", f.leaks}};
 }
 
 StepFailure failure_from(const json& j) {
@@ -89,8 +105,8 @@ StepFailure failure_from(const json& j) {
   f.impl_result = result_from(j.at("impl_result"));
   f.diff = j.at("diff").get<std::string>();
   for (const auto& v : j.at("violations")) {
-    f.violations.push_back({static_cast<InvariantId>(v.at(0).get<int>()), v.at(1).get<std::string>(),
-                            v.at(2).get<std::string>()});
+    f.violations.push_back({static_cast<InvariantId>(v.at(0).get<int>()),
+                            v.at(1).get<std::string>(), v.at(2).get<std::string>()});
   }
   f.message = j.at("message").get<std::string>();
   f.leaks = j.at("leaks").get<std::vector<std::string>>();
@@ -98,8 +114,11 @@ StepFailure failure_from(const json& j) {
 }
 
 std::string encode(const DualOutcome& out) {
-  json j{{"ops", out.stats.ops}, {"by_kind", out.stats.by_kind}, {"branch", out.model_coverage.branch},
-         {"alloc_failed", out.model_coverage.alloc_failed}, {"epilogue", json::array()},
+  json j{{"ops", out.stats.ops},
+         {"by_kind", out.stats.by_kind},
+         {"branch", out.model_coverage.branch},
+         {"alloc_failed", out.model_coverage.alloc_failed},
+         {"epilogue", json::array()},
          {"failure", out.failure ? failure_json(*out.failure) : json(nullptr)}};
   for (const auto& op : out.epilogue) j["epilogue"].push_back(op_json(op));
   return j.dump();
@@ -111,7 +130,8 @@ bool decode(const std::string& text, DualOutcome& out) {
     out.stats.ops = j.at("ops").get<std::size_t>();
     out.stats.by_kind = j.at("by_kind").get<decltype(out.stats.by_kind)>();
     out.model_coverage.branch = j.at("branch").get<decltype(out.model_coverage.branch)>();
-    out.model_coverage.alloc_failed = j.at("alloc_failed").get<decltype(out.model_coverage.alloc_failed)>();
+    out.model_coverage.alloc_failed =
+        j.at("alloc_failed").get<decltype(out.model_coverage.alloc_failed)>();
     for (const auto& op : j.at("epilogue")) out.epilogue.push_back(op_from(op));
     if (!j.at("failure").is_null()) out.failure = failure_from(j.at("failure"));
     return true;
@@ -124,7 +144,8 @@ bool decode(const std::string& text, DualOutcome& out) {
 
 DualOutcome run_dual_isolated(const std::vector<Op>& ops, const EngineConfig& impl_config,
                               const EngineFactory& factory, unsigned timeout_s, bool exit_all) {
-  void* mem = mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  void* mem =
+      mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (mem == MAP_FAILED) throw std::runtime_error(std::string("mmap: ") + std::strerror(errno));
   auto* shared = static_cast<Shared*>(mem);
   shared->started = 0;
@@ -224,7 +245,8 @@ DualOutcome run_dual_isolated(const std::vector<Op>& ops, const EngineConfig& im
   if (f.index < ops.size()) {
     f.op = ops[f.index];
   } else if (f.index - ops.size() < exits.size()) {  // in the epilogue
-    out.epilogue.assign(exits.begin(), exits.begin() + static_cast<std::ptrdiff_t>(f.index - ops.size() + 1));
+    out.epilogue.assign(exits.begin(),
+                        exits.begin() + static_cast<std::ptrdiff_t>(f.index - ops.size() + 1));
     f.op = out.epilogue.back();
   }
   f.engine = phase == 0 ? "model" : phase == 1 ? "impl" : "checker";
@@ -237,7 +259,8 @@ DualOutcome run_dual_isolated(const std::vector<Op>& ops, const EngineConfig& im
     f.message = "the checking process exited with status " + std::to_string(WEXITSTATUS(status));
   }
   out.stats.ops = f.index + 1;
-  for (std::size_t i = 0; i <= f.index && i < ops.size(); ++i) ++out.stats.by_kind[static_cast<std::size_t>(ops[i].kind)];
+  for (std::size_t i = 0; i <= f.index && i < ops.size(); ++i)
+    ++out.stats.by_kind[static_cast<std::size_t>(ops[i].kind)];
   out.stats.by_kind[static_cast<std::size_t>(OpKind::Exit)] += out.epilogue.size();
   out.failure = std::move(f);
   return out;

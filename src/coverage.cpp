@@ -5,39 +5,72 @@ namespace rmapcheck {
 
 std::string_view branch_name(Branch b) {
   switch (b) {
-    case Branch::ZeroPageRead: return "zero_page_read";
-    case Branch::NewAnonFolio: return "new_anon_folio";
-    case Branch::CowReuseSoleMapper: return "cow_reuse_sole_mapper";
-    case Branch::CowCopy: return "cow_copy";
-    case Branch::CowCopyZeroPage: return "cow_copy_zero_page";
-    case Branch::PrepareNeighbourReuse: return "prepare_neighbour_reuse";
-    case Branch::PrepareNewAnonVma: return "prepare_new_anon_vma";
-    case Branch::CloneReuse: return "clone_reuse";
-    case Branch::CloneNoReuse: return "clone_no_reuse";
-    case Branch::ForkUnfaultedVma: return "fork_unfaulted_vma";
-    case Branch::ForkDontCopy: return "fork_dontcopy";
-    case Branch::ForkWipeOnFork: return "fork_wipeonfork";
-    case Branch::ForkPteShared: return "fork_pte_shared";
-    case Branch::MergeNewLeft: return "merge_new_left";
-    case Branch::MergeNewRight: return "merge_new_right";
-    case Branch::MergeNewBoth: return "merge_new_both";
-    case Branch::MergeExistingBoth: return "merge_existing_both";
-    case Branch::MergeExistingLeftWhole: return "merge_existing_left_whole";
-    case Branch::MergeExistingLeftPart: return "merge_existing_left_part";
-    case Branch::MergeExistingRightWhole: return "merge_existing_right_whole";
-    case Branch::MergeExistingRightPart: return "merge_existing_right_part";
-    case Branch::MergeRefusedAnonVma: return "merge_refused_anon_vma";
-    case Branch::DupAnonVma: return "dup_anon_vma";
-    case Branch::SplitVma: return "split_vma";
-    case Branch::MremapMove: return "mremap_move";
-    case Branch::MremapPgoffReset: return "mremap_pgoff_reset";
-    case Branch::MremapMoveMerged: return "mremap_move_merged";
-    case Branch::MremapDontUnmap: return "mremap_dontunmap";
-    case Branch::MremapExpandInPlace: return "mremap_expand_in_place";
-    case Branch::MremapShrink: return "mremap_shrink";
-    case Branch::MadviseDontNeed: return "madvise_dontneed";
-    case Branch::UnlinkFreedAnonVma: return "unlink_freed_anon_vma";
-    case Branch::AllocFailed: return "alloc_failed";
+    case Branch::ZeroPageRead:
+      return "zero_page_read";
+    case Branch::NewAnonFolio:
+      return "new_anon_folio";
+    case Branch::CowReuseSoleMapper:
+      return "cow_reuse_sole_mapper";
+    case Branch::CowCopy:
+      return "cow_copy";
+    case Branch::CowCopyZeroPage:
+      return "cow_copy_zero_page";
+    case Branch::PrepareNeighbourReuse:
+      return "prepare_neighbour_reuse";
+    case Branch::PrepareNewAnonVma:
+      return "prepare_new_anon_vma";
+    case Branch::CloneReuse:
+      return "clone_reuse";
+    case Branch::CloneNoReuse:
+      return "clone_no_reuse";
+    case Branch::ForkUnfaultedVma:
+      return "fork_unfaulted_vma";
+    case Branch::ForkDontCopy:
+      return "fork_dontcopy";
+    case Branch::ForkWipeOnFork:
+      return "fork_wipeonfork";
+    case Branch::ForkPteShared:
+      return "fork_pte_shared";
+    case Branch::MergeNewLeft:
+      return "merge_new_left";
+    case Branch::MergeNewRight:
+      return "merge_new_right";
+    case Branch::MergeNewBoth:
+      return "merge_new_both";
+    case Branch::MergeExistingBoth:
+      return "merge_existing_both";
+    case Branch::MergeExistingLeftWhole:
+      return "merge_existing_left_whole";
+    case Branch::MergeExistingLeftPart:
+      return "merge_existing_left_part";
+    case Branch::MergeExistingRightWhole:
+      return "merge_existing_right_whole";
+    case Branch::MergeExistingRightPart:
+      return "merge_existing_right_part";
+    case Branch::MergeRefusedAnonVma:
+      return "merge_refused_anon_vma";
+    case Branch::DupAnonVma:
+      return "dup_anon_vma";
+    case Branch::SplitVma:
+      return "split_vma";
+    case Branch::MremapMove:
+      return "mremap_move";
+    case Branch::MremapPgoffReset:
+      return "mremap_pgoff_reset";
+    case Branch::MremapMoveMerged:
+      return "mremap_move_merged";
+    case Branch::MremapDontUnmap:
+      return "mremap_dontunmap";
+    case Branch::MremapExpandInPlace:
+      return "mremap_expand_in_place";
+    case Branch::MremapShrink:
+      return "mremap_shrink";
+    case Branch::MadviseDontNeed:
+      return "madvise_dontneed";
+    case Branch::UnlinkFreedAnonVma:
+      return "unlink_freed_anon_vma";
+    case Branch::AllocFailed:
+      return "alloc_failed";
   }
   return "?";
 }

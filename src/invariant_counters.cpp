@@ -35,7 +35,8 @@ void check_root(const SnapIndex& ix, Violations& out) {
       add(out, InvariantId::Root, who, fmt::format("its root #{} is freed", x.root));
     } else if (r->root != r->id) {
       add(out, InvariantId::Root, who,
-          fmt::format("its root #{} is not a root (root #{}'s root is #{})", r->id, r->id, r->root));
+          fmt::format("its root #{} is not a root (root #{}'s root is #{})", r->id, r->id,
+                      r->root));
     }
     if ((x.root == x.id) != (x.parent == x.id)) {
       add(out, InvariantId::Root, who,
@@ -49,7 +50,8 @@ void check_root(const SnapIndex& ix, Violations& out) {
     while (cur->id != x.root) {
       if (cur->parent == cur->id) {
         add(out, InvariantId::Root, who,
-            fmt::format("the parent chain ends at #{}, which is not its root #{}", cur->id, x.root));
+            fmt::format("the parent chain ends at #{}, which is not its root #{}", cur->id,
+                        x.root));
         return;
       }
       const SnapAnonVma* next = ix.anon_vma(cur->parent);

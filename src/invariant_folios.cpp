@@ -50,7 +50,8 @@ std::vector<RmapHit> brute_force_mappers(const Snapshot& s, SnapId folio) {
   std::vector<RmapHit> hits;
   for (const SnapProc& p : s.procs) {
     for (const SnapPte& pte : p.ptes) {
-      if (pte.kind == SnapPte::Kind::Folio && pte.folio == folio) hits.push_back({p.name, pte.page});
+      if (pte.kind == SnapPte::Kind::Folio && pte.folio == folio)
+        hits.push_back({p.name, pte.page});
     }
   }
   std::sort(hits.begin(), hits.end());
@@ -117,24 +118,27 @@ void check_mapping(const SnapIndex& ix, Violations& out) {
       if (!state.empty()) {
         why.push_back(fmt::format("the folio's anon_vma #{} is {}", f->anon_vma, state));
       } else if (!ix.live(f->anon_vma)) {
-        why.push_back(fmt::format("the folio's anon_vma #{} is not live (empty tree)", f->anon_vma));
+        why.push_back(
+            fmt::format("the folio's anon_vma #{} is not live (empty tree)", f->anon_vma));
       }
       if (!chain_has(*v, f->anon_vma)) {
-        why.push_back(fmt::format("the VMA's chain does not link the folio's anon_vma #{}",
-                                  f->anon_vma));
+        why.push_back(
+            fmt::format("the VMA's chain does not link the folio's anon_vma #{}", f->anon_vma));
       }
       const Page lin = linear_index(*v, pte.page);
       if (f->index != lin) {
-        why.push_back(fmt::format("folio index is {} but the page's linear index is {} "
-                                  "(pgoff {} + {} - {})",
-                                  f->index, lin, v->pgoff, pte.page, v->start));
+        why.push_back(
+            fmt::format("folio index is {} but the page's linear index is {} "
+                        "(pgoff {} + {} - {})",
+                        f->index, lin, v->pgoff, pte.page, v->start));
       }
       const SnapAnonVma* va = ix.anon_vma(v->anon_vma);
       const SnapAnonVma* fa = ix.anon_vma(f->anon_vma);
       if (va != nullptr && fa != nullptr && va->root != fa->root) {
-        why.push_back(fmt::format("the folio's anon_vma has root #{}, the VMA's anon_vma #{} "
-                                  "has root #{}",
-                                  fa->root, va->id, va->root));
+        why.push_back(
+            fmt::format("the folio's anon_vma has root #{}, the VMA's anon_vma #{} "
+                        "has root #{}",
+                        fa->root, va->id, va->root));
       }
       for (std::string& w : why) add(out, InvariantId::Mapping, objects, std::move(w));
     }
@@ -190,8 +194,7 @@ void check_mapcount(const SnapIndex& ix, Violations& out) {
   for (const SnapProc& p : ix.snap.procs) {
     for (std::size_t i = 0; i + 1 < p.ptes.size(); ++i) {
       if (p.ptes[i].page == p.ptes[i + 1].page) {
-        add(out, InvariantId::Mapcount, page_name(p.name, p.ptes[i].page),
-            "two PTEs for one page");
+        add(out, InvariantId::Mapcount, page_name(p.name, p.ptes[i].page), "two PTEs for one page");
       }
     }
   }
@@ -213,7 +216,8 @@ void check_excl(const SnapIndex& ix, Violations& out) {
     for (const SnapPte& pte : p.ptes) {
       if (!pte.writable) continue;
       if (pte.kind == SnapPte::Kind::Zero) {
-        add(out, InvariantId::Excl, page_name(p.name, pte.page), "the zero page is mapped writable");
+        add(out, InvariantId::Excl, page_name(p.name, pte.page),
+            "the zero page is mapped writable");
         continue;
       }
       const std::string where = page_name(p.name, pte.page) + " " + folio_name(pte.folio);

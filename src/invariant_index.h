@@ -6,13 +6,13 @@
 // lookup and the duplicate itself is reported by the invariant that owns it.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <map>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "rmapcheck/invariants.h"
 
@@ -72,7 +72,9 @@ inline const SnapVma* vma_containing(const SnapProc& p, Page page) {
 }
 
 // linear_page_index(vma, page): the pgoff of `page` inside `v`.
-inline Page linear_index(const SnapVma& v, Page page) { return v.pgoff + (page - v.start); }
+inline Page linear_index(const SnapVma& v, Page page) {
+  return v.pgoff + (page - v.start);
+}
 
 inline bool chain_has(const SnapVma& v, SnapId id) {
   for (SnapId c : v.chain) {
@@ -81,14 +83,20 @@ inline bool chain_has(const SnapVma& v, SnapId id) {
   return false;
 }
 
-inline std::set<SnapId> chainset(const SnapVma& v) { return {v.chain.begin(), v.chain.end()}; }
+inline std::set<SnapId> chainset(const SnapVma& v) {
+  return {v.chain.begin(), v.chain.end()};
+}
 
 // Object names used in every message.
 inline std::string vma_name(const std::string& proc, const SnapVma& v) {
   return fmt::format("{} vma [{},{})", proc, v.start, v.end);
 }
-inline std::string av_name(SnapId id) { return fmt::format("anon_vma #{}", id); }
-inline std::string folio_name(SnapId id) { return fmt::format("folio #{}", id); }
+inline std::string av_name(SnapId id) {
+  return fmt::format("anon_vma #{}", id);
+}
+inline std::string folio_name(SnapId id) {
+  return fmt::format("folio #{}", id);
+}
 inline std::string page_name(const std::string& proc, Page page) {
   return fmt::format("{} page {}", proc, page);
 }

@@ -29,7 +29,9 @@ struct Range {
 
 // pgoff - start, modulo 2^64: two VMAs give a page the same linear index
 // iff their bases are equal.
-Page base(const SnapVma& v) { return v.pgoff - v.start; }
+Page base(const SnapVma& v) {
+  return v.pgoff - v.start;
+}
 
 // The first page of [lo, hi) not covered by `excluded`, if any.
 std::optional<Page> first_kept(Page lo, Page hi, const std::vector<Range>& excluded) {
@@ -63,8 +65,7 @@ void compare_procs(const SnapProc& b, const SnapProc& a, const std::vector<Range
       if (lo >= hi || base(vb) == base(va)) continue;
       const std::optional<Page> p = first_kept(lo, hi, excluded);
       if (!p) continue;
-      out.push_back({InvariantId::PgoffLinear,
-                     fmt::format("{} page {}", a.name, *p),
+      out.push_back({InvariantId::PgoffLinear, fmt::format("{} page {}", a.name, *p),
                      fmt::format("{}: linear index was {} (vma {}{}) and is {} (vma {})", what,
                                  detail::linear_index(vb, *p), vma_desc(vb),
                                  b.name == a.name ? "" : " of " + b.name,
@@ -88,7 +89,8 @@ void check_fork(const SnapProc& parent, const SnapProc& child, std::vector<Viola
 }
 
 bool has_pte(const SnapProc& p, Page page) {
-  return std::any_of(p.ptes.begin(), p.ptes.end(), [&](const SnapPte& t) { return t.page == page; });
+  return std::any_of(p.ptes.begin(), p.ptes.end(),
+                     [&](const SnapPte& t) { return t.page == page; });
 }
 
 // A source page the op did not move: still mapped with its old linear

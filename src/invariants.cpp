@@ -4,19 +4,19 @@
 // trees), invariant_counters.cpp (the anon_vma counters and forest) and
 // invariant_folios.cpp (folios, PTEs and the rmap walk); each is defined
 // once and runs in catalogue order here.
+#include "rmapcheck/invariants.h"
+
 #include <array>
 
 #include "invariant_index.h"
-#include "rmapcheck/invariants.h"
 
 namespace rmapcheck {
 
 namespace {
 constexpr std::array<std::string_view, kInvariantCount> kNames = {
-    "I-NULL",    "I-ACTIVE-IN-CHAIN", "I-DISTINCT",  "I-BIDIR",   "I-KEY",
-    "I-ROOT",    "I-CLOSE",           "I-CHILDREN",  "I-ACTIVE",  "I-REF",
-    "I-LIVE-IN-CHAIN", "I-SAMECHAIN", "I-MAPPING",   "I-REACH",   "I-MAPCOUNT",
-    "I-EXCL",    "I-PGOFF-LINEAR",
+    "I-NULL",    "I-ACTIVE-IN-CHAIN", "I-DISTINCT", "I-BIDIR", "I-KEY",           "I-ROOT",
+    "I-CLOSE",   "I-CHILDREN",        "I-ACTIVE",   "I-REF",   "I-LIVE-IN-CHAIN", "I-SAMECHAIN",
+    "I-MAPPING", "I-REACH",           "I-MAPCOUNT", "I-EXCL",  "I-PGOFF-LINEAR",
 };
 }  // namespace
 

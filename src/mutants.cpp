@@ -9,7 +9,8 @@ namespace {
 
 constexpr std::array<MutantInfo, kMutantCount> kRegistry{{
     {Mutant::Cve2022_42703, "cve-2022-42703",
-     "anon_vma_clone reuses an anon_vma whose single degree counter (children + active VMAs) is < 2",
+     "anon_vma_clone reuses an anon_vma whose single degree counter (children + active VMAs) is < "
+     "2",
      "2555283eb40d mm/rmap: Fix anon_vma->degree ambiguity leading to double-reuse", false},
     {Mutant::Cve2022_42703_ChildrenOnly, "cve-2022-42703-children-only",
      "anon_vma_clone reuse tests only num_children < 2, ignoring num_active_vmas",
@@ -21,14 +22,18 @@ constexpr std::array<MutantInfo, kMutantCount> kRegistry{{
      "find_mergeable_anon_vma reuses a neighbour's anon_vma without list_is_singular",
      "d0e9fe1758f2 Simplify and comment on anon_vma re-use for anon_vma_prepare() (2010)", false},
     {Mutant::CloneBeforeAssign, "clone-before-assign",
-     "dup_anon_vma calls anon_vma_clone before setting dst->anon_vma, so the fork reuse branch fires",
+     "dup_anon_vma calls anon_vma_clone before setting dst->anon_vma, so the fork reuse branch "
+     "fires",
      "b800c91a0517 mm: fix corner case in anon_vma endless growing prevention (2015)", false},
     {Mutant::CloneEnomemKeepsAnonVma, "clone-enomem-keeps-anon-vma",
-     "anon_vma_clone's ENOMEM path unlinks with dst->anon_vma still set: num_active_vmas underflows",
-     "3fe89b3e2a7b mm: fix anon_vma->degree underflow in anon_vma endless growing prevention (2015)",
+     "anon_vma_clone's ENOMEM path unlinks with dst->anon_vma still set: num_active_vmas "
+     "underflows",
+     "3fe89b3e2a7b mm: fix anon_vma->degree underflow in anon_vma endless growing prevention "
+     "(2015)",
      true},
     {Mutant::MremapNoDupCopiedFrom, "mremap-no-dup-copied-from",
-     "vma_expand does not dup_anon_vma from copied_from: an unfaulted target absorbs a moved faulted VMA",
+     "vma_expand does not dup_anon_vma from copied_from: an unfaulted target absorbs a moved "
+     "faulted VMA",
      "61f67c230a5e mm/vma: fix anon_vma UAF on mremap() faulted, unfaulted merge (6.18.8)", false},
     {Mutant::MremapForkCheckMiddleOnly, "mremap-fork-check-middle-only",
      "is_mergeable_anon_vma applies the fork-child check only to vmg->middle, not copied_from",
@@ -53,9 +58,13 @@ constexpr std::array<MutantInfo, kMutantCount> kRegistry{{
 
 }  // namespace
 
-std::span<const MutantInfo> all_mutants() { return kRegistry; }
+std::span<const MutantInfo> all_mutants() {
+  return kRegistry;
+}
 
-const MutantInfo& mutant_info(Mutant m) { return kRegistry[static_cast<std::size_t>(m)]; }
+const MutantInfo& mutant_info(Mutant m) {
+  return kRegistry[static_cast<std::size_t>(m)];
+}
 
 std::optional<Mutant> mutant_from_name(std::string_view s) {
   for (const auto& info : kRegistry) {

@@ -18,8 +18,8 @@ constexpr std::array<std::string_view, 5> kAdviceNames = {"dontneed", "dontfork"
 constexpr std::array<std::string_view, 7> kSiteNames = {"any",   "anon_vma", "avc",     "vma",
                                                         "folio", "pgtable",  "prealloc"};
 constexpr std::array<std::string_view, kOpKindCount> kOpNames = {
-    "mmap", "munmap", "mprotect", "madvise", "mremap", "read",
-    "write", "fork", "exit", "rmap", "failalloc"};
+    "mmap",  "munmap", "mprotect", "madvise", "mremap",   "read",
+    "write", "fork",   "exit",     "rmap",    "failalloc"};
 
 template <typename Enum, std::size_t N>
 std::optional<Enum> lookup(const std::array<std::string_view, N>& names, std::string_view s) {
@@ -45,22 +45,42 @@ std::string range_text(Page start, Page n) {
 
 }  // namespace
 
-bool prot_read(Prot p) { return p != Prot::None; }
-bool prot_write(Prot p) { return p == Prot::RW || p == Prot::RWX; }
-bool prot_exec(Prot p) { return p == Prot::RX || p == Prot::RWX; }
-std::string_view prot_name(Prot p) { return name_of(kProtNames, static_cast<std::size_t>(p)); }
-std::optional<Prot> prot_from_name(std::string_view s) { return lookup<Prot>(kProtNames, s); }
+bool prot_read(Prot p) {
+  return p != Prot::None;
+}
+bool prot_write(Prot p) {
+  return p == Prot::RW || p == Prot::RWX;
+}
+bool prot_exec(Prot p) {
+  return p == Prot::RX || p == Prot::RWX;
+}
+std::string_view prot_name(Prot p) {
+  return name_of(kProtNames, static_cast<std::size_t>(p));
+}
+std::optional<Prot> prot_from_name(std::string_view s) {
+  return lookup<Prot>(kProtNames, s);
+}
 
-std::string_view advice_name(Advice a) { return name_of(kAdviceNames, static_cast<std::size_t>(a)); }
-std::optional<Advice> advice_from_name(std::string_view s) { return lookup<Advice>(kAdviceNames, s); }
+std::string_view advice_name(Advice a) {
+  return name_of(kAdviceNames, static_cast<std::size_t>(a));
+}
+std::optional<Advice> advice_from_name(std::string_view s) {
+  return lookup<Advice>(kAdviceNames, s);
+}
 
-std::string_view alloc_site_name(AllocSite s) { return name_of(kSiteNames, static_cast<std::size_t>(s)); }
+std::string_view alloc_site_name(AllocSite s) {
+  return name_of(kSiteNames, static_cast<std::size_t>(s));
+}
 std::optional<AllocSite> alloc_site_from_name(std::string_view s) {
   return lookup<AllocSite>(kSiteNames, s);
 }
 
-std::string_view op_kind_name(OpKind k) { return name_of(kOpNames, static_cast<std::size_t>(k)); }
-std::optional<OpKind> op_kind_from_name(std::string_view s) { return lookup<OpKind>(kOpNames, s); }
+std::string_view op_kind_name(OpKind k) {
+  return name_of(kOpNames, static_cast<std::size_t>(k));
+}
+std::optional<OpKind> op_kind_from_name(std::string_view s) {
+  return lookup<OpKind>(kOpNames, s);
+}
 
 Op op_mmap(std::string p, Page start, Page n, Prot prot, bool noreserve) {
   Op op;
@@ -96,7 +116,8 @@ Op op_madvise(std::string p, Page start, Page n, Advice a) {
   return op;
 }
 
-Op op_mremap(std::string p, Page old_start, Page old_n, Page new_start, Page new_n, bool dontunmap) {
+Op op_mremap(std::string p, Page old_start, Page old_n, Page new_start, Page new_n,
+             bool dontunmap) {
   Op op = op_munmap(std::move(p), old_start, old_n);
   op.kind = OpKind::Mremap;
   op.new_start = new_start;
@@ -171,10 +192,12 @@ std::optional<std::string> op_invalid_reason(const Op& op) {
   const bool uses_range = op.kind == OpKind::Mmap || op.kind == OpKind::Munmap ||
                           op.kind == OpKind::Mprotect || op.kind == OpKind::Madvise ||
                           op.kind == OpKind::Mremap;
-  const bool uses_page = op.kind == OpKind::Read || op.kind == OpKind::Write || op.kind == OpKind::Rmap;
+  const bool uses_page =
+      op.kind == OpKind::Read || op.kind == OpKind::Write || op.kind == OpKind::Rmap;
   const bool uses_prot = op.kind == OpKind::Mmap || op.kind == OpKind::Mprotect;
   if (op.kind != OpKind::Fork && !op.child.empty()) return kind + " has no child";
-  if (op.kind == OpKind::Fork && !valid_proc_name(op.child)) return "bad child name '" + op.child + "'";
+  if (op.kind == OpKind::Fork && !valid_proc_name(op.child))
+    return "bad child name '" + op.child + "'";
   if (!uses_range && !uses_page && op.start != 0) return kind + " has no start page";
   if (!uses_range && op.npages != 0) return kind + " has no page count";
   if (op.kind != OpKind::Mremap && (op.new_start != 0 || op.new_npages != 0 || op.dontunmap))
@@ -187,7 +210,8 @@ std::optional<std::string> op_invalid_reason(const Op& op) {
     return kind + " has no allocation site";
   if (static_cast<int>(op.prot) > static_cast<int>(Prot::RWX)) return "bad protection";
   if (static_cast<int>(op.advice) > static_cast<int>(Advice::KeepOnFork)) return "bad advice";
-  if (static_cast<int>(op.site) >= static_cast<int>(kSiteNames.size())) return "bad allocation site";
+  if (static_cast<int>(op.site) >= static_cast<int>(kSiteNames.size()))
+    return "bad allocation site";
 
   if (uses_range && !range_in_window(op.start, op.npages))
     return "range " + range_text(op.start, op.npages) + " is not inside the window";

@@ -15,12 +15,18 @@ struct ErrnoName {
   int err;
   std::string_view name;
 };
-constexpr std::array<ErrnoName, 8> kErrnos = {{{ENOMEM, "ENOMEM"}, {EINVAL, "EINVAL"},
-                                               {EEXIST, "EEXIST"}, {EFAULT, "EFAULT"},
-                                               {ESRCH, "ESRCH"},   {EAGAIN, "EAGAIN"},
-                                               {EPERM, "EPERM"},   {EBUSY, "EBUSY"}}};
+constexpr std::array<ErrnoName, 8> kErrnos = {{{ENOMEM, "ENOMEM"},
+                                               {EINVAL, "EINVAL"},
+                                               {EEXIST, "EEXIST"},
+                                               {EFAULT, "EFAULT"},
+                                               {ESRCH, "ESRCH"},
+                                               {EAGAIN, "EAGAIN"},
+                                               {EPERM, "EPERM"},
+                                               {EBUSY, "EBUSY"}}};
 
-bool is_space(char c) { return c == ' ' || c == '\t'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t';
+}
 
 std::string upper(std::string_view s) {
   std::string u{s};
@@ -104,13 +110,16 @@ std::optional<int> errno_from_name(std::string_view s) {
 
 std::string format_result(const Result& r) {
   switch (r.kind) {
-    case Result::Kind::Ok: return "0";
+    case Result::Kind::Ok:
+      return "0";
     case Result::Kind::Errno: {
       std::string_view n = errno_name(r.err);
       return n.empty() ? "E" + std::to_string(r.err) : std::string(n);
     }
-    case Result::Kind::Segv: return "SIGSEGV";
-    case Result::Kind::Value: return std::to_string(r.value);
+    case Result::Kind::Segv:
+      return "SIGSEGV";
+    case Result::Kind::Value:
+      return std::to_string(r.value);
     case Result::Kind::Rmap: {
       std::string s = "{";
       for (std::size_t i = 0; i < r.hits.size(); ++i) {
@@ -166,7 +175,8 @@ ResultParse parse_result(std::string_view text, OpKind kind) {
   if (end < text.size()) {
     std::size_t e = end;
     while (e < text.size() && !is_space(text[e])) ++e;
-    return fail("unexpected '" + std::string(text.substr(end, e - end)) + "' after the result", end);
+    return fail("unexpected '" + std::string(text.substr(end, e - end)) + "' after the result",
+                end);
   }
   return p;
 }

@@ -16,9 +16,8 @@ struct FlagCode {
   const char* code;
 };
 constexpr FlagCode kFlagCodes[] = {
-    {VM_READ, "rd"},      {VM_WRITE, "wr"},    {VM_EXEC, "ex"},
-    {VM_LOCKED, "lo"},    {VM_DONTCOPY, "dc"}, {VM_ACCOUNT, "ac"},
-    {VM_NORESERVE, "nr"}, {VM_WIPEONFORK, "wf"},
+    {VM_READ, "rd"},     {VM_WRITE, "wr"},   {VM_EXEC, "ex"},      {VM_LOCKED, "lo"},
+    {VM_DONTCOPY, "dc"}, {VM_ACCOUNT, "ac"}, {VM_NORESERVE, "nr"}, {VM_WIPEONFORK, "wf"},
 };
 }  // namespace
 
@@ -41,8 +40,8 @@ std::string vma_perms(VmFlags f) {
 }
 
 const SnapProc* Snapshot::find_proc(std::string_view name) const {
-  auto it = std::find_if(procs.begin(), procs.end(),
-                         [&](const SnapProc& p) { return p.name == name; });
+  auto it =
+      std::find_if(procs.begin(), procs.end(), [&](const SnapProc& p) { return p.name == name; });
   return it == procs.end() ? nullptr : &*it;
 }
 
@@ -55,8 +54,8 @@ const SnapAnonVma* Snapshot::find_anon_vma(SnapId id) const {
 
 const SnapFolio* Snapshot::find_folio(SnapId id) const {
   if (id == 0) return nullptr;
-  auto it = std::find_if(folios.begin(), folios.end(),
-                         [&](const SnapFolio& f) { return f.id == id; });
+  auto it =
+      std::find_if(folios.begin(), folios.end(), [&](const SnapFolio& f) { return f.id == id; });
   return it == folios.end() ? nullptr : &*it;
 }
 

@@ -34,7 +34,7 @@ std::vector<std::string> split_lines(const std::string& text) {
 }
 
 struct Edit {
-  char tag;  // ' ', '-', '+'
+  char tag;            // ' ', '-', '+'
   std::size_t line_a;  // 0-based position in a (for the hunk header)
   const std::string* text;
 };

@@ -16,11 +16,11 @@
 // Pages are decimal, ranges half-open. Every field of the Snapshot is shown
 // (so equal printouts mean equal snapshots), and anything broken is marked
 // in capitals: FREED, DANGLING, PARENT CYCLE, TREE ERROR, OUTSIDE ANY VMA.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "rmapcheck/snapshot.h"
 
@@ -28,7 +28,9 @@ namespace rmapcheck {
 
 namespace {
 
-std::string id_ref(SnapId id) { return id == 0 ? "none" : fmt::format("#{}", id); }
+std::string id_ref(SnapId id) {
+  return id == 0 ? "none" : fmt::format("#{}", id);
+}
 
 std::string flags_field(VmFlags f) {
   std::string codes = vm_flags_codes(f);

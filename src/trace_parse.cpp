@@ -47,17 +47,28 @@ std::string lower(std::string_view s) {
 
 std::string_view usage(OpKind k) {
   switch (k) {
-    case OpKind::Mmap: return "mmap P START NPAGES PROT [noreserve]";
-    case OpKind::Munmap: return "munmap P START NPAGES";
-    case OpKind::Mprotect: return "mprotect P START NPAGES PROT";
-    case OpKind::Madvise: return "madvise P START NPAGES ADVICE";
-    case OpKind::Mremap: return "mremap P OLD OLDN NEW NEWN [dontunmap]";
-    case OpKind::Read: return "read P PAGE";
-    case OpKind::Write: return "write P PAGE [VALUE]";
-    case OpKind::Fork: return "fork P CHILD";
-    case OpKind::Exit: return "exit P";
-    case OpKind::Rmap: return "rmap P PAGE";
-    case OpKind::FailAlloc: return "failalloc [SITE] K";
+    case OpKind::Mmap:
+      return "mmap P START NPAGES PROT [noreserve]";
+    case OpKind::Munmap:
+      return "munmap P START NPAGES";
+    case OpKind::Mprotect:
+      return "mprotect P START NPAGES PROT";
+    case OpKind::Madvise:
+      return "madvise P START NPAGES ADVICE";
+    case OpKind::Mremap:
+      return "mremap P OLD OLDN NEW NEWN [dontunmap]";
+    case OpKind::Read:
+      return "read P PAGE";
+    case OpKind::Write:
+      return "write P PAGE [VALUE]";
+    case OpKind::Fork:
+      return "fork P CHILD";
+    case OpKind::Exit:
+      return "exit P";
+    case OpKind::Rmap:
+      return "rmap P PAGE";
+    case OpKind::FailAlloc:
+      return "failalloc [SITE] K";
   }
   return "?";
 }
@@ -102,7 +113,8 @@ std::optional<Problem> check_bytes(std::string_view line) {
       if (i + k >= line.size()) return Problem{"invalid UTF-8 (truncated sequence)", col};
       const auto cc = static_cast<unsigned char>(line[i + k]);
       const unsigned char l = k == 1 ? lo : 0x80, h = k == 1 ? hi : 0xbf;
-      if (cc < l || cc > h) return Problem{std::string("invalid UTF-8 (bad sequence after byte ") + hex + ")", col};
+      if (cc < l || cc > h)
+        return Problem{std::string("invalid UTF-8 (bad sequence after byte ") + hex + ")", col};
     }
     i += extra + 1;
   }
@@ -138,7 +150,8 @@ class ArgReader {
 
   bool next(const char* what, Token& t) {
     if (at_end())
-      return fail("missing " + std::string(what) + " (" + std::string(usage(kind_)) + ")", toks_[0].col);
+      return fail("missing " + std::string(what) + " (" + std::string(usage(kind_)) + ")",
+                  toks_[0].col);
     t = toks_[pos_++];
     return true;
   }
@@ -167,8 +180,8 @@ class ArgReader {
   bool page(const char* what, Page& out) {
     if (!number(what, out)) return false;
     if (out >= kWindowPages)
-      return fail(std::string(what) + " " + std::to_string(out) + " is outside the window (pages 0.." +
-                      std::to_string(kWindowPages - 1) + ")",
+      return fail(std::string(what) + " " + std::to_string(out) +
+                      " is outside the window (pages 0.." + std::to_string(kWindowPages - 1) + ")",
                   last_col());
     return true;
   }
@@ -185,12 +198,15 @@ class ArgReader {
   }
 
   template <typename T>
-  bool keyword(const char* what, std::optional<T> (*from_name)(std::string_view), const char* choices,
-               T& out) {
+  bool keyword(const char* what, std::optional<T> (*from_name)(std::string_view),
+               const char* choices, T& out) {
     Token t;
     if (!next(what, t)) return false;
     auto v = from_name(lower(t.text));
-    if (!v) return fail("bad " + std::string(what) + " '" + std::string(t.text) + "': expected " + choices, t.col);
+    if (!v)
+      return fail(
+          "bad " + std::string(what) + " '" + std::string(t.text) + "': expected " + choices,
+          t.col);
     out = *v;
     return true;
   }
@@ -236,22 +252,26 @@ bool parse_args(ArgReader& r, OpKind kind, Op& op) {
   op.kind = kind;
   switch (kind) {
     case OpKind::Mmap:
-      return r.proc("P", op.proc) && r.page("START", op.start) && r.count("NPAGES", op.start, op.npages) &&
-             r.keyword("PROT", prot_from_name, kProtChoices, op.prot) && r.flag("noreserve", op.noreserve) &&
-             r.finish();
+      return r.proc("P", op.proc) && r.page("START", op.start) &&
+             r.count("NPAGES", op.start, op.npages) &&
+             r.keyword("PROT", prot_from_name, kProtChoices, op.prot) &&
+             r.flag("noreserve", op.noreserve) && r.finish();
     case OpKind::Munmap:
-      return r.proc("P", op.proc) && r.page("START", op.start) && r.count("NPAGES", op.start, op.npages) &&
-             r.finish();
+      return r.proc("P", op.proc) && r.page("START", op.start) &&
+             r.count("NPAGES", op.start, op.npages) && r.finish();
     case OpKind::Mprotect:
-      return r.proc("P", op.proc) && r.page("START", op.start) && r.count("NPAGES", op.start, op.npages) &&
+      return r.proc("P", op.proc) && r.page("START", op.start) &&
+             r.count("NPAGES", op.start, op.npages) &&
              r.keyword("PROT", prot_from_name, kProtChoices, op.prot) && r.finish();
     case OpKind::Madvise:
-      return r.proc("P", op.proc) && r.page("START", op.start) && r.count("NPAGES", op.start, op.npages) &&
+      return r.proc("P", op.proc) && r.page("START", op.start) &&
+             r.count("NPAGES", op.start, op.npages) &&
              r.keyword("ADVICE", advice_from_name, kAdviceChoices, op.advice) && r.finish();
     case OpKind::Mremap:
-      return r.proc("P", op.proc) && r.page("OLD", op.start) && r.count("OLDN", op.start, op.npages) &&
-             r.page("NEW", op.new_start) && r.count("NEWN", op.new_start, op.new_npages) &&
-             r.flag("dontunmap", op.dontunmap) && r.finish();
+      return r.proc("P", op.proc) && r.page("OLD", op.start) &&
+             r.count("OLDN", op.start, op.npages) && r.page("NEW", op.new_start) &&
+             r.count("NEWN", op.new_start, op.new_npages) && r.flag("dontunmap", op.dontunmap) &&
+             r.finish();
     case OpKind::Read:
     case OpKind::Rmap:
       return r.proc("P", op.proc) && r.page("PAGE", op.start) && r.finish();
@@ -267,7 +287,8 @@ bool parse_args(ArgReader& r, OpKind kind, Op& op) {
       // failalloc [SITE] K: a leading word that is not a number is the SITE.
       if (!r.at_end()) {
         const char c = r.peek().text[0];
-        if (!(c >= '0' && c <= '9') && !r.keyword("SITE", alloc_site_from_name, kSiteChoices, op.site))
+        if (!(c >= '0' && c <= '9') &&
+            !r.keyword("SITE", alloc_site_from_name, kSiteChoices, op.site))
           return false;
       }
       std::uint64_t k = 0;
@@ -295,7 +316,8 @@ class Parser {
     std::size_t pos = 0;
     while (pos < text.size() && !stopped_) {
       std::size_t nl = text.find('\n', pos);
-      std::string_view line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+      std::string_view line =
+          text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
       pos = nl == std::string_view::npos ? text.size() : nl + 1;
       ++line_no;
       if (!line.empty() && line.back() == '\r') line.remove_suffix(1);  // CRLF files
@@ -311,8 +333,9 @@ class Parser {
   void report(int line, int col, std::string msg) {
     if (stopped_) return;
     if (diags_.size() >= kMaxDiagnostics) {
-      diags_.push_back({file_, line, col,
-                        "too many errors (more than " + std::to_string(kMaxDiagnostics) + "); stopping here"});
+      diags_.push_back(
+          {file_, line, col,
+           "too many errors (more than " + std::to_string(kMaxDiagnostics) + "); stopping here"});
       stopped_ = true;
       return;
     }
@@ -337,7 +360,8 @@ class Parser {
     if (!kind) {
       report(line_no, toks[0].col,
              "unknown operation '" + std::string(toks[0].text) +
-                 "' (expected mmap, munmap, mprotect, madvise, mremap, read, write, fork, exit, rmap or "
+                 "' (expected mmap, munmap, mprotect, madvise, mremap, read, write, fork, exit, "
+                 "rmap or "
                  "failalloc)");
       return std::nullopt;
     }
@@ -372,7 +396,8 @@ class Parser {
     if (it == live_.end())
       return Problem{"process '" + name + "' does not exist (only p0 and forked children do)", col};
     if (it->second < 0)
-      return Problem{"process '" + name + "' is not live (it exited at line " + std::to_string(-it->second) + ")",
+      return Problem{"process '" + name + "' is not live (it exited at line " +
+                         std::to_string(-it->second) + ")",
                      col};
     return std::nullopt;
   }

@@ -10,7 +10,9 @@
 namespace rmapcheck {
 namespace {
 
-std::string num(std::uint64_t v) { return std::to_string(v); }
+std::string num(std::uint64_t v) {
+  return std::to_string(v);
+}
 
 }  // namespace
 

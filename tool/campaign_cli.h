@@ -2,10 +2,9 @@
 // the generator options and the report merge.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "properties/campaign.h"
 
@@ -21,7 +20,8 @@ void add_generator_options(CLI::App& sub, GeneratorFlags& f);
 std::string finish_generator_options(const GeneratorFlags& f, props::CampaignOptions& opts);
 
 // `campaign-merge` / `campaign --merge`: exit status 0 pass, 1 counterexample, 2 bad input.
-int merge_reports_main(const std::vector<std::string>& files, const std::string& out_dir, bool deterministic);
+int merge_reports_main(const std::vector<std::string>& files, const std::string& out_dir,
+                       bool deterministic);
 
 // Creates the directory; "" on success, else the message.
 std::string ensure_dir(const std::string& dir);

@@ -48,7 +48,8 @@ int reproduce(const props::CampaignOptions& opts, const std::string& str) {
   cx.reproduce = str;
   cx.headline = out->failure ? out->failure->headline() : out->rc_message;
   std::cout << "reproduced (" << cx.length << " ops):\n" << cx.trace;
-  std::cout << "first failure: " << (out->failure ? out->failure->describe() : out->rc_message + "\n");
+  std::cout << "first failure: "
+            << (out->failure ? out->failure->describe() : out->rc_message + "\n");
   if (!opts.out_dir.empty()) {
     std::string path = opts.out_dir + "/reproduced.trace";
     if (props::write_file_atomic(path, props::counterexample_text(opts, cx), error)) {
@@ -72,7 +73,8 @@ int run(const Opts& o) {
   opts.deterministic_report = o.deterministic;
   if (!o.mutant.empty()) {
     opts.mutant = mutant_from_name(o.mutant);
-    if (!opts.mutant) return fail_usage("unknown mutant '" + o.mutant + "' (see `rmapcheck mutants --list`)");
+    if (!opts.mutant)
+      return fail_usage("unknown mutant '" + o.mutant + "' (see `rmapcheck mutants --list`)");
     opts.prop.impl.mutants = MutantSet::of(*opts.mutant);
   }
   if (auto e = finish_generator_options(o.gen, opts); !e.empty()) return fail_usage(e);
@@ -93,7 +95,9 @@ int run(const Opts& o) {
     std::random_device rd;
     opts.seed = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
     if (opts.shard.count > 1) {
-      return fail_usage("a sharded campaign needs an explicit --seed (every shard must draw from the same cases)");
+      return fail_usage(
+          "a sharded campaign needs an explicit --seed (every shard must draw from the same "
+          "cases)");
     }
   }
   opts.out_dir = o.out;
@@ -105,10 +109,12 @@ int run(const Opts& o) {
   if (!o.reproduce.empty()) return reproduce(opts, o.reproduce);
 
   std::cout << "campaign: seed " << opts.seed << ", "
-            << (opts.cases ? std::to_string(*opts.cases) + " cases" : std::to_string(opts.seconds) + " s")
+            << (opts.cases ? std::to_string(*opts.cases) + " cases"
+                           : std::to_string(opts.seconds) + " s")
             << ", max " << opts.prop.max_ops << " ops per case, shard " << opts.shard.index << "/"
             << opts.shard.count << " (" << opts.shard.source << "), " << opts.jobs << " job(s)"
-            << (opts.mutant ? ", impl mutant " + std::string(mutant_info(*opts.mutant).name) : "") << "\n"
+            << (opts.mutant ? ", impl mutant " + std::string(mutant_info(*opts.mutant).name) : "")
+            << "\n"
             << std::flush;
   props::CampaignResult r = props::run_campaign(opts, std::cout);
   props::print_summary(std::cout, r.totals, r.seconds);
@@ -121,7 +127,9 @@ int run(const Opts& o) {
       std::cerr << "rmapcheck campaign: " << error << "\n";
     }
   }
-  std::cout << (r.counterexample ? "FAILED: counterexample found" : r.interrupted ? "INTERRUPTED" : "PASSED")
+  std::cout << (r.counterexample ? "FAILED: counterexample found"
+                : r.interrupted  ? "INTERRUPTED"
+                                 : "PASSED")
             << " (seed " << opts.seed << ")\n";
   return r.exit_code();
 }
@@ -129,24 +137,33 @@ int run(const Opts& o) {
 CommandRun setup(CLI::App& sub) {
   auto o = std::make_shared<Opts>();
   sub.add_option("--seed", o->seed, "campaign seed (default: a fresh one, printed)");
-  auto* cases = sub.add_option("--cases", o->cases, "number of cases over all shards (deterministic)");
-  sub.add_option("--time", o->seconds, "run for SECONDS (default 60 when --cases is not given)")->excludes(cases);
+  auto* cases =
+      sub.add_option("--cases", o->cases, "number of cases over all shards (deterministic)");
+  sub.add_option("--time", o->seconds, "run for SECONDS (default 60 when --cases is not given)")
+      ->excludes(cases);
   sub.add_option("--jobs", o->jobs, "worker processes (default 1)");
-  sub.add_option("--shard", o->shard,
-                 "run shard I of N (I/N); default from GTEST_SHARD_INDEX/GTEST_TOTAL_SHARDS, "
-                 "SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, JOB_COMPLETION_INDEX/RMAPCHECK_SHARD_COUNT");
+  sub.add_option(
+      "--shard", o->shard,
+      "run shard I of N (I/N); default from GTEST_SHARD_INDEX/GTEST_TOTAL_SHARDS, "
+      "SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, JOB_COMPLETION_INDEX/RMAPCHECK_SHARD_COUNT");
   sub.add_option("--mutant", o->mutant, "switch on one impl mutant (rmapcheck mutants --list)");
-  sub.add_option("--out", o->out, "directory for the report and counterexample traces (default rmapcheck-out)");
-  sub.add_flag("--deterministic-report", o->deterministic,
-               "leave the wall-clock \"timing\" section out of the report (byte-identical per seed)");
+  sub.add_option("--out", o->out,
+                 "directory for the report and counterexample traces (default rmapcheck-out)");
+  sub.add_flag(
+      "--deterministic-report", o->deterministic,
+      "leave the wall-clock \"timing\" section out of the report (byte-identical per seed)");
   sub.add_flag("--keep-going", o->keep_going, "do not stop at the first counterexample");
-  sub.add_option("--reproduce", o->reproduce, "re-run the minimal case of a reproduce string (same --max-ops/--weights/--mutant)");
-  sub.add_option("--merge", o->merge, "merge these shard reports instead of running (= campaign-merge)");
+  sub.add_option(
+      "--reproduce", o->reproduce,
+      "re-run the minimal case of a reproduce string (same --max-ops/--weights/--mutant)");
+  sub.add_option("--merge", o->merge,
+                 "merge these shard reports instead of running (= campaign-merge)");
   add_generator_options(sub, o->gen);
   return [o] { return run(*o); };
 }
 
-CommandRegistrar reg{"campaign", "Random model-vs-impl property campaign with shrinking and a report", &setup};
+CommandRegistrar reg{"campaign",
+                     "Random model-vs-impl property campaign with shrinking and a report", &setup};
 
 }  // namespace
 }  // namespace rmapcheck::tool

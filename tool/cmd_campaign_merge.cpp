@@ -11,7 +11,8 @@
 namespace rmapcheck::tool {
 
 void add_generator_options(CLI::App& sub, GeneratorFlags& f) {
-  sub.add_option("--max-ops", f.max_ops, "operations per case at most (the command count; default 60)")
+  sub.add_option("--max-ops", f.max_ops,
+                 "operations per case at most (the command count; default 60)")
       ->check(CLI::Range(1, 100000));
   sub.add_option("--weights", f.weights,
                  "operation mix, e.g. fork=20,exit=10,failalloc=0 (names of the trace language; "
@@ -36,7 +37,8 @@ std::string ensure_dir(const std::string& dir) {
   return "";
 }
 
-int merge_reports_main(const std::vector<std::string>& files, const std::string& out_dir, bool deterministic) {
+int merge_reports_main(const std::vector<std::string>& files, const std::string& out_dir,
+                       bool deterministic) {
   std::vector<nlohmann::ordered_json> reports;
   for (const auto& f : files) {
     std::ifstream in(f);
@@ -71,10 +73,11 @@ int merge_reports_main(const std::vector<std::string>& files, const std::string&
       std::cerr << "rmapcheck campaign-merge: " << error << "\n";
       return 2;
     }
-    double seconds = merged->contains("timing") ? (*merged)["timing"]["seconds"].get<double>() : 0.0;
+    double seconds =
+        merged->contains("timing") ? (*merged)["timing"]["seconds"].get<double>() : 0.0;
     props::print_summary(std::cout, props::totals_from_report(*merged), seconds);
-    std::cout << "merged " << files.size() << " report(s) into " << path << ": " << (*merged)["result"].get<std::string>()
-              << "\n";
+    std::cout << "merged " << files.size() << " report(s) into " << path << ": "
+              << (*merged)["result"].get<std::string>() << "\n";
   }
   return (*merged)["result"] == "counterexample" ? 1 : 0;
 }
@@ -88,13 +91,16 @@ CommandRun setup_merge(CLI::App& sub) {
     bool deterministic = false;
   };
   auto o = std::make_shared<Opts>();
-  sub.add_option("reports", o->files, "report.json files of the shards of one campaign")->required();
+  sub.add_option("reports", o->files, "report.json files of the shards of one campaign")
+      ->required();
   sub.add_option("--out", o->out, "write DIR/report.json (default: print the merged JSON)");
-  sub.add_flag("--deterministic-report", o->deterministic, "leave out the wall-clock \"timing\" section");
+  sub.add_flag("--deterministic-report", o->deterministic,
+               "leave out the wall-clock \"timing\" section");
   return [o] { return merge_reports_main(o->files, o->out, o->deterministic); };
 }
 
-CommandRegistrar reg{"campaign-merge", "Merge the JSON reports of campaign shards into one", &setup_merge};
+CommandRegistrar reg{"campaign-merge", "Merge the JSON reports of campaign shards into one",
+                     &setup_merge};
 
 }  // namespace
 }  // namespace rmapcheck::tool

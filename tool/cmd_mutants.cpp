@@ -7,12 +7,12 @@
 // run) they are reported as "skipped" and do not count as survivors; once
 // they do, their campaigns get failalloc=3 when the mix has no failalloc.
 // Everything comes from random generation: the corpus plays no part.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
-#include <sstream>
 #include <iostream>
-
-#include <fmt/format.h>
+#include <sstream>
 
 #include "campaign_cli.h"
 #include "command.h"
@@ -38,7 +38,8 @@ struct Opts {
 bool engines_honour_failalloc() {
   try {
     Trace t;
-    for (const Op& op : {op_mmap("p0", 0, 1, Prot::RW), op_failalloc(AllocSite::Any, 1), op_write("p0", 0)}) {
+    for (const Op& op :
+         {op_mmap("p0", 0, 1, Prot::RW), op_failalloc(AllocSite::Any, 1), op_write("p0", 0)}) {
       t.lines.push_back({op, {}, 0});
     }
     props::DualOutcome out = props::run_dual(t, EngineConfig{});
@@ -55,7 +56,8 @@ constexpr std::uint32_t kFailallocForMutants = 3;
 // "2555283eb40d mm/rmap: ..." -> "reverts 2555283eb40d"; "none: ..." -> "no single kernel fix".
 std::string fix_reference(std::string_view commit) {
   const std::string_view hash = commit.substr(0, commit.find(' '));
-  const bool is_hash = hash.size() >= 12 && hash.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+  const bool is_hash =
+      hash.size() >= 12 && hash.find_first_not_of("0123456789abcdef") == std::string_view::npos;
   return is_hash ? "reverts " + std::string(hash) : "no single kernel fix";
 }
 
@@ -64,7 +66,8 @@ int run(const Opts& o) {
     // One line per mutant; the commit subjects are in docs/mutants.md.
     for (const auto& m : all_mutants()) {
       std::cout << fmt::format("{:<32} {}{} ({})\n", m.name, m.summary,
-                               m.needs_failalloc ? " [needs failalloc]" : "", fix_reference(m.commit));
+                               m.needs_failalloc ? " [needs failalloc]" : "",
+                               fix_reference(m.commit));
     }
     return 0;
   }
@@ -89,7 +92,8 @@ int run(const Opts& o) {
   int survivors = 0;
   nlohmann::ordered_json report = nlohmann::ordered_json::array();
   for (const auto& m : all_mutants()) {
-    if (!o.only.empty() && std::find(o.only.begin(), o.only.end(), m.name) == o.only.end()) continue;
+    if (!o.only.empty() && std::find(o.only.begin(), o.only.end(), m.name) == o.only.end())
+      continue;
     Row row{std::string(m.name), "", 0, 0, 0};
     if (m.needs_failalloc && !failalloc) {
       row.status = "skipped (engines ignore failalloc)";
@@ -155,12 +159,15 @@ int run(const Opts& o) {
       row.status = r.interrupted ? "interrupted" : "SURVIVED";
       ++survivors;
     }
-    std::cout << fmt::format("{:<32} {:<9} {:>8.2f}s {:>4} ops  ({} cases)\n", row.name, row.status, row.seconds,
-                             row.length, row.cases);
+    std::cout << fmt::format("{:<32} {:<9} {:>8.2f}s {:>4} ops  ({} cases)\n", row.name, row.status,
+                             row.seconds, row.length, row.cases);
     if (r.counterexample) std::cout << "    " << r.counterexample->headline << "\n";
     std::cout << std::flush;
-    report.push_back({{"mutant", row.name}, {"status", row.status}, {"seconds_to_kill", row.seconds},
-                      {"shrunk_length", row.length}, {"cases", row.cases},
+    report.push_back({{"mutant", row.name},
+                      {"status", row.status},
+                      {"seconds_to_kill", row.seconds},
+                      {"shrunk_length", row.length},
+                      {"cases", row.cases},
                       {"trace", r.counterexample ? r.counterexample->trace : ""}});
     rows.push_back(row);
     if (r.interrupted) break;
@@ -175,13 +182,16 @@ int run(const Opts& o) {
   }
   if (!times.empty()) {
     std::sort(times.begin(), times.end());
-    const std::string budget = o.cases > 0 ? fmt::format("{} cases", o.cases) : fmt::format("{}s", o.budget);
-    std::cout << fmt::format("killed {} of {}; median time to kill {:.2f}s (budget {} per mutant, seed {})\n",
-                             times.size(), rows.size(), times[times.size() / 2], budget, o.seed);
+    const std::string budget =
+        o.cases > 0 ? fmt::format("{} cases", o.cases) : fmt::format("{}s", o.budget);
+    std::cout << fmt::format(
+        "killed {} of {}; median time to kill {:.2f}s (budget {} per mutant, seed {})\n",
+        times.size(), rows.size(), times[times.size() / 2], budget, o.seed);
   }
   if (!o.out.empty()) {
     std::string err;
-    if (!props::write_file_atomic(o.out + "/mutants.json", report.dump(2) + "\n", err)) std::cerr << err << "\n";
+    if (!props::write_file_atomic(o.out + "/mutants.json", report.dump(2) + "\n", err))
+      std::cerr << err << "\n";
   }
   if (survivors > 0) std::cout << survivors << " mutant(s) SURVIVED\n";
   return survivors > 0 ? 1 : 0;
@@ -194,15 +204,19 @@ CommandRun setup(CLI::App& sub) {
                  "cases per mutant instead of --budget: the kills then depend on the seed alone")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100000000}));
   sub.add_option("--seed", o->seed, "campaign seed (default 1)");
-  sub.add_option("--jobs", o->jobs, "worker processes per campaign (default 1)")->check(CLI::Range(1, 256));
-  sub.add_flag("--list", o->list, "print the registry, one line per mutant (name, summary, the kernel fix it reverts) and exit");
+  sub.add_option("--jobs", o->jobs, "worker processes per campaign (default 1)")
+      ->check(CLI::Range(1, 256));
+  sub.add_flag("--list", o->list,
+               "print the registry, one line per mutant (name, summary, the kernel fix it reverts) "
+               "and exit");
   sub.add_option("--only", o->only, "run only these mutants (repeatable)");
   sub.add_option("--out", o->out, "directory for mutants.json and each mutant's counterexample");
   add_generator_options(sub, o->gen);
   return [o] { return run(*o); };
 }
 
-CommandRegistrar reg{"mutants", "Run a campaign against every impl mutant and report which die", &setup};
+CommandRegistrar reg{"mutants", "Run a campaign against every impl mutant and report which die",
+                     &setup};
 
 }  // namespace
 }  // namespace rmapcheck::tool

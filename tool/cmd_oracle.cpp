@@ -7,11 +7,11 @@
 //
 // Exit status: 0 all compared traces agree, 1 a divergence, 2 usage or input
 // error, 77 this machine cannot run the oracle (not Linux, not root).
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "command.h"
 #include "oracle/oracle.h"
@@ -73,8 +73,10 @@ int run_files(const OracleArgs& args, oracle::Oracle& o) {
     }
     std::fflush(stdout);
   }
-  std::printf("oracle: %d agree, %d diverge, %d partial (not compared to the end), %d errors, of %zu traces\n",
-              agree, diverge, partial, errors, traces.size());
+  std::printf(
+      "oracle: %d agree, %d diverge, %d partial (not compared to the end), %d errors, of %zu "
+      "traces\n",
+      agree, diverge, partial, errors, traces.size());
   if (diverge > 0) return 1;
   if (errors > 0) return 3;
   return 0;
@@ -88,9 +90,12 @@ CommandRun setup(CLI::App& sub) {
   sub.add_flag("--no-forest", args->no_forest, "do not compare the anon_vma forest (BPF)");
   sub.add_option("--random", args->random, "replay N random traces instead of files");
   sub.add_option("--seed", args->seed, "seed of the random traces (default 1)");
-  sub.add_option("--ops", args->ops, "ops per random trace (default 40)")->check(CLI::Range(1, 100000));
-  sub.add_option("--out", args->out, "where shrunk diverging traces go (default ./rmapcheck-out/oracle)");
-  sub.add_option("--max-shrunk", args->max_shrunk, "shrink and save at most this many divergences (default 20)");
+  sub.add_option("--ops", args->ops, "ops per random trace (default 40)")
+      ->check(CLI::Range(1, 100000));
+  sub.add_option("--out", args->out,
+                 "where shrunk diverging traces go (default ./rmapcheck-out/oracle)");
+  sub.add_option("--max-shrunk", args->max_shrunk,
+                 "shrink and save at most this many divergences (default 20)");
   return [args]() -> int {
     std::fputs(oracle::kernel_banner().c_str(), stdout);
     std::string env = oracle::check_environment();

@@ -19,7 +19,8 @@ CommandRun setup_print(CLI::App& sub) {
     for (const std::string& f : *files) {
       ParseOutcome p = load_trace_file(f);
       if (!p.trace) {
-        for (const Diagnostic& d : p.diagnostics) std::fprintf(stderr, "%s\n", d.to_string().c_str());
+        for (const Diagnostic& d : p.diagnostics)
+          std::fprintf(stderr, "%s\n", d.to_string().c_str());
         rc = 2;
         continue;
       }

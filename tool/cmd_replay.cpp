@@ -79,7 +79,8 @@ class Replayer {
     if (!opt_.quiet && !opt_.maps && opt_.files.size() > 1) fmt::print("==> {} <==\n", t.file);
     std::vector<Lane> lanes;
     for (EngineKind k : engine_kinds(opt_.engine)) {
-      Lane lane{k, make_engine(k, k == EngineKind::Impl ? opt_.impl_config : EngineConfig{}), {}, {}};
+      Lane lane{
+          k, make_engine(k, k == EngineKind::Impl ? opt_.impl_config : EngineConfig{}), {}, {}};
       lane.before = lane.engine->snapshot();
       lanes.push_back(std::move(lane));
     }
@@ -122,33 +123,37 @@ class Replayer {
       const Lane& second = lanes[1];
       if (first.result != second.result) {
         print_line(tl, op_text,
-                   fmt::format("model {}, impl {}", format_result(first.result), format_result(second.result)));
-        fail.push_back(fmt::format("{}: model and impl return different results for '{}': model {}, impl {}\n",
-                                   where, op_text, format_result(first.result), format_result(second.result)));
+                   fmt::format("model {}, impl {}", format_result(first.result),
+                               format_result(second.result)));
+        fail.push_back(
+            fmt::format("{}: model and impl return different results for '{}': model {}, impl {}\n",
+                        where, op_text, format_result(first.result), format_result(second.result)));
       }
       if (after[0] != after[1]) {
         if (fail.empty()) print_line(tl, op_text, format_result(first.result));
-        fail.push_back(fmt::format("{}: model and impl states differ after '{}':\n{}", where, op_text,
-                                   indent(diff_snapshots(after[0], after[1], "model", "impl"), "    ")));
+        fail.push_back(
+            fmt::format("{}: model and impl states differ after '{}':\n{}", where, op_text,
+                        indent(diff_snapshots(after[0], after[1], "model", "impl"), "    ")));
       }
       if (!fail.empty()) return fail;
     }
     print_line(tl, op_text, format_result(first.result));
     // 3. the expected result.
     if (tl.expect && *tl.expect != first.result)
-      fail.push_back(fmt::format("{}: unexpected result of '{}': got {}, expected {}\n", where, op_text,
-                                 format_result(first.result), format_result(*tl.expect)));
+      fail.push_back(fmt::format("{}: unexpected result of '{}': got {}, expected {}\n", where,
+                                 op_text, format_result(first.result), format_result(*tl.expect)));
     // 4. invariants on every lane. (--step shows the state even when they fail.)
     for (std::size_t i = 0; i < lanes.size(); ++i) {
       std::vector<Violation> vs = check_invariants(after[i]);
-      for (Violation& v : check_transition(lanes[i].before, tl.op, after[i])) vs.push_back(std::move(v));
+      for (Violation& v : check_transition(lanes[i].before, tl.op, after[i]))
+        vs.push_back(std::move(v));
       for (const Violation& v : vs)
-        fail.push_back(fmt::format("{}: {} after '{}': {}\n", where, engine_kind_name(lanes[i].kind), op_text,
-                                   v.to_string()));
+        fail.push_back(fmt::format("{}: {} after '{}': {}\n", where,
+                                   engine_kind_name(lanes[i].kind), op_text, v.to_string()));
       // 5. nothing the engine holds is out of every live process's reach.
       for (const std::string& leak : lanes[i].engine->leaks())
-        fail.push_back(fmt::format("{}: {} after '{}': leak: {}\n", where, engine_kind_name(lanes[i].kind),
-                                   op_text, leak));
+        fail.push_back(fmt::format("{}: {} after '{}': leak: {}\n", where,
+                                   engine_kind_name(lanes[i].kind), op_text, leak));
       lanes[i].before = std::move(after[i]);
     }
     if (opt_.step) fmt::print("{}\n", indent(format_snapshot(lanes.front().before), "      "));
@@ -177,7 +182,8 @@ int run_replay(ReplayOptions& opt) {
     opt.impl_config.mutants.set(*m);
   }
   if (!opt.mutants.empty() && opt.engine == "model") {
-    fmt::print(stderr, "rmapcheck replay: --mutant applies to the impl: use --engine impl or both\n");
+    fmt::print(stderr,
+               "rmapcheck replay: --mutant applies to the impl: use --engine impl or both\n");
     return 2;
   }
   // Input errors first: a bad trace anywhere means nothing runs (exit 2).
@@ -206,12 +212,14 @@ int run_replay(ReplayOptions& opt) {
   for (const Trace& t : traces) failed += replayer.run(t);
   const auto total = traces.size();
   if (!opt.maps || failed) {
-    std::string summary = fmt::format("replay ({}): {} trace{}, {} operation{}: ", opt.engine, total,
-                                      total == 1 ? "" : "s", replayer.ops_run(), replayer.ops_run() == 1 ? "" : "s");
+    std::string summary =
+        fmt::format("replay ({}): {} trace{}, {} operation{}: ", opt.engine, total,
+                    total == 1 ? "" : "s", replayer.ops_run(), replayer.ops_run() == 1 ? "" : "s");
     if (failed == 0)
       summary += "all checks passed";
     else
-      summary += fmt::format("{} passed, {} failed", total - static_cast<std::size_t>(failed), failed);
+      summary +=
+          fmt::format("{} passed, {} failed", total - static_cast<std::size_t>(failed), failed);
     fmt::print("{}\n", summary);
   }
   return failed ? 1 : 0;
@@ -219,13 +227,16 @@ int run_replay(ReplayOptions& opt) {
 
 CommandRun setup_replay(CLI::App& sub) {
   auto opt = std::make_shared<ReplayOptions>();
-  sub.add_option("files", opt->files, "trace files (the trace language: docs/trace-language.md)")->required();
+  sub.add_option("files", opt->files, "trace files (the trace language: docs/trace-language.md)")
+      ->required();
   sub.add_option("--engine", opt->engine, "model, impl, or both side by side (default model)")
       ->check(CLI::IsMember({"model", "impl", "both"}));
   auto* step = sub.add_flag("--step", opt->step, "print the full state after each operation");
-  auto* maps = sub.add_flag("--maps", opt->maps, "print only the final VMAs (PROC START-END PERMS ...)");
+  auto* maps =
+      sub.add_flag("--maps", opt->maps, "print only the final VMAs (PROC START-END PERMS ...)");
   auto* quiet = sub.add_flag("--quiet", opt->quiet, "print only failures and a summary line");
-  sub.add_option("--mutant", opt->mutants, "switch a historical bug on in the impl (repeatable; see docs/mutants.md)");
+  sub.add_option("--mutant", opt->mutants,
+                 "switch a historical bug on in the impl (repeatable; see docs/mutants.md)");
   maps->excludes(step);
   quiet->excludes(step);
   return [opt]() {
@@ -236,7 +247,8 @@ CommandRun setup_replay(CLI::App& sub) {
   };
 }
 
-const CommandRegistrar reg{"replay", "Run traces on an engine, checking results and invariants", &setup_replay};
+const CommandRegistrar reg{"replay", "Run traces on an engine, checking results and invariants",
+                           &setup_replay};
 
 }  // namespace
 }  // namespace rmapcheck::tool

@@ -11,11 +11,10 @@
 // (0 success, 1 a check failed, 2 usage or input error).
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <functional>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 namespace rmapcheck::tool {
 

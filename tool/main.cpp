@@ -38,7 +38,8 @@ int main(int argc, char** argv) {
       try {
         return run();
       } catch (const std::exception& e) {
-        std::fprintf(stderr, "rmapcheck %s: internal error: %s\n", sub->get_name().c_str(), e.what());
+        std::fprintf(stderr, "rmapcheck %s: internal error: %s\n", sub->get_name().c_str(),
+                     e.what());
         return 3;
       }
     }

@@ -26,39 +26,39 @@
 namespace rmapcheck {
 
 enum class Branch : std::uint8_t {
-  ZeroPageRead,          // do_anonymous_page: read fault maps the zero page
-  NewAnonFolio,          // do_anonymous_page: write fault, new exclusive folio
-  CowReuseSoleMapper,    // wp_can_reuse_anon_folio: refcount 1, folio_move_anon_rmap
-  CowCopy,               // wp_page_copy from an anon folio
-  CowCopyZeroPage,       // wp_page_copy from the zero page
-  PrepareNeighbourReuse, // __anon_vma_prepare: find_mergeable_anon_vma hit
-  PrepareNewAnonVma,     // __anon_vma_prepare: anon_vma_alloc
-  CloneReuse,            // anon_vma_clone (fork): reused an anon_vma of the chain
-  CloneNoReuse,          // anon_vma_fork: allocated a new anon_vma
-  ForkUnfaultedVma,      // anon_vma_fork: parent VMA had no anon_vma
-  ForkDontCopy,          // dup_mmap: VM_DONTCOPY VMA skipped
-  ForkWipeOnFork,        // dup_mmap: VM_WIPEONFORK, child VMA empty
-  ForkPteShared,         // copy_present_ptes: anon PTE shared, exclusive cleared
-  MergeNewLeft,          // vma_merge_new_range: prev grows
-  MergeNewRight,         // vma_merge_new_range: next grows down
-  MergeNewBoth,          // vma_merge_new_range: prev absorbs range and next
-  MergeExistingBoth,     // vma_merge_existing_range: prev ┃mid┃ next
+  ZeroPageRead,           // do_anonymous_page: read fault maps the zero page
+  NewAnonFolio,           // do_anonymous_page: write fault, new exclusive folio
+  CowReuseSoleMapper,     // wp_can_reuse_anon_folio: refcount 1, folio_move_anon_rmap
+  CowCopy,                // wp_page_copy from an anon folio
+  CowCopyZeroPage,        // wp_page_copy from the zero page
+  PrepareNeighbourReuse,  // __anon_vma_prepare: find_mergeable_anon_vma hit
+  PrepareNewAnonVma,      // __anon_vma_prepare: anon_vma_alloc
+  CloneReuse,             // anon_vma_clone (fork): reused an anon_vma of the chain
+  CloneNoReuse,           // anon_vma_fork: allocated a new anon_vma
+  ForkUnfaultedVma,       // anon_vma_fork: parent VMA had no anon_vma
+  ForkDontCopy,           // dup_mmap: VM_DONTCOPY VMA skipped
+  ForkWipeOnFork,         // dup_mmap: VM_WIPEONFORK, child VMA empty
+  ForkPteShared,          // copy_present_ptes: anon PTE shared, exclusive cleared
+  MergeNewLeft,           // vma_merge_new_range: prev grows
+  MergeNewRight,          // vma_merge_new_range: next grows down
+  MergeNewBoth,           // vma_merge_new_range: prev absorbs range and next
+  MergeExistingBoth,      // vma_merge_existing_range: prev ┃mid┃ next
   MergeExistingLeftWhole,
   MergeExistingLeftPart,
   MergeExistingRightWhole,
   MergeExistingRightPart,
-  MergeRefusedAnonVma,   // is_mergeable_anon_vma said no (fork child / different)
-  DupAnonVma,            // dup_anon_vma copied a chain into an unfaulted target
-  SplitVma,              // __split_vma
-  MremapMove,            // move_vma
-  MremapPgoffReset,      // copy_vma: unfaulted source, pgoff reset to new address
-  MremapMoveMerged,      // copy_vma: destination merged into a neighbour
-  MremapDontUnmap,       // MREMAP_DONTUNMAP: source unlinked, stays mapped
-  MremapExpandInPlace,   // vma_merge_extend
+  MergeRefusedAnonVma,  // is_mergeable_anon_vma said no (fork child / different)
+  DupAnonVma,           // dup_anon_vma copied a chain into an unfaulted target
+  SplitVma,             // __split_vma
+  MremapMove,           // move_vma
+  MremapPgoffReset,     // copy_vma: unfaulted source, pgoff reset to new address
+  MremapMoveMerged,     // copy_vma: destination merged into a neighbour
+  MremapDontUnmap,      // MREMAP_DONTUNMAP: source unlinked, stays mapped
+  MremapExpandInPlace,  // vma_merge_extend
   MremapShrink,
-  MadviseDontNeed,       // zap, anon state kept
-  UnlinkFreedAnonVma,    // unlink_anon_vmas: an anon_vma's tree emptied
-  AllocFailed,           // an injected allocation failure was taken
+  MadviseDontNeed,     // zap, anon state kept
+  UnlinkFreedAnonVma,  // unlink_anon_vmas: an anon_vma's tree emptied
+  AllocFailed,         // an injected allocation failure was taken
 };
 inline constexpr int kBranchCount = static_cast<int>(Branch::AllocFailed) + 1;
 inline constexpr int kAllocSiteCount = 7;

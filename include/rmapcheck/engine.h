@@ -41,8 +41,8 @@ enum class EngineKind : std::uint8_t { Model, Impl };
 std::string_view engine_kind_name(EngineKind k);  // "model" | "impl"
 
 struct EngineConfig {
-  MutantSet mutants;         // impl only; the model is the spec and has none
-  int max_procs = 64;        // fork beyond this returns EAGAIN
+  MutantSet mutants;   // impl only; the model is the spec and has none
+  int max_procs = 64;  // fork beyond this returns EAGAIN
 };
 
 class EngineFault : public std::runtime_error {

@@ -41,10 +41,10 @@
 //   brute_force_mappers(s, folio)  every (proc, page) whose PTE maps the folio
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-#include <optional>
 
 #include "rmapcheck/op.h"
 #include "rmapcheck/result.h"
@@ -53,8 +53,23 @@
 namespace rmapcheck {
 
 enum class InvariantId : std::uint8_t {
-  Null, ActiveInChain, Distinct, Bidir, Key, Root, Close, Children, Active, Ref,
-  LiveInChain, SameChain, Mapping, Reach, Mapcount, Excl, PgoffLinear,
+  Null,
+  ActiveInChain,
+  Distinct,
+  Bidir,
+  Key,
+  Root,
+  Close,
+  Children,
+  Active,
+  Ref,
+  LiveInChain,
+  SameChain,
+  Mapping,
+  Reach,
+  Mapcount,
+  Excl,
+  PgoffLinear,
 };
 inline constexpr int kInvariantCount = 17;
 

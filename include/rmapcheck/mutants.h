@@ -22,19 +22,32 @@
 namespace rmapcheck {
 
 enum class Mutant : std::uint8_t {
-  Cve2022_42703,            // single degree counter, reuse when degree < 2 (reverts 2555283eb40d)
-  Cve2022_42703_ChildrenOnly,  // (b) two counters, reuse tests num_children < 2 only
-  Cve2022_42703_NoActiveInc,   // (c) reuse forgets num_active_vmas++
-  NeighbourReuseNotSingular,   // 2010: reusable_anon_vma without list_is_singular (reverts d0e9fe1758f2)
-  CloneBeforeAssign,        // 2015: dup_anon_vma clones before setting dst->anon_vma (reverts b800c91a0517)
-  CloneEnomemKeepsAnonVma,  // 2015: clone's ENOMEM path unlinks with dst->anon_vma set (reverts 3fe89b3e2a7b)
-  MremapNoDupCopiedFrom,    // v6.16-6.18.7: vma_expand does not dup from copied_from (reverts 61f67c230a5e)
-  MremapForkCheckMiddleOnly,// v6.16-6.18.7: fork-child check only on vmg->middle (reverts 3b617fd3d317)
-  MergeRightKeepsPgoff,     // v6.3: next grows down without lowering vm_pgoff (reverts 7e7757876f25)
-  StaleSubtreeLast,         // interval tree: rb_subtree_last not propagated on insert
-  NoTreeUpdateOnPgoff,      // no pre/post_update_vma around a range/pgoff change
-  CowReuseShared,           // do_wp_page reuses a folio that is still mapped twice
-  MergeNoDupUndo,           // 2023: merge failure does not undo dup_anon_vma
+  // single degree counter, reuse when degree < 2 (reverts 2555283eb40d)
+  Cve2022_42703,
+  // (b) two counters, reuse tests num_children < 2 only
+  Cve2022_42703_ChildrenOnly,
+  // (c) reuse forgets num_active_vmas++
+  Cve2022_42703_NoActiveInc,
+  // 2010: reusable_anon_vma without list_is_singular (reverts d0e9fe1758f2)
+  NeighbourReuseNotSingular,
+  // 2015: dup_anon_vma clones before setting dst->anon_vma (reverts b800c91a0517)
+  CloneBeforeAssign,
+  // 2015: clone's ENOMEM path unlinks with dst->anon_vma set (reverts 3fe89b3e2a7b)
+  CloneEnomemKeepsAnonVma,
+  // v6.16-6.18.7: vma_expand does not dup from copied_from (reverts 61f67c230a5e)
+  MremapNoDupCopiedFrom,
+  // v6.16-6.18.7: fork-child check only on vmg->middle (reverts 3b617fd3d317)
+  MremapForkCheckMiddleOnly,
+  // v6.3: next grows down without lowering vm_pgoff (reverts 7e7757876f25)
+  MergeRightKeepsPgoff,
+  // interval tree: rb_subtree_last not propagated on insert
+  StaleSubtreeLast,
+  // no pre/post_update_vma around a range/pgoff change
+  NoTreeUpdateOnPgoff,
+  // do_wp_page reuses a folio that is still mapped twice
+  CowReuseShared,
+  // 2023: merge failure does not undo dup_anon_vma
+  MergeNoDupUndo,
 };
 inline constexpr int kMutantCount = static_cast<int>(Mutant::MergeNoDupUndo) + 1;
 
@@ -53,7 +66,11 @@ std::optional<Mutant> mutant_from_name(std::string_view s);
 class MutantSet {
  public:
   MutantSet() = default;
-  static MutantSet of(Mutant m) { MutantSet s; s.set(m); return s; }
+  static MutantSet of(Mutant m) {
+    MutantSet s;
+    s.set(m);
+    return s;
+  }
   void set(Mutant m) { bits_.set(static_cast<std::size_t>(m)); }
   bool has(Mutant m) const { return bits_.test(static_cast<std::size_t>(m)); }
   bool any() const { return bits_.any(); }

@@ -46,29 +46,30 @@ std::optional<Advice> advice_from_name(std::string_view s);
 // Where the kernel allocates during the operations we model. `failalloc`
 // makes one of these fail (issue: allocation failures).
 enum class AllocSite : std::uint8_t {
-  Any,          // any site: the K-th allocation of the op, whatever it is
-  AnonVma,      // anon_vma_alloc
-  AnonVmaChain, // anon_vma_chain_alloc
-  Vma,          // vm_area_alloc / vm_area_dup
-  Folio,        // folio allocation in a fault or COW
-  PageTable,    // pte/pmd allocation (fault, fork copy, mremap move)
-  Prealloc,     // maple-tree preallocation before a split/merge/insert commit
+  Any,           // any site: the K-th allocation of the op, whatever it is
+  AnonVma,       // anon_vma_alloc
+  AnonVmaChain,  // anon_vma_chain_alloc
+  Vma,           // vm_area_alloc / vm_area_dup
+  Folio,         // folio allocation in a fault or COW
+  PageTable,     // pte/pmd allocation (fault, fork copy, mremap move)
+  Prealloc,      // maple-tree preallocation before a split/merge/insert commit
 };
-std::string_view alloc_site_name(AllocSite s);  // "any" | "anon_vma" | "avc" | "vma" | "folio" | "pgtable" | "prealloc"
+// "any" | "anon_vma" | "avc" | "vma" | "folio" | "pgtable" | "prealloc"
+std::string_view alloc_site_name(AllocSite s);
 std::optional<AllocSite> alloc_site_from_name(std::string_view s);
 
 enum class OpKind : std::uint8_t {
-  Mmap,      // mmap     P START NPAGES PROT [noreserve]
-  Munmap,    // munmap   P START NPAGES
-  Mprotect,  // mprotect P START NPAGES PROT
-  Madvise,   // madvise  P START NPAGES ADVICE
-  Mremap,    // mremap   P OLD OLDN NEW NEWN [dontunmap]
-  Read,      // read     P PAGE
-  Write,     // write    P PAGE [VALUE]
-  Fork,      // fork     P CHILD
-  Exit,      // exit     P
-  Rmap,      // rmap     P PAGE
-  FailAlloc, // failalloc [SITE] K     (applies to the next operation)
+  Mmap,       // mmap     P START NPAGES PROT [noreserve]
+  Munmap,     // munmap   P START NPAGES
+  Mprotect,   // mprotect P START NPAGES PROT
+  Madvise,    // madvise  P START NPAGES ADVICE
+  Mremap,     // mremap   P OLD OLDN NEW NEWN [dontunmap]
+  Read,       // read     P PAGE
+  Write,      // write    P PAGE [VALUE]
+  Fork,       // fork     P CHILD
+  Exit,       // exit     P
+  Rmap,       // rmap     P PAGE
+  FailAlloc,  // failalloc [SITE] K     (applies to the next operation)
 };
 std::string_view op_kind_name(OpKind k);
 std::optional<OpKind> op_kind_from_name(std::string_view s);
@@ -76,19 +77,19 @@ inline constexpr int kOpKindCount = 11;
 
 struct Op {
   OpKind kind = OpKind::Read;
-  std::string proc;            // P (every kind but failalloc)
-  std::string child;           // fork: CHILD
-  Page start = 0;              // START / OLD / PAGE
-  Page npages = 0;             // NPAGES / OLDN
-  Page new_start = 0;          // mremap NEW
-  Page new_npages = 0;         // mremap NEWN
-  Prot prot = Prot::None;      // mmap, mprotect
+  std::string proc;                  // P (every kind but failalloc)
+  std::string child;                 // fork: CHILD
+  Page start = 0;                    // START / OLD / PAGE
+  Page npages = 0;                   // NPAGES / OLDN
+  Page new_start = 0;                // mremap NEW
+  Page new_npages = 0;               // mremap NEWN
+  Prot prot = Prot::None;            // mmap, mprotect
   Advice advice = Advice::DontNeed;  // madvise
-  bool noreserve = false;      // mmap
-  bool dontunmap = false;      // mremap
-  std::uint64_t value = 1;     // write VALUE (omitted in the text when it is 1)
+  bool noreserve = false;            // mmap
+  bool dontunmap = false;            // mremap
+  std::uint64_t value = 1;           // write VALUE (omitted in the text when it is 1)
   AllocSite site = AllocSite::Any;   // failalloc
-  std::uint32_t nth = 0;       // failalloc K (1-based)
+  std::uint32_t nth = 0;             // failalloc K (1-based)
 
   bool operator==(const Op&) const = default;
 };
@@ -98,7 +99,8 @@ Op op_mmap(std::string p, Page start, Page n, Prot prot, bool noreserve = false)
 Op op_munmap(std::string p, Page start, Page n);
 Op op_mprotect(std::string p, Page start, Page n, Prot prot);
 Op op_madvise(std::string p, Page start, Page n, Advice a);
-Op op_mremap(std::string p, Page old_start, Page old_n, Page new_start, Page new_n, bool dontunmap = false);
+Op op_mremap(std::string p, Page old_start, Page old_n, Page new_start, Page new_n,
+             bool dontunmap = false);
 Op op_read(std::string p, Page page);
 Op op_write(std::string p, Page page, std::uint64_t value = 1);
 Op op_fork(std::string p, std::string child);

@@ -30,16 +30,30 @@ struct RmapHit {
 struct Result {
   enum class Kind : std::uint8_t { Ok, Errno, Segv, Value, Rmap };
   Kind kind = Kind::Ok;
-  int err = 0;                 // Kind::Errno: a positive errno (ENOMEM, EINVAL, ...)
-  std::uint64_t value = 0;     // Kind::Value: the value read
-  std::vector<RmapHit> hits;   // Kind::Rmap: sorted, no duplicates
+  int err = 0;                // Kind::Errno: a positive errno (ENOMEM, EINVAL, ...)
+  std::uint64_t value = 0;    // Kind::Value: the value read
+  std::vector<RmapHit> hits;  // Kind::Rmap: sorted, no duplicates
 
   bool operator==(const Result&) const = default;
 
   static Result ok() { return {}; }
-  static Result error(int e) { Result r; r.kind = Kind::Errno; r.err = e; return r; }
-  static Result segv() { Result r; r.kind = Kind::Segv; return r; }
-  static Result read_value(std::uint64_t v) { Result r; r.kind = Kind::Value; r.value = v; return r; }
+  static Result error(int e) {
+    Result r;
+    r.kind = Kind::Errno;
+    r.err = e;
+    return r;
+  }
+  static Result segv() {
+    Result r;
+    r.kind = Kind::Segv;
+    return r;
+  }
+  static Result read_value(std::uint64_t v) {
+    Result r;
+    r.kind = Kind::Value;
+    r.value = v;
+    return r;
+  }
   static Result rmap(std::vector<RmapHit> hits);  // sorts and deduplicates
 };
 

@@ -56,8 +56,8 @@ struct SnapVma {
   Page start = 0, end = 0;  // half-open, pages
   Page pgoff = 0;           // vm_pgoff, in pages
   VmFlags flags = 0;
-  SnapId anon_vma = 0;          // 0: NULL (unfaulted)
-  std::vector<SnapId> chain;    // vma->anon_vma_chain in list order (newest first, root last)
+  SnapId anon_vma = 0;        // 0: NULL (unfaulted)
+  std::vector<SnapId> chain;  // vma->anon_vma_chain in list order (newest first, root last)
   bool operator==(const SnapVma&) const = default;
 };
 
@@ -65,7 +65,7 @@ struct SnapPte {
   enum class Kind : std::uint8_t { Zero, Folio };
   Page page = 0;
   Kind kind = Kind::Zero;
-  SnapId folio = 0;   // Kind::Folio
+  SnapId folio = 0;  // Kind::Folio
   bool writable = false;
   bool operator==(const SnapPte&) const = default;
 };
@@ -85,7 +85,7 @@ struct SnapTreeNode {
 
 struct SnapAnonVma {
   SnapId id = 0;
-  bool freed = false;         // only for an anon_vma a folio still points to
+  bool freed = false;  // only for an anon_vma a folio still points to
   SnapId root = 0, parent = 0;
   long refcount = 0;
   long num_children = 0;
@@ -97,18 +97,18 @@ struct SnapAnonVma {
 
 struct SnapFolio {
   SnapId id = 0;
-  SnapId anon_vma = 0;     // folio_anon_vma(folio): folio->mapping without the tag bit
-  Page index = 0;          // folio->index
-  long mapcount = 0;       // _mapcount + 1, as the engine keeps it
-  bool exclusive = false;  // PageAnonExclusive
-  std::uint64_t value = 0; // page contents (what a read returns)
+  SnapId anon_vma = 0;      // folio_anon_vma(folio): folio->mapping without the tag bit
+  Page index = 0;           // folio->index
+  long mapcount = 0;        // _mapcount + 1, as the engine keeps it
+  bool exclusive = false;   // PageAnonExclusive
+  std::uint64_t value = 0;  // page contents (what a read returns)
   bool operator==(const SnapFolio&) const = default;
 };
 
 struct Snapshot {
-  std::vector<SnapProc> procs;          // live processes, sorted by name
-  std::vector<SnapAnonVma> anon_vmas;   // allocated ones (plus freed ones still pointed to), by id
-  std::vector<SnapFolio> folios;        // allocated anon folios, by id
+  std::vector<SnapProc> procs;         // live processes, sorted by name
+  std::vector<SnapAnonVma> anon_vmas;  // allocated ones (plus freed ones still pointed to), by id
+  std::vector<SnapFolio> folios;       // allocated anon folios, by id
   bool operator==(const Snapshot&) const = default;
 
   const SnapProc* find_proc(std::string_view name) const;
@@ -129,7 +129,7 @@ std::string format_maps(const Snapshot& s);
 
 // Line diff of the two formatted snapshots, labelled ("model", "impl"):
 // only differing sections, "-"/"+" prefixed. Empty iff a == b.
-std::string diff_snapshots(const Snapshot& a, const Snapshot& b,
-                           std::string_view label_a, std::string_view label_b);
+std::string diff_snapshots(const Snapshot& a, const Snapshot& b, std::string_view label_a,
+                           std::string_view label_b);
 
 }  // namespace rmapcheck

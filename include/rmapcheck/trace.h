@@ -4,14 +4,16 @@
 //   mmap     P START NPAGES PROT [noreserve]      PROT: none | r | rw | rx | rwx
 //   munmap   P START NPAGES
 //   mprotect P START NPAGES PROT
-//   madvise  P START NPAGES ADVICE                dontneed | dontfork | dofork | wipeonfork | keeponfork
+//   madvise  P START NPAGES ADVICE                ADVICE: dontneed | dontfork | dofork
+//                                                         | wipeonfork | keeponfork
 //   mremap   P OLD OLDN NEW NEWN [dontunmap]      NEW == OLD: resize in place; else MAYMOVE|FIXED
 //   read     P PAGE
 //   write    P PAGE [VALUE]
 //   fork     P CHILD
 //   exit     P
 //   rmap     P PAGE
-//   failalloc [SITE] K                            the K-th allocation (at SITE) of the next op fails
+//   failalloc [SITE] K                            the K-th allocation (at SITE) of the
+//                                                 next op fails
 //
 // Any line may end with `=> RESULT` (see result.h): replay checks it.
 // Numbers are decimal or 0x hex. Process `p0` exists at the start with an

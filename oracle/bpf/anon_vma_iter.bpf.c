@@ -115,8 +115,9 @@ int dump_anon_vmas(struct bpf_iter__task_vma *ctx) {
 
   // The chain: vma->anon_vma_chain is a list of avc->same_vma nodes. Each
   // entry is written as it is met (no array: the BPF stack is 512 bytes).
-  struct list_head *head = (struct list_head *)((char *)vma +
-                                                bpf_core_field_offset(struct vm_area_struct, anon_vma_chain));
+  struct list_head *head =
+      (struct list_head *)((char *)vma +
+                           bpf_core_field_offset(struct vm_area_struct, anon_vma_chain));
   unsigned long link_off = bpf_core_field_offset(struct anon_vma_chain, same_vma);
   struct list_head *node = BPF_CORE_READ(vma, anon_vma_chain.next);
   for (int i = 0; i < MAX_CHAIN; i++) {

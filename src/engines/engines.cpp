@@ -5,8 +5,10 @@ namespace rmapcheck {
 
 std::string_view engine_kind_name(EngineKind k) {
   switch (k) {
-    case EngineKind::Model: return "model";
-    case EngineKind::Impl: return "impl";
+    case EngineKind::Model:
+      return "model";
+    case EngineKind::Impl:
+      return "impl";
   }
   return "?";
 }

@@ -50,7 +50,8 @@ TEST_P(Fault, ReadFaultRetriesAfterAFailedPageTable) {
 // 0
 // A     <- faulted in p0, shared with p1 by fork; p1's write copies (COW)
 TEST_P(Fault, CowCopyRetriesAfterAFailedFolio) {
-  run("mmap p0 0 1 rw\nwrite p0 0 5\nfork p0 p1\nfailalloc folio 1\nwrite p1 0 6 => 0\nread p0 0 => 5");
+  run("mmap p0 0 1 rw\nwrite p0 0 5\nfork p0 p1\nfailalloc folio 1\nwrite p1 0 6 => 0\nread p0 0 "
+      "=> 5");
   EXPECT_EQ(failed(AllocSite::Folio), 1u);
   same_as_without_failures();
 }

@@ -18,10 +18,12 @@ Result apply_checked(Engine& e, const Op& op) {
   const Result r = e.apply(op);
   const Snapshot after = e.snapshot();
   for (const Violation& v : check_invariants(after))
-    ADD_FAILURE() << "after `" << format_op(op) << "`: " << v.to_string() << "\n" << format_snapshot(after);
+    ADD_FAILURE() << "after `" << format_op(op) << "`: " << v.to_string() << "\n"
+                  << format_snapshot(after);
   for (const Violation& v : check_transition(before, op, after))
     ADD_FAILURE() << "after `" << format_op(op) << "`: " << v.to_string();
-  for (const std::string& leak : e.leaks()) ADD_FAILURE() << "after `" << format_op(op) << "`: leak: " << leak;
+  for (const std::string& leak : e.leaks())
+    ADD_FAILURE() << "after `" << format_op(op) << "`: leak: " << leak;
   return r;
 }
 
@@ -29,7 +31,8 @@ Result apply_checked(Engine& e, const Op& op) {
 
 void FailScenario::run(std::string_view text) {
   const std::string whole = history_ + std::string(text) + "\n";
-  const std::size_t already = history_.empty() ? 0 : parse_trace(history_, "<history>").trace->lines.size();
+  const std::size_t already =
+      history_.empty() ? 0 : parse_trace(history_, "<history>").trace->lines.size();
   ParseOutcome parsed = parse_trace(whole, "<scenario>");
   if (!parsed.trace) {
     for (const Diagnostic& d : parsed.diagnostics) ADD_FAILURE() << d.to_string();
@@ -40,7 +43,8 @@ void FailScenario::run(std::string_view text) {
     const TraceLine& line = parsed.trace->lines[i];
     const Result r = apply_checked(*engine_, line.op);
     if (line.expect) {
-      EXPECT_EQ(format_result(r), format_result(*line.expect)) << "line " << line.line << ": " << format_op(line.op);
+      EXPECT_EQ(format_result(r), format_result(*line.expect))
+          << "line " << line.line << ": " << format_op(line.op);
     }
   }
 }

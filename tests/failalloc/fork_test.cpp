@@ -25,7 +25,8 @@ TEST_P(Fork, FailureBeforeAnyPageTableLeavesTheParentUnchanged) {
     run("mmap p0 0 4 rw\nwrite p0 0 1\nwrite p0 1 2");
     const Snapshot before = engine_->snapshot();
     run(std::string("failalloc ") + fail + "\nfork p0 p1 => ENOMEM");
-    EXPECT_EQ(engine_->snapshot(), before) << diff_snapshots(engine_->snapshot(), before, "after", "before");
+    EXPECT_EQ(engine_->snapshot(), before)
+        << diff_snapshots(engine_->snapshot(), before, "after", "before");
   }
 }
 

@@ -26,7 +26,8 @@ TEST_P(Mremap, FailedCopyOrPageTableChangesNothing) {
     run("mmap p0 0 2 rw\nwrite p0 0 1\nwrite p0 1 2");
     const Snapshot before = engine_->snapshot();
     run(std::string("failalloc ") + fail + "\nmremap p0 0 2 600 2 => ENOMEM");
-    EXPECT_EQ(engine_->snapshot(), before) << diff_snapshots(engine_->snapshot(), before, "after", "before");
+    EXPECT_EQ(engine_->snapshot(), before)
+        << diff_snapshots(engine_->snapshot(), before, "after", "before");
   }
 }
 
@@ -39,7 +40,8 @@ TEST_P(Mremap, PartialPageTableMoveIsMovedBack) {
   const Snapshot before = engine_->snapshot();
   run("failalloc pgtable 2\nmremap p0 500 4 1022 4 => ENOMEM\nread p0 500 => 1\nread p0 503 => 2");
   EXPECT_EQ(failed(AllocSite::PageTable), 1u);
-  EXPECT_EQ(engine_->snapshot(), before) << diff_snapshots(engine_->snapshot(), before, "after", "before");
+  EXPECT_EQ(engine_->snapshot(), before)
+      << diff_snapshots(engine_->snapshot(), before, "after", "before");
 }
 
 // 0123 ... 600

@@ -31,17 +31,30 @@ Op random_op(std::mt19937_64& rng, const std::vector<std::string>& live, int& ne
   const Prot prots[] = {Prot::R, Prot::RW, Prot::RW, Prot::RX, Prot::None};
   const Prot prot = prots[rng() % 5];
   switch (rng() % 12) {
-    case 0: case 1: return op_mmap(p, a, n, prot, rng() % 4 == 0);
-    case 2: return op_munmap(p, a, n);
-    case 3: return op_mprotect(p, a, n, prot);
-    case 4: return op_madvise(p, a, n, static_cast<Advice>(rng() % 5));
-    case 5: return op_mremap(p, a, n, rng() % 3 == 0 ? a : random_page(rng), 1 + rng() % 4, rng() % 5 == 0);
-    case 6: return op_read(p, a);
-    case 7: case 8: return op_write(p, a, rng() % 100);
-    case 9: return live.size() < 5 ? op_fork(p, "c" + std::to_string(next_child++)) : op_write(p, a);
-    case 10: return live.size() > 1 ? op_exit(p) : op_read(p, a);
-    default: return op_failalloc(static_cast<AllocSite>(rng() % kAllocSiteCount),
-                                 static_cast<std::uint32_t>(1 + rng() % 3));
+    case 0:
+    case 1:
+      return op_mmap(p, a, n, prot, rng() % 4 == 0);
+    case 2:
+      return op_munmap(p, a, n);
+    case 3:
+      return op_mprotect(p, a, n, prot);
+    case 4:
+      return op_madvise(p, a, n, static_cast<Advice>(rng() % 5));
+    case 5:
+      return op_mremap(p, a, n, rng() % 3 == 0 ? a : random_page(rng), 1 + rng() % 4,
+                       rng() % 5 == 0);
+    case 6:
+      return op_read(p, a);
+    case 7:
+    case 8:
+      return op_write(p, a, rng() % 100);
+    case 9:
+      return live.size() < 5 ? op_fork(p, "c" + std::to_string(next_child++)) : op_write(p, a);
+    case 10:
+      return live.size() > 1 ? op_exit(p) : op_read(p, a);
+    default:
+      return op_failalloc(static_cast<AllocSite>(rng() % kAllocSiteCount),
+                          static_cast<std::uint32_t>(1 + rng() % 3));
   }
 }
 
@@ -60,10 +73,13 @@ TEST(FailallocRandom, ModelAndImplAgreeAndNothingLeaks) {
       const Result ri = impl->apply(op);
       ASSERT_EQ(format_result(rm), format_result(ri)) << "seed " << seed << ":\n" << trace;
       const Snapshot sm = model->snapshot();
-      ASSERT_EQ(sm, impl->snapshot()) << "seed " << seed << ":\n" << trace
-                                      << diff_snapshots(sm, impl->snapshot(), "model", "impl");
+      ASSERT_EQ(sm, impl->snapshot())
+          << "seed " << seed << ":\n"
+          << trace << diff_snapshots(sm, impl->snapshot(), "model", "impl");
       const auto violations = check_invariants(sm);
-      ASSERT_TRUE(violations.empty()) << violations.front().to_string() << "\nseed " << seed << ":\n" << trace;
+      ASSERT_TRUE(violations.empty())
+          << violations.front().to_string() << "\nseed " << seed << ":\n"
+          << trace;
       ASSERT_EQ(model->leaks(), std::vector<std::string>{}) << trace;
       ASSERT_EQ(impl->leaks(), std::vector<std::string>{}) << trace;
       if (op.kind == OpKind::Fork && rm == Result::ok()) live.push_back(op.child);

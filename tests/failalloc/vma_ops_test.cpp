@@ -7,7 +7,6 @@
 // mprotect and madvise stop at the VMA that failed with ENOMEM; the VMAs
 // before it keep their change.
 #include "fixture.h"
-
 #include "rmapcheck/invariants.h"
 #include "rmapcheck/mutants.h"
 #include "rmapcheck/trace.h"
@@ -141,7 +140,8 @@ TEST(FailallocMutants, CloneEnomemKeepsAnonVmaIsSeen) {
 }
 
 TEST(FailallocMutants, MergeNoDupUndoIsSeen) {
-  const char* trace = "mmap p0 0 1 rw\nmmap p0 2 1 rw\nwrite p0 2\nfailalloc prealloc 1\nmmap p0 1 1 rw\n";
+  const char* trace =
+      "mmap p0 0 1 rw\nmmap p0 2 1 rw\nwrite p0 2\nfailalloc prealloc 1\nmmap p0 1 1 rw\n";
   const Snapshot model = run_on(EngineKind::Model, {}, trace);
   EngineConfig cfg;
   cfg.mutants = MutantSet::of(Mutant::MergeNoDupUndo);

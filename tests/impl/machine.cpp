@@ -11,7 +11,9 @@
 
 namespace rmapcheck::impl::test {
 
-Machine::Machine(MutantSet m) : k(m) { mm("p0"); }
+Machine::Machine(MutantSet m) : k(m) {
+  mm("p0");
+}
 
 Machine::~Machine() {
   for (auto& [name, mm] : procs) exit_mmap(mm.get());
@@ -28,7 +30,9 @@ mm_struct* Machine::mm(const std::string& name) {
 }
 
 namespace {
-Result from_errno(int err) { return err == 0 ? Result::ok() : Result::error(-err); }
+Result from_errno(int err) {
+  return err == 0 ? Result::ok() : Result::error(-err);
+}
 }  // namespace
 
 void Machine::run(const std::string& text) {
@@ -57,11 +61,18 @@ void Machine::run(const std::string& text) {
         r = from_errno(mmap_region(m, op.start, op.npages, f));
         break;
       }
-      case OpKind::Munmap: r = from_errno(do_vmi_munmap(m, op.start, op.npages)); break;
-      case OpKind::Mprotect: r = from_errno(do_mprotect_pkey(m, op.start, op.npages, op.prot)); break;
-      case OpKind::Madvise: r = from_errno(do_madvise(m, op.start, op.npages, op.advice)); break;
+      case OpKind::Munmap:
+        r = from_errno(do_vmi_munmap(m, op.start, op.npages));
+        break;
+      case OpKind::Mprotect:
+        r = from_errno(do_mprotect_pkey(m, op.start, op.npages, op.prot));
+        break;
+      case OpKind::Madvise:
+        r = from_errno(do_madvise(m, op.start, op.npages, op.advice));
+        break;
       case OpKind::Mremap:
-        r = from_errno(do_mremap(m, op.start, op.npages, op.new_start, op.new_npages, op.dontunmap));
+        r = from_errno(
+            do_mremap(m, op.start, op.npages, op.new_start, op.new_npages, op.dontunmap));
         break;
       case OpKind::Read: {
         std::uint64_t v = 0;
@@ -89,12 +100,14 @@ void Machine::run(const std::string& text) {
         pte_t* pte = pte_offset_map(m, op.start);
         std::vector<RmapHit> hits;
         if (pte != nullptr && pte->present && pte->page != nullptr) {
-          for (const rmap_hit& h : folio_rmap_hits(k, pte->page)) hits.push_back({h.mm->name, h.address});
+          for (const rmap_hit& h : folio_rmap_hits(k, pte->page))
+            hits.push_back({h.mm->name, h.address});
         }
         r = Result::rmap(hits);
         break;
       }
-      case OpKind::FailAlloc: break;
+      case OpKind::FailAlloc:
+        break;
     }
     k.fail_armed = false;
     if (l.expect) {
@@ -103,7 +116,9 @@ void Machine::run(const std::string& text) {
   }
 }
 
-vm_area_struct* Machine::vma(const std::string& proc, Page page) { return vma_lookup(mm(proc), page); }
+vm_area_struct* Machine::vma(const std::string& proc, Page page) {
+  return vma_lookup(mm(proc), page);
+}
 
 folio* Machine::folio_at(const std::string& proc, Page page) {
   pte_t* pte = pte_offset_map(mm(proc), page);
@@ -130,11 +145,12 @@ std::string Machine::check() const {
   });
   k.anon_vma_cachep.for_each_live([&](const anon_vma& av) {
     const long want_ref = (live.count(&av) != 0 ? 1 : 0) + (av.root == &av ? below[&av] : 0);
-    if (av.num_active_vmas != active[&av] || av.num_children != children[&av] || av.refcount != want_ref) {
-      err += "#" + std::to_string(av.id) + " counters active " + std::to_string(av.num_active_vmas) +
-             "/" + std::to_string(active[&av]) + " children " + std::to_string(av.num_children) + "/" +
-             std::to_string(children[&av]) + " refcount " + std::to_string(av.refcount) + "/" +
-             std::to_string(want_ref) + "\n";
+    if (av.num_active_vmas != active[&av] || av.num_children != children[&av] ||
+        av.refcount != want_ref) {
+      err += "#" + std::to_string(av.id) + " counters active " +
+             std::to_string(av.num_active_vmas) + "/" + std::to_string(active[&av]) + " children " +
+             std::to_string(av.num_children) + "/" + std::to_string(children[&av]) + " refcount " +
+             std::to_string(av.refcount) + "/" + std::to_string(want_ref) + "\n";
     }
   });
   return err;

@@ -82,7 +82,8 @@ TEST(Mutant, Cve2022_42703BreaksSameChainAtTheDoubleReuse) {
 }
 
 TEST(Mutant, ChildrenOnlyReusesTheRoot) {
-  expect_killed("mmap p0 0 2 rw\nwrite p0 0\nfork p0 a\nwrite a 0\n", Mutant::Cve2022_42703_ChildrenOnly);
+  expect_killed("mmap p0 0 2 rw\nwrite p0 0\nfork p0 a\nwrite a 0\n",
+                Mutant::Cve2022_42703_ChildrenOnly);
 }
 
 TEST(Mutant, NoActiveIncBreaksActiveAtTheFirstReuse) {
@@ -93,8 +94,10 @@ TEST(Mutant, NoActiveIncBreaksActiveAtTheFirstReuse) {
 
 // kernel-spec §4.3
 TEST(Mutant, NeighbourReuseNotSingularBreaksSameChain) {
-  const char* t = "mmap p0 0 1 rw\nwrite p0 0\nfork p0 c\nmmap c 1 1 rwx\nwrite c 1\nmprotect c 0 1 rwx\n";
-  EXPECT_TRUE(broke(run(t, MutantSet::of(Mutant::NeighbourReuseNotSingular)), InvariantId::SameChain));
+  const char* t =
+      "mmap p0 0 1 rw\nwrite p0 0\nfork p0 c\nmmap c 1 1 rwx\nwrite c 1\nmprotect c 0 1 rwx\n";
+  EXPECT_TRUE(
+      broke(run(t, MutantSet::of(Mutant::NeighbourReuseNotSingular)), InvariantId::SameChain));
   expect_killed(t, Mutant::NeighbourReuseNotSingular);
 }
 
@@ -113,13 +116,15 @@ const char* kMremapUaf =
     "mmap p0 4 3 rw\nwrite p0 4\nmremap p0 4 3 20 3\nmmap p0 1 3 rw\nmremap p0 20 3 4 3\n";
 
 TEST(Mutant, MremapNoDupCopiedFromBreaksMapping) {
-  EXPECT_TRUE(broke(run(kMremapUaf, MutantSet::of(Mutant::MremapNoDupCopiedFrom)), InvariantId::Mapping));
+  EXPECT_TRUE(
+      broke(run(kMremapUaf, MutantSet::of(Mutant::MremapNoDupCopiedFrom)), InvariantId::Mapping));
   expect_killed(kMremapUaf, Mutant::MremapNoDupCopiedFrom);
 }
 
 TEST(Mutant, MremapForkCheckMiddleOnlyMergesAForkedSource) {
   const char* t =
-      "mmap p0 4 3 rw\nwrite p0 4\nfork p0 c\nmremap c 4 3 20 3\nmmap c 1 3 rw\nmremap c 20 3 4 3\n";
+      "mmap p0 4 3 rw\nwrite p0 4\nfork p0 c\nmremap c 4 3 20 3\nmmap c 1 3 rw\nmremap c 20 3 4 "
+      "3\n";
   expect_killed(t, Mutant::MremapForkCheckMiddleOnly);
 }
 

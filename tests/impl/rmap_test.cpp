@@ -149,7 +149,9 @@ TEST(FailAlloc, CloneEnomemLeavesTheCountersRight) {
 //   after dup_anon_vma, but the commit's preallocation fails: the dup must
 //   be undone (2023) or B keeps a chain for a merge that never happened.
 TEST(FailAlloc, MergeFailureUndoesTheDup) {
-  const char* t = "mmap p0 0 3 rw\nwrite p0 0\nmmap p0 3 3 rwx\nfailalloc prealloc 1\nmprotect p0 0 3 rwx => ENOMEM";
+  const char* t =
+      "mmap p0 0 3 rw\nwrite p0 0\nmmap p0 3 3 rwx\nfailalloc prealloc 1\nmprotect p0 0 3 rwx => "
+      "ENOMEM";
   Machine good;
   good.run(t);
   EXPECT_EQ(good.vma("p0", 3)->anon_vma, nullptr);

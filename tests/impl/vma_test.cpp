@@ -13,7 +13,8 @@ void expect_keyed(const vm_area_struct* v) {
     const pgoff_t first = v->vm_pgoff;
     const pgoff_t last = v->vm_pgoff + vma_pages(v) - 1;
     bool found = false;
-    for (anon_vma_chain* hit = anon_vma_interval_tree_iter_first(avc.anon_vma->rb_root, first, last);
+    for (anon_vma_chain* hit =
+             anon_vma_interval_tree_iter_first(avc.anon_vma->rb_root, first, last);
          hit != nullptr; hit = anon_vma_interval_tree_iter_next(hit, first, last))
       found = found || hit == &avc;
     EXPECT_TRUE(found) << "avc of [" << v->vm_start << "," << v->vm_end << ") not found by its key";

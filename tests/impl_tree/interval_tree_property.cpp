@@ -92,7 +92,9 @@ unsigned long draw_pgoff() {
   if (*rc::gen::inRange(0, 8) == 0) return kMax - 64 + *rc::gen::inRange(0ul, 32ul);
   return *rc::gen::inRange(0ul, 64ul);
 }
-unsigned long draw_pages() { return *rc::gen::inRange(1ul, 17ul); }
+unsigned long draw_pages() {
+  return *rc::gen::inRange(1ul, 17ul);
+}
 
 RC_GTEST_PROP(IntervalTreeProperty, AgreesWithNaiveListAfterEveryStep, ()) {
   Naive s;

@@ -167,7 +167,10 @@ TEST(IntervalTreeVerify, StaleSubtreeLastMutantIsDetected) {
   TestNode* big = b.add(1, 100);
   EXPECT_EQ(b.tree.iter_first(50, 60), nullptr);  // the visible symptom
   const auto msg = b.tree.verify();
-  EXPECT_NE(msg.find("rb_subtree_last of node#0 [0,0] is 0, the largest last in its subtree is 100"), std::string::npos) << msg;
+  EXPECT_NE(
+      msg.find("rb_subtree_last of node#0 [0,0] is 0, the largest last in its subtree is 100"),
+      std::string::npos)
+      << msg;
 
   Built sound;  // the same inserts with the switch off
   sound.add(0, 1);
@@ -192,8 +195,7 @@ TEST(IntervalTreeVerify, DoubleInsertAndStrayRemoveThrow) {
     b.tree.insert(n);
     FAIL() << "double insert accepted";
   } catch (const EngineFault& e) {
-    EXPECT_NE(std::string(e.what()).find("node#0 [3,4] which is already linked"),
-              std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("node#0 [3,4] which is already linked"), std::string::npos)
         << e.what();
   }
   b.tree.remove(n);
@@ -211,7 +213,8 @@ TEST(IntervalTreeVerify, DoubleInsertAndStrayRemoveThrow) {
 // have none.
 struct ByStart {};
 struct ByEnd {};
-struct Twice : interval_tree_node<unsigned long, ByStart>, interval_tree_node<unsigned long, ByEnd> {
+struct Twice : interval_tree_node<unsigned long, ByStart>,
+               interval_tree_node<unsigned long, ByEnd> {
   unsigned long a = 0, b = 0;
 };
 struct StartTraits {

@@ -2,12 +2,12 @@
 // type, the slot and the operations involved; generations tell a reused slot
 // from the object that used to live there; live counts support leak checks;
 // injected allocation failures return nullptr exactly when armed.
+#include "impl/pool.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
-
-#include "impl/pool.h"
 
 namespace rmapcheck::impl {
 namespace {
@@ -32,7 +32,9 @@ TEST(Pool, DoubleFreeIsReportedWithTypeSlotAndOps) {
   Obj* a = pool.alloc(1);
   pool.free(a, "unlink_anon_vmas");
   const auto msg = fault_of([&] { pool.free(a, "exit_mmap"); });
-  EXPECT_EQ(msg, "double free of anon_vma (slot 0, generation 1, freed by unlink_anon_vmas) in exit_mmap");
+  EXPECT_EQ(
+      msg,
+      "double free of anon_vma (slot 0, generation 1, freed by unlink_anon_vmas) in exit_mmap");
   EXPECT_EQ(pool.live_count(), 0u);
 }
 
@@ -68,7 +70,9 @@ TEST(Pool, ForeignPointerIsReportedInDebugBuilds) {
   Pool<Obj> other("anon_vma");
   Obj* mine = pool.alloc(1);
   Obj* theirs = other.alloc(2);
-  EXPECT_NE(fault_of([&] { pool.check(theirs, "anon_vma_clone"); }).find("is not a anon_vma of this pool"),
+  EXPECT_NE(fault_of([&] {
+              pool.check(theirs, "anon_vma_clone");
+            }).find("is not a anon_vma of this pool"),
             std::string::npos);
   pool.check(mine, "anon_vma_clone");
 }

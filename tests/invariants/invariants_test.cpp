@@ -32,7 +32,8 @@ TEST(Invariants, NamesRoundTrip) {
   }
   EXPECT_EQ(invariant_name(InvariantId::SameChain), "I-SAMECHAIN");
   EXPECT_FALSE(invariant_from_name("I-NOPE").has_value());
-  const Violation v{InvariantId::Active, "anon_vma #2", "num_active_vmas is 0 but 1 VMA(s) point to it"};
+  const Violation v{InvariantId::Active, "anon_vma #2",
+                    "num_active_vmas is 0 but 1 VMA(s) point to it"};
   EXPECT_EQ(v.to_string(), "I-ACTIVE: anon_vma #2: num_active_vmas is 0 but 1 VMA(s) point to it");
 }
 
@@ -77,8 +78,9 @@ TEST(Invariants, DistinctAnonVmaLinkedTwice) {
   vma(s, "p1", 0).chain = {2, 1, 1};
   const auto vs = check_invariants(s);
   EXPECT_EQ(reported(vs), (Names{"I-DISTINCT"}));
-  EXPECT_TRUE(contains(messages(vs, InvariantId::Distinct),
-                       "I-DISTINCT: p1 vma [0,4) anon_vma #1: the chain links this anon_vma 2 times"));
+  EXPECT_TRUE(
+      contains(messages(vs, InvariantId::Distinct),
+               "I-DISTINCT: p1 vma [0,4) anon_vma #1: the chain links this anon_vma 2 times"));
 }
 
 // anon_vma_chain_link put the avc on the VMA's list but missed the tree
@@ -114,7 +116,8 @@ TEST(Invariants, KeyStaleNode) {
   anon_vma(s, 1).tree.push_back({"p0", 1});
   const auto vs = check_invariants(s);
   EXPECT_EQ(reported(vs), (Names{"I-BIDIR", "I-KEY"}));
-  EXPECT_TRUE(contains(messages(vs, InvariantId::Key), "anon_vma #1: tree node p0@1 has no current VMA"));
+  EXPECT_TRUE(
+      contains(messages(vs, InvariantId::Key), "anon_vma #1: tree node p0@1 has no current VMA"));
 }
 
 // The child anon_vma believes it is a root while its parent is #1.
@@ -135,7 +138,8 @@ TEST(Invariants, RootParentCycle) {
   s.anon_vmas.push_back({4, false, 1, 3, 1, 0, 0, {}, ""});
   const auto vs = check_invariants(s);
   EXPECT_EQ(reported(vs), (Names{"I-ROOT", "I-REF"}));
-  EXPECT_TRUE(contains(messages(vs, InvariantId::Root), "anon_vma #3: the parent chain has a cycle"));
+  EXPECT_TRUE(
+      contains(messages(vs, InvariantId::Root), "anon_vma #3: the parent chain has a cycle"));
 }
 
 // CVE-2022-42703's end state (kernel-spec §4.1, op 12): the merged VMA kept
@@ -188,7 +192,8 @@ TEST(Invariants, RefLeakedAnonVma) {
   s.anon_vmas.push_back({3, false, 3, 3, 1, 0, 0, {}, ""});
   const auto vs = check_invariants(s);
   EXPECT_EQ(reported(vs), (Names{"I-REF"}));
-  EXPECT_TRUE(contains(messages(vs, InvariantId::Ref), "I-REF: anon_vma #3: allocated but unreferenced"));
+  EXPECT_TRUE(
+      contains(messages(vs, InvariantId::Ref), "I-REF: anon_vma #3: allocated but unreferenced"));
 }
 
 // p1 went away without unlink_anon_vmas: its nodes stay in the trees.
@@ -198,8 +203,9 @@ TEST(Invariants, LiveInChainExitWithoutUnlink) {
   folio(s, 1).mapcount = 1;
   const auto vs = check_invariants(s);
   EXPECT_EQ(reported(vs), (Names{"I-BIDIR", "I-KEY", "I-ACTIVE", "I-LIVE-IN-CHAIN"}));
-  EXPECT_TRUE(contains(messages(vs, InvariantId::LiveInChain),
-                       "I-LIVE-IN-CHAIN: anon_vma #2: live (tree has 1 node(s)) but no VMA's chain links it"));
+  EXPECT_TRUE(contains(
+      messages(vs, InvariantId::LiveInChain),
+      "I-LIVE-IN-CHAIN: anon_vma #2: live (tree has 1 node(s)) but no VMA's chain links it"));
 }
 
 // CVE-2022-42703 at op 11 (kernel-spec §4.1): a second VMA of p1 reuses #2
@@ -217,9 +223,10 @@ TEST(Invariants, SameChainViolatedByDoubleReuse) {
   anon_vma(s, 2).tree.push_back({"p1", 5});
   const auto vs = check_invariants(s);
   EXPECT_EQ(reported(vs), (Names{"I-SAMECHAIN"}));
-  EXPECT_TRUE(contains(messages(vs, InvariantId::SameChain),
-                       "I-SAMECHAIN: p1 vma [0,4) p1 vma [5,6): both have anon_vma #2 but the chains "
-                       "differ: {#1 #2} vs {#1 #2 #3}"));
+  EXPECT_TRUE(
+      contains(messages(vs, InvariantId::SameChain),
+               "I-SAMECHAIN: p1 vma [0,4) p1 vma [5,6): both have anon_vma #2 but the chains "
+               "differ: {#1 #2} vs {#1 #2 #3}"));
 }
 
 // Mutant merge-right-keeps-pgoff (v6.3): a VMA's pgoff is off by one, so the
@@ -229,9 +236,10 @@ TEST(Invariants, MappingIndexMismatch) {
   vma(s, "p1", 0).pgoff = 1;
   const auto vs = check_invariants(s);
   EXPECT_EQ(reported(vs), (Names{"I-MAPPING", "I-REACH"}));
-  EXPECT_TRUE(contains(messages(vs, InvariantId::Mapping),
-                       "I-MAPPING: p1 page 0 folio #1 p1 vma [0,4): folio index is 0 but the page's "
-                       "linear index is 1"));
+  EXPECT_TRUE(
+      contains(messages(vs, InvariantId::Mapping),
+               "I-MAPPING: p1 page 0 folio #1 p1 vma [0,4): folio index is 0 but the page's "
+               "linear index is 1"));
 }
 
 // The UAF of kernel-spec §4.2/§4.3: folio->mapping names an anon_vma that
@@ -276,7 +284,8 @@ TEST(Invariants, MapcountLeakedFolio) {
   s.folios.push_back({3, 1, 2, 0, false, 0});
   const auto vs = check_invariants(s);
   EXPECT_EQ(reported(vs), (Names{"I-MAPCOUNT"}));
-  EXPECT_TRUE(contains(messages(vs, InvariantId::Mapcount), "folio #3: allocated but no PTE maps it"));
+  EXPECT_TRUE(
+      contains(messages(vs, InvariantId::Mapcount), "folio #3: allocated but no PTE maps it"));
 }
 
 // Mutant cow-reuse-shared: do_wp_page reused a folio still mapped by p0.
@@ -285,8 +294,9 @@ TEST(Invariants, ExclWritableSharedFolio) {
   pte(s, "p1", 0).writable = true;
   const auto vs = check_invariants(s);
   EXPECT_EQ(reported(vs), (Names{"I-EXCL"}));
-  EXPECT_TRUE(contains(messages(vs, InvariantId::Excl),
-                       "I-EXCL: p1 page 0 folio #1: a writable PTE maps a folio that is not exclusive"));
+  EXPECT_TRUE(
+      contains(messages(vs, InvariantId::Excl),
+               "I-EXCL: p1 page 0 folio #1: a writable PTE maps a folio that is not exclusive"));
 }
 
 // Fork forgot to clear PageAnonExclusive on the shared page.
@@ -295,8 +305,9 @@ TEST(Invariants, ExclExclusiveButShared) {
   folio(s, 1).exclusive = true;
   const auto vs = check_invariants(s);
   EXPECT_EQ(reported(vs), (Names{"I-EXCL"}));
-  EXPECT_TRUE(contains(messages(vs, InvariantId::Excl),
-                       "I-EXCL: folio #1: marked exclusive (PageAnonExclusive) but 2 PTE(s) map it"));
+  EXPECT_TRUE(
+      contains(messages(vs, InvariantId::Excl),
+               "I-EXCL: folio #1: marked exclusive (PageAnonExclusive) but 2 PTE(s) map it"));
 }
 
 // mprotect to read-only that left a PTE writable; a writable zero page.
@@ -307,7 +318,8 @@ TEST(Invariants, ExclWritableWithoutVmWrite) {
   const auto vs = check_invariants(s);
   EXPECT_EQ(reported(vs), (Names{"I-EXCL"}));
   const std::string m = messages(vs, InvariantId::Excl);
-  EXPECT_TRUE(contains(m, "p0 page 1 folio #2 p0 vma [0,4): a writable PTE in a VMA without VM_WRITE (r--p)"));
+  EXPECT_TRUE(contains(
+      m, "p0 page 1 folio #2 p0 vma [0,4): a writable PTE in a VMA without VM_WRITE (r--p)"));
   EXPECT_TRUE(contains(m, "I-EXCL: p1 page 2: the zero page is mapped writable"));
 }
 
@@ -321,10 +333,14 @@ TEST(Invariants, DanglingAndDuplicateIds) {
   const auto vs = check_invariants(s);
   const Names names = reported(vs);
   EXPECT_TRUE(names.count("I-BIDIR"));
-  EXPECT_TRUE(contains(messages(vs, InvariantId::Bidir), "anon_vma #9: the chain links an anon_vma that is dangling"));
-  EXPECT_TRUE(contains(messages(vs, InvariantId::Ref), "anon_vma #1: the anon_vma is listed twice"));
-  EXPECT_TRUE(contains(messages(vs, InvariantId::Mapping), "folio #2 p0 vma [0,4): the folio's anon_vma #8 is dangling"));
-  EXPECT_TRUE(contains(messages(vs, InvariantId::Mapcount), "folio #6: 1 PTE(s) map a folio that is not allocated"));
+  EXPECT_TRUE(contains(messages(vs, InvariantId::Bidir),
+                       "anon_vma #9: the chain links an anon_vma that is dangling"));
+  EXPECT_TRUE(
+      contains(messages(vs, InvariantId::Ref), "anon_vma #1: the anon_vma is listed twice"));
+  EXPECT_TRUE(contains(messages(vs, InvariantId::Mapping),
+                       "folio #2 p0 vma [0,4): the folio's anon_vma #8 is dangling"));
+  EXPECT_TRUE(contains(messages(vs, InvariantId::Mapcount),
+                       "folio #6: 1 PTE(s) map a folio that is not allocated"));
 }
 
 // rmap_walk follows folio->mapping (not the root) and vma_address().

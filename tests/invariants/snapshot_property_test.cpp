@@ -136,7 +136,8 @@ Snapshot reachable_snapshot() {
     a.parent = pick<SnapId>(1, na + 1);
     a.refcount = pick(0, 3);
     const int nt = pick(0, 3);
-    for (int k = 0; k < nt; ++k) a.tree.push_back({kProcNames[static_cast<std::size_t>(pick(0, 3))], pick<Page>(0, 8)});
+    for (int k = 0; k < nt; ++k)
+      a.tree.push_back({kProcNames[static_cast<std::size_t>(pick(0, 3))], pick<Page>(0, 8)});
     s.anon_vmas.push_back(a);
   }
   for (SnapId id = 1; id <= nf; ++id) {

@@ -66,13 +66,13 @@ TEST(Canonicalize, LeftoversLastAndAncestorsClosed) {
   s.anon_vmas.push_back({60, false, 70, 70, 1, 1, 0, {}, ""});
   s.anon_vmas.push_back({70, false, 70, 70, 3, 1, 0, {}, ""});
   s.anon_vmas.push_back({5, false, 5, 5, 1, 0, 0, {}, ""});  // leaked
-  s.folios.push_back({8, 50, 0, 0, false, 0});                // leaked
+  s.folios.push_back({8, 50, 0, 0, false, 0});               // leaked
   canonicalize(s);
   ASSERT_EQ(s.anon_vmas.size(), 4u);
   EXPECT_EQ(s.procs[0].vmas[0].anon_vma, 1u);
-  EXPECT_EQ(s.anon_vmas[0].root, 2u);    // 70: the root is named before the parent
-  EXPECT_EQ(s.anon_vmas[0].parent, 3u);  // 60
-  EXPECT_EQ(s.anon_vmas[3].refcount, 1); // 5, leaked, last
+  EXPECT_EQ(s.anon_vmas[0].root, 2u);     // 70: the root is named before the parent
+  EXPECT_EQ(s.anon_vmas[0].parent, 3u);   // 60
+  EXPECT_EQ(s.anon_vmas[3].refcount, 1);  // 5, leaked, last
   EXPECT_EQ(s.folios[0].id, 1u);
   EXPECT_EQ(s.folios[0].anon_vma, 1u);
 }

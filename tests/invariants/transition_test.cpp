@@ -22,7 +22,8 @@ constexpr VmFlags kRx = VM_READ | VM_EXEC;
 //   p0   AAAA     ->     AaAA     (page 1 now r-x; pieces [0,1) [1,2) [2,4))
 TEST(PgoffLinear, SplitKeepsIndices) {
   const Snapshot before = one_proc({{0, 4, 0, kRw, 1, {1}}});
-  const Snapshot after = one_proc({{0, 1, 0, kRw, 1, {1}}, {1, 2, 1, kRx, 1, {1}}, {2, 4, 2, kRw, 1, {1}}});
+  const Snapshot after =
+      one_proc({{0, 1, 0, kRw, 1, {1}}, {1, 2, 1, kRx, 1, {1}}, {2, 4, 2, kRw, 1, {1}}});
   EXPECT_TRUE(check_transition(before, op_mprotect("p0", 1, 1, Prot::RX), after).empty());
 }
 
@@ -66,9 +67,10 @@ TEST(PgoffLinear, ForkChildInheritsIndices) {
   after.procs.back().vmas[0].pgoff = 5;
   const auto vs = check_transition(before, op_fork("p1", "p2"), after);
   ASSERT_EQ(vs.size(), 1u);
-  EXPECT_EQ(vs[0].to_string(),
-            "I-PGOFF-LINEAR: p2 page 0: fork: linear index was 0 (vma [0,4) pgoff=0 of p1) and is 5 "
-            "(vma [0,4) pgoff=5)");
+  EXPECT_EQ(
+      vs[0].to_string(),
+      "I-PGOFF-LINEAR: p2 page 0: fork: linear index was 0 (vma [0,4) pgoff=0 of p1) and is 5 "
+      "(vma [0,4) pgoff=5)");
 }
 
 // exit removes the process; nothing else may move.

@@ -70,7 +70,7 @@ TEST_P(Historical, MergeRightLowersPgoff) {
   EXPECT_EQ(maps("p0"), "[1,3) rw-p");
   EXPECT_EQ(vma("p0", 1).pgoff, 1u);
   EXPECT_EQ(folio_of("p0", 2)->index, 2u);  // == pgoff + (2 - 1)
-  run_rest();  // rmap p0 2 => {p0:2}
+  run_rest();                               // rmap p0 2 => {p0:2}
 }
 
 RMAPCHECK_INSTANTIATE(Historical);

@@ -15,8 +15,8 @@ TEST_P(Mremap, ErrorsBeforeAnyEffect) {
       "mremap p0 0 2 20 4 dontunmap => EINVAL\n"  // DONTUNMAP must keep the size
       "mremap p0 0 0 20 2 => EINVAL\n"            // old_len 0 on a private mapping
       "mremap p0 0 0 0 2 => EINVAL\n"
-      "mremap p0 0 4 20 0 => EINVAL\n"            // new_len 0
-      "mremap p0 2 4 20 6 => EFAULT");            // the range leaves its VMA
+      "mremap p0 0 4 20 0 => EINVAL\n"  // new_len 0
+      "mremap p0 2 4 20 6 => EFAULT");  // the range leaves its VMA
   EXPECT_EQ(maps("p0"), "[0,4) rw-p");
   EXPECT_TRUE(pte("p0", 0).has_value());
 }

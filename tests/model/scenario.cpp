@@ -61,7 +61,9 @@ Result Scenario::run_line(const TraceLine& line, std::string_view file) {
   return r;
 }
 
-std::string scenario_dir() { return RMAPCHECK_SCENARIO_DIR; }
+std::string scenario_dir() {
+  return RMAPCHECK_SCENARIO_DIR;
+}
 
 void Scenario::load(std::string_view name) {
   const std::string path = scenario_dir() + "/" + std::string(name) + ".trace";
@@ -92,7 +94,9 @@ void Scenario::run_to(std::string_view label) {
   ADD_FAILURE() << loaded_.file << ": no line `# check: " << label << "`";
 }
 
-void Scenario::run_rest() { run_loaded_below(std::numeric_limits<int>::max()); }
+void Scenario::run_rest() {
+  run_loaded_below(std::numeric_limits<int>::max());
+}
 
 void Scenario::run_loaded_below(int source_line) {
   if (loaded_next_ > 0 && loaded_.lines[loaded_next_ - 1].line > source_line)

@@ -1,7 +1,7 @@
 // observation_test.cpp - renaming and diffing Observations (no kernel needed).
-#include <gtest/gtest.h>
-
 #include "oracle/observation.h"
+
+#include <gtest/gtest.h>
 
 namespace rmapcheck::oracle {
 namespace {
@@ -52,7 +52,8 @@ TEST(OracleObservation, AnonVmasFollowCanonicalizeOrder) {
   o.has_forest = true;
   ObsVma v{0, 4, VM_READ, 0, 0xb0, {0xb0, 0xa0}};
   o.procs = {{"p0", {v}, {}}};
-  o.anon_vmas = {{0xa0, 0xa0, 0xa0, 2, 2, 0}, {0xb0, 0xa0, 0xa0, 1, 0, 1}, {0xc0, 0xc0, 0xc0, 1, 1, 0}};
+  o.anon_vmas = {
+      {0xa0, 0xa0, 0xa0, 2, 2, 0}, {0xb0, 0xa0, 0xa0, 1, 0, 1}, {0xc0, 0xc0, 0xc0, 1, 1, 0}};
   canonicalize_observation(o);
   ASSERT_EQ(o.anon_vmas.size(), 2u);  // 0xc0 is reachable from no VMA: not observable, dropped
   EXPECT_EQ(o.procs[0].vmas[0].anon_vma, 1u);

@@ -2,6 +2,7 @@
 // taken from the CI/cluster environment, --time, and SIGINT. Each test runs
 // the real binary (RMAPCHECK_BIN) in a scratch directory and reads the JSON
 // report it leaves behind.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,13 +12,11 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "properties/campaign.h"
 
@@ -30,8 +29,9 @@ namespace fs = std::filesystem;
 using json = nlohmann::ordered_json;
 using Env = std::map<std::string, std::string>;
 
-const char* const kShardVars[] = {"GTEST_SHARD_INDEX", "GTEST_TOTAL_SHARDS", "SLURM_ARRAY_TASK_ID",
-                                  "SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_MIN", "JOB_COMPLETION_INDEX",
+const char* const kShardVars[] = {"GTEST_SHARD_INDEX",    "GTEST_TOTAL_SHARDS",
+                                  "SLURM_ARRAY_TASK_ID",  "SLURM_ARRAY_TASK_COUNT",
+                                  "SLURM_ARRAY_TASK_MIN", "JOB_COMPLETION_INDEX",
                                   "RMAPCHECK_SHARD_COUNT"};
 
 bool is_shard_var(const std::string& entry) {
@@ -91,7 +91,8 @@ class CampaignCli : public ::testing::Test {
  protected:
   void SetUp() override {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() / ("rmapcheck-cli-" + std::to_string(getpid()) + "-" + info->name());
+    dir_ = fs::temp_directory_path() /
+           ("rmapcheck-cli-" + std::to_string(getpid()) + "-" + info->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -105,8 +106,8 @@ class CampaignCli : public ::testing::Test {
 // environment of each scheduler: the reports must be byte-identical (and
 // named report-shard-1-of-2.json), and "timing" names the variables used.
 TEST_F(CampaignCli, ShardsFromTheEnvironmentMatchTheShardOption) {
-  const std::vector<std::string> base{"campaign", "--seed", "11", "--cases", "12", "--keep-going",
-                                      "--max-ops", "20"};
+  const std::vector<std::string> base{"campaign", "--seed",       "11",        "--cases",
+                                      "12",       "--keep-going", "--max-ops", "20"};
   auto with = [&](const std::string& name, std::vector<std::string> extra, bool det) {
     std::vector<std::string> a = base;
     a.insert(a.end(), extra.begin(), extra.end());
@@ -128,12 +129,17 @@ TEST_F(CampaignCli, ShardsFromTheEnvironmentMatchTheShardOption) {
     std::string source;
   };
   const std::vector<Case> cases{
-      {"gtest", {{"GTEST_SHARD_INDEX", "1"}, {"GTEST_TOTAL_SHARDS", "2"}}, "GTEST_SHARD_INDEX/GTEST_TOTAL_SHARDS"},
+      {"gtest",
+       {{"GTEST_SHARD_INDEX", "1"}, {"GTEST_TOTAL_SHARDS", "2"}},
+       "GTEST_SHARD_INDEX/GTEST_TOTAL_SHARDS"},
       // Slurm numbers array tasks from --array's first index: 5..6 here.
       {"slurm",
-       {{"SLURM_ARRAY_TASK_ID", "6"}, {"SLURM_ARRAY_TASK_MIN", "5"}, {"SLURM_ARRAY_TASK_COUNT", "2"}},
+       {{"SLURM_ARRAY_TASK_ID", "6"},
+        {"SLURM_ARRAY_TASK_MIN", "5"},
+        {"SLURM_ARRAY_TASK_COUNT", "2"}},
        "SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT"},
-      {"k8s", {{"JOB_COMPLETION_INDEX", "1"}, {"RMAPCHECK_SHARD_COUNT", "2"}},
+      {"k8s",
+       {{"JOB_COMPLETION_INDEX", "1"}, {"RMAPCHECK_SHARD_COUNT", "2"}},
        "JOB_COMPLETION_INDEX/RMAPCHECK_SHARD_COUNT"},
   };
   for (const auto& c : cases) {
@@ -149,14 +155,19 @@ TEST_F(CampaignCli, ShardsFromTheEnvironmentMatchTheShardOption) {
 }
 
 TEST_F(CampaignCli, ABadShardEnvironmentIsAUsageErrorThatNamesTheVariable) {
-  const std::vector<std::string> args{"campaign", "--seed", "1", "--cases", "1", "--out", (dir_ / "o").string()};
-  EXPECT_EQ(run(args, {{"GTEST_SHARD_INDEX", "2"}, {"GTEST_TOTAL_SHARDS", "2"}}, dir_ / "a.log"), 2);
-  EXPECT_NE(slurp(dir_ / "a.log").find("GTEST_SHARD_INDEX/GTEST_TOTAL_SHARDS: shard index 2 is not below"),
+  const std::vector<std::string> args{"campaign",           "--seed", "1", "--cases", "1", "--out",
+                                      (dir_ / "o").string()};
+  EXPECT_EQ(run(args, {{"GTEST_SHARD_INDEX", "2"}, {"GTEST_TOTAL_SHARDS", "2"}}, dir_ / "a.log"),
+            2);
+  EXPECT_NE(slurp(dir_ / "a.log")
+                .find("GTEST_SHARD_INDEX/GTEST_TOTAL_SHARDS: shard index 2 is not below"),
             std::string::npos)
       << slurp(dir_ / "a.log");
   EXPECT_EQ(run(args, {{"JOB_COMPLETION_INDEX", "0"}}, dir_ / "b.log"), 2);
   EXPECT_NE(slurp(dir_ / "b.log").find("RMAPCHECK_SHARD_COUNT is not"), std::string::npos);
-  EXPECT_EQ(run(args, {{"SLURM_ARRAY_TASK_ID", "x"}, {"SLURM_ARRAY_TASK_COUNT", "2"}}, dir_ / "c.log"), 2);
+  EXPECT_EQ(
+      run(args, {{"SLURM_ARRAY_TASK_ID", "x"}, {"SLURM_ARRAY_TASK_COUNT", "2"}}, dir_ / "c.log"),
+      2);
   EXPECT_NE(slurp(dir_ / "c.log").find("SLURM_ARRAY_TASK_ID='x' is not a non-negative integer"),
             std::string::npos);
   // Sharded by the environment, a campaign needs an explicit seed.
@@ -169,7 +180,8 @@ TEST_F(CampaignCli, ABadShardEnvironmentIsAUsageErrorThatNamesTheVariable) {
 // --time bounds the campaign by the clock: it ends by itself, passes, and
 // its report records the time limit instead of a case count.
 TEST_F(CampaignCli, TimeLimitEndsTheCampaign) {
-  int rc = run({"campaign", "--seed", "3", "--time", "1", "--out", (dir_ / "o").string()}, {}, dir_ / "log");
+  int rc = run({"campaign", "--seed", "3", "--time", "1", "--out", (dir_ / "o").string()}, {},
+               dir_ / "log");
   ASSERT_EQ(rc, 0) << slurp(dir_ / "log");
   json rep = json::parse(slurp(dir_ / "o" / "report.json"));
   EXPECT_EQ(rep["config"]["time_limit"], 1.0);
@@ -201,7 +213,9 @@ bool wait_for(const fs::path& log, const std::string& text, pid_t pid, int secon
 TEST_F(CampaignCli, SigintWritesTheReportAndExits130) {
   for (const char* jobs : {"1", "2"}) {
     const fs::path out = dir_ / (std::string("o") + jobs), log = dir_ / (std::string("log") + jobs);
-    pid_t pid = spawn({"campaign", "--seed", "5", "--time", "600", "--jobs", jobs, "--out", out.string()}, {}, log);
+    pid_t pid =
+        spawn({"campaign", "--seed", "5", "--time", "600", "--jobs", jobs, "--out", out.string()},
+              {}, log);
     ASSERT_TRUE(wait_for(log, "campaign: seed 5", pid, 60)) << slurp(log);
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     kill(pid, SIGINT);

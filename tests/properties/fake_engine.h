@@ -21,16 +21,24 @@ namespace rmapcheck::testing {
 
 class FakeEngine final : public Engine {
  public:
-  FakeEngine(EngineKind kind, bool planted_bug) : kind_(kind), bug_(planted_bug) { depth_["p0"] = 0; }
+  FakeEngine(EngineKind kind, bool planted_bug) : kind_(kind), bug_(planted_bug) {
+    depth_["p0"] = 0;
+  }
   EngineKind kind() const override { return kind_; }
   Result apply(const Op& op) override {
     if (op.kind == OpKind::FailAlloc) return Result::ok();
     auto it = depth_.find(op.proc);
     if (it == depth_.end()) return Result::error(3 /* ESRCH */);
     switch (op.kind) {
-      case OpKind::Fork: depth_[op.child] = it->second + 1; return Result::ok();
-      case OpKind::Exit: depth_.erase(it); return Result::ok();
-      case OpKind::Write: values_[{op.proc, op.start}] = op.value; return Result::ok();
+      case OpKind::Fork:
+        depth_[op.child] = it->second + 1;
+        return Result::ok();
+      case OpKind::Exit:
+        depth_.erase(it);
+        return Result::ok();
+      case OpKind::Write:
+        values_[{op.proc, op.start}] = op.value;
+        return Result::ok();
       case OpKind::Read: {
         auto v = values_.find({op.proc, op.start});
         return Result::read_value(v == values_.end() ? 1 : v->second);
@@ -38,7 +46,8 @@ class FakeEngine final : public Engine {
       case OpKind::Rmap:
         if (bug_ && it->second >= 3) return Result::error(22 /* EINVAL */);
         return Result::rmap({});
-      default: return Result::ok();
+      default:
+        return Result::ok();
     }
   }
   Snapshot snapshot() const override {

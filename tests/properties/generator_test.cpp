@@ -1,11 +1,12 @@
 // generator_test.cpp - the op generator: valid, deterministic, tunable, and
 // biased towards the hard states (deep forks, exits in the middle, splits).
+#include "properties/generator.h"
+
 #include <gtest/gtest.h>
 
 #include <cerrno>
 #include <set>
 
-#include "properties/generator.h"
 #include "rmapcheck/engine.h"
 
 namespace rmapcheck::props {
@@ -26,12 +27,14 @@ TEST(Generator, PrintedTracesParseBackAndStayInTheWindow) {
     Trace t = generate_trace(seed, 60, cfg);
     std::string text = print_trace(t);
     auto parsed = parse_trace(text, "gen");
-    ASSERT_TRUE(parsed.trace) << "seed " << seed << ": " << parsed.diagnostics.at(0).to_string() << "\n"
+    ASSERT_TRUE(parsed.trace) << "seed " << seed << ": " << parsed.diagnostics.at(0).to_string()
+                              << "\n"
                               << text;
     EXPECT_EQ(*parsed.trace, t);
     for (const auto& l : t.lines) {
       ASSERT_FALSE(op_invalid_reason(l.op)) << format_op(l.op);
-      if (l.op.kind == OpKind::FailAlloc || l.op.kind == OpKind::Fork || l.op.kind == OpKind::Exit) continue;
+      if (l.op.kind == OpKind::FailAlloc || l.op.kind == OpKind::Fork || l.op.kind == OpKind::Exit)
+        continue;
       EXPECT_LT(l.op.start, 16u) << format_op(l.op);
       EXPECT_LE(l.op.start + l.op.npages, 16u) << format_op(l.op);
       if (l.op.kind == OpKind::Mremap) {
@@ -64,8 +67,10 @@ TEST(Weights, ParseErrorsAreClearAndLeaveTheWeightsAlone) {
   EXPECT_EQ(parse_weights("frok=3", w).value_or(""), "unknown operation 'frok' in --weights");
   EXPECT_TRUE(parse_weights("fork", w));
   EXPECT_TRUE(parse_weights("fork=-1", w));
-  EXPECT_TRUE(parse_weights("mmap=0,munmap=0,mprotect=0,madvise=0,mremap=0,read=0,write=0,"
-                            "fork=0,exit=0,rmap=0,failalloc=0", w));
+  EXPECT_TRUE(
+      parse_weights("mmap=0,munmap=0,mprotect=0,madvise=0,mremap=0,read=0,write=0,"
+                    "fork=0,exit=0,rmap=0,failalloc=0",
+                    w));
   EXPECT_EQ(w, Weights::defaults());
   ASSERT_FALSE(parse_weights("fork=20,exit=0", w));
   EXPECT_EQ(w.get(OpKind::Fork), 20u);
@@ -137,9 +142,11 @@ TEST(Generator, NoOpNamesAProcessThatAFailedForkMayNotHaveCreated) {
       if (op.kind == OpKind::Fork && r.kind == Result::Kind::Errno) ++failed_forks;
       if (op.kind == OpKind::Exit) continue;  // exiting a phantom is how the generator forgets it
       ASSERT_FALSE(r.kind == Result::Kind::Errno && r.err == ESRCH)
-          << "seed " << seed << ", op " << i + 1 << ": `" << format_op(op) << "` names a process that does not exist";
+          << "seed " << seed << ", op " << i + 1 << ": `" << format_op(op)
+          << "` names a process that does not exist";
     }
-    EXPECT_GT(failed_forks, 0u) << "seed " << seed << ": no fork failed, so this case proves nothing";
+    EXPECT_GT(failed_forks, 0u) << "seed " << seed
+                                << ": no fork failed, so this case proves nothing";
   }
 }
 
@@ -182,8 +189,8 @@ std::set<std::string> draws(const GenState& s, OpKind kind, int n) {
   for (int seed = 0; seed < n; ++seed) {
     SeededChooser ch(static_cast<std::uint64_t>(seed));
     Op op = kind == OpKind::Mprotect ? gen_protect(kind, s, cfg, ch)
-            : kind == OpKind::Mmap  ? gen_layout(kind, s, cfg, ch)
-                                    : gen_access(kind, s, cfg, ch);
+            : kind == OpKind::Mmap   ? gen_layout(kind, s, cfg, ch)
+                                     : gen_access(kind, s, cfg, ch);
     out.insert(format_op(op));
   }
   return out;
@@ -205,7 +212,8 @@ TEST(Generator, MprotectAimsAtTheMergesOfExistingRanges) {
   EXPECT_TRUE(segs[0].joined && segs[1].joined && !segs[2].joined);
   auto got = draws(s, OpKind::Mprotect, 300);
   EXPECT_TRUE(got.count("mprotect p0 3 2 rw")) << "the middle";
-  EXPECT_TRUE(got.count("mprotect p0 1 2 rwx") || got.count("mprotect p0 2 1 rwx")) << "a tail of A";
+  EXPECT_TRUE(got.count("mprotect p0 1 2 rwx") || got.count("mprotect p0 2 1 rwx"))
+      << "a tail of A";
   EXPECT_TRUE(got.count("mprotect p0 5 1 rwx")) << "the head of the last A";
 }
 

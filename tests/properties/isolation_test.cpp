@@ -5,9 +5,8 @@
 // a mutated impl that frees an anon_vma still in use corrupted the
 // campaign's own heap (ASan: heap-use-after-free in the impl, later a crash
 // in nlohmann::json). Now the child sends the StepFailure back whole.
-#include <unistd.h>
-
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "fake_engine.h"
 #include "properties/harness.h"
@@ -29,7 +28,8 @@ EngineFactory counting_factory(bool bug) {
 
 std::vector<Op> deep_rmap_ops() {
   // p0 -> a -> b -> c; the fake impl answers rmap wrongly in c (depth 3).
-  return {op_fork("p0", "a"), op_fork("a", "b"), op_write("b", 2, 7), op_fork("b", "c"), op_rmap("c", 1)};
+  return {op_fork("p0", "a"), op_fork("a", "b"), op_write("b", 2, 7), op_fork("b", "c"),
+          op_rmap("c", 1)};
 }
 
 TEST(Isolation, AFailureComesBackWholeWithoutRunningAnEngineHere) {
@@ -61,7 +61,8 @@ TEST(Isolation, APassingRunReportsItsStats) {
   EXPECT_EQ(g_engines_built_here, 0);
   EXPECT_FALSE(out.failure);
   // The epilogue: every live process exits, in name order.
-  EXPECT_EQ(out.epilogue, (std::vector<Op>{op_exit("a"), op_exit("b"), op_exit("c"), op_exit("p0")}));
+  EXPECT_EQ(out.epilogue,
+            (std::vector<Op>{op_exit("a"), op_exit("b"), op_exit("c"), op_exit("p0")}));
   EXPECT_EQ(out.stats.ops, 9u);
 }
 
@@ -99,7 +100,8 @@ class Leaky final : public Engine {
 EngineFactory leaky_factory(std::size_t after, bool keep_after_exit) {
   return [=](EngineKind k, const EngineConfig& c) -> std::unique_ptr<Engine> {
     auto e = testing::fake_factory(false)(k, c);
-    return std::make_unique<Leaky>(std::move(e), k == EngineKind::Impl ? after : 0, keep_after_exit);
+    return std::make_unique<Leaky>(std::move(e), k == EngineKind::Impl ? after : 0,
+                                   keep_after_exit);
   };
 }
 
@@ -111,7 +113,8 @@ TEST(Leaks, ALeakAfterAnOpFailsThatOp) {
   EXPECT_EQ(out.failure->index, 2u);
   EXPECT_EQ(out.failure->engine, "impl");
   EXPECT_EQ(out.failure->headline(),
-            "op 3 `write b 2 7`: 1 leaked object(s) in impl, first impl: anon_vma 0x1 reached by no process");
+            "op 3 `write b 2 7`: 1 leaked object(s) in impl, first impl: anon_vma 0x1 reached by "
+            "no process");
   EXPECT_TRUE(out.epilogue.empty());
 }
 

@@ -18,7 +18,8 @@ PropertyConfig fake_config(bool bug) {
 
 TEST(Harness, StopsAtTheFirstOpWhereTheEnginesDiffer) {
   // p0 -> a -> b -> c: the fake impl answers rmap wrongly in c only.
-  auto t = parse_trace("fork p0 a\nrmap a 1\nfork a b\nfork b c\nrmap b 1\nrmap c 1\nrmap c 2\n", "t");
+  auto t =
+      parse_trace("fork p0 a\nrmap a 1\nfork a b\nfork b c\nrmap b 1\nrmap c 1\nrmap c 2\n", "t");
   ASSERT_TRUE(t.trace);
   auto out = run_dual(*t.trace, {}, testing::fake_factory(true));
   ASSERT_TRUE(out.failure);

@@ -25,15 +25,19 @@ TEST(ParseOps, Mmap) {
   expect_op("mmap p0 0x10 2 none noreserve", op_mmap("p0", 16, 2, Prot::None, true),
             "mmap p0 16 2 none noreserve");
   expect_op("MMAP p0 1 1 RWX", op_mmap("p0", 1, 1, Prot::RWX), "mmap p0 1 1 rwx");
-  expect_op("mmap p0 3 0 r", op_mmap("p0", 3, 0, Prot::R), "mmap p0 3 0 r");  // EINVAL is the kernel's call
+  // EINVAL is the kernel's call
+  expect_op("mmap p0 3 0 r", op_mmap("p0", 3, 0, Prot::R), "mmap p0 3 0 r");
 }
 
 TEST(ParseOps, MunmapMprotectMadvise) {
   expect_op("munmap p0 4 1", op_munmap("p0", 4, 1), "munmap p0 4 1");
   expect_op("mprotect p0 2 3 rx", op_mprotect("p0", 2, 3, Prot::RX), "mprotect p0 2 3 rx");
-  expect_op("madvise p0 0 8 dontneed", op_madvise("p0", 0, 8, Advice::DontNeed), "madvise p0 0 8 dontneed");
-  expect_op("madvise p0 0 8 dontfork", op_madvise("p0", 0, 8, Advice::DontFork), "madvise p0 0 8 dontfork");
-  expect_op("madvise p0 0 8 dofork", op_madvise("p0", 0, 8, Advice::DoFork), "madvise p0 0 8 dofork");
+  expect_op("madvise p0 0 8 dontneed", op_madvise("p0", 0, 8, Advice::DontNeed),
+            "madvise p0 0 8 dontneed");
+  expect_op("madvise p0 0 8 dontfork", op_madvise("p0", 0, 8, Advice::DontFork),
+            "madvise p0 0 8 dontfork");
+  expect_op("madvise p0 0 8 dofork", op_madvise("p0", 0, 8, Advice::DoFork),
+            "madvise p0 0 8 dofork");
   expect_op("madvise p0 0 8 WipeOnFork", op_madvise("p0", 0, 8, Advice::WipeOnFork),
             "madvise p0 0 8 wipeonfork");
   expect_op("madvise p0 0 8 keeponfork", op_madvise("p0", 0, 8, Advice::KeepOnFork),
@@ -42,7 +46,8 @@ TEST(ParseOps, MunmapMprotectMadvise) {
 
 TEST(ParseOps, Mremap) {
   expect_op("mremap p0 0 4 0 8", op_mremap("p0", 0, 4, 0, 8), "mremap p0 0 4 0 8");
-  expect_op("mremap p0 20 4 4 4 dontunmap", op_mremap("p0", 20, 4, 4, 4, true), "mremap p0 20 4 4 4 dontunmap");
+  expect_op("mremap p0 20 4 4 4 dontunmap", op_mremap("p0", 20, 4, 4, 4, true),
+            "mremap p0 20 4 4 4 dontunmap");
 }
 
 TEST(ParseOps, ReadWriteRmap) {
@@ -122,7 +127,8 @@ TEST(OpNames, RoundTripEveryEnumerator) {
     auto k = static_cast<OpKind>(i);
     EXPECT_EQ(op_kind_from_name(op_kind_name(k)), k);
   }
-  for (Prot p : {Prot::None, Prot::R, Prot::RW, Prot::RX, Prot::RWX}) EXPECT_EQ(prot_from_name(prot_name(p)), p);
+  for (Prot p : {Prot::None, Prot::R, Prot::RW, Prot::RX, Prot::RWX})
+    EXPECT_EQ(prot_from_name(prot_name(p)), p);
   for (int i = 0; i < kAllocSiteCount; ++i) {
     auto s = static_cast<AllocSite>(i);
     EXPECT_EQ(alloc_site_from_name(alloc_site_name(s)), s);

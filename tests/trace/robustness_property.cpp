@@ -16,15 +16,16 @@ namespace rmapcheck {
 namespace {
 
 std::string gen_text() {
-  const auto pieces = *rc::gen::container<std::vector<std::string>>(rc::gen::weightedOneOf<std::string>(
-      {{6, rc::gen::element<std::string>("mmap", "munmap", "mprotect", "madvise", "mremap", "read", "write",
-                                         "fork", "exit", "rmap", "failalloc", "p0", "p1", "q", "0", "1", "4",
-                                         "0x10", "1048575", "1048576", "99999999999999999999", "rw", "rwx",
-                                         "none", "dontneed", "wipeonfork", "noreserve", "dontunmap", "any",
-                                         "avc", "=>", "{p0:1}", "{", "}", "ENOMEM", "SIGSEGV", "#", "\n",
-                                         "\r\n")},
-       {3, rc::gen::element<std::string>(" ", "\t", "\n")},
-       {1, rc::gen::container<std::string>(rc::gen::arbitrary<char>())}}));
+  const auto pieces =
+      *rc::gen::container<std::vector<std::string>>(rc::gen::weightedOneOf<std::string>(
+          {{6, rc::gen::element<std::string>(
+                   "mmap", "munmap", "mprotect", "madvise", "mremap", "read", "write", "fork",
+                   "exit", "rmap", "failalloc", "p0", "p1", "q", "0", "1", "4", "0x10", "1048575",
+                   "1048576", "99999999999999999999", "rw", "rwx", "none", "dontneed", "wipeonfork",
+                   "noreserve", "dontunmap", "any", "avc", "=>", "{p0:1}", "{", "}", "ENOMEM",
+                   "SIGSEGV", "#", "\n", "\r\n")},
+           {3, rc::gen::element<std::string>(" ", "\t", "\n")},
+           {1, rc::gen::container<std::string>(rc::gen::arbitrary<char>())}}));
   std::string s;
   for (const std::string& p : pieces) s += p;
   return s;

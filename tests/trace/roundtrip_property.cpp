@@ -31,9 +31,10 @@ Page gen_page() {
 
 Page gen_count(Page start) {
   const Page room = kWindowPages - start;  // >= 1
-  return *rc::gen::weightedOneOf<Page>({{4, rc::gen::inRange<Page>(0, std::min<Page>(room, 16) + 1)},
-                                        {1, rc::gen::inRange<Page>(0, room + 1)},
-                                        {1, rc::gen::just(room)}});
+  return *rc::gen::weightedOneOf<Page>(
+      {{4, rc::gen::inRange<Page>(0, std::min<Page>(room, 16) + 1)},
+       {1, rc::gen::inRange<Page>(0, room + 1)},
+       {1, rc::gen::just(room)}});
 }
 
 std::string gen_name() {
@@ -94,8 +95,10 @@ Op gen_op(std::vector<std::string>& live) {
       Page ns = *rc::gen::arbitrary<bool>() ? s : gen_page();
       return op_mremap(p, s, n, ns, gen_count(ns), *rc::gen::arbitrary<bool>());
     }
-    case OpKind::Read: return op_read(p, gen_page());
-    case OpKind::Rmap: return op_rmap(p, gen_page());
+    case OpKind::Read:
+      return op_read(p, gen_page());
+    case OpKind::Rmap:
+      return op_rmap(p, gen_page());
     case OpKind::Write: {
       auto v = *rc::gen::weightedOneOf<std::uint64_t>(
           {{2, rc::gen::just<std::uint64_t>(1)}, {3, rc::gen::arbitrary<std::uint64_t>()}});
@@ -111,7 +114,8 @@ Op gen_op(std::vector<std::string>& live) {
     case OpKind::Exit:
       live.erase(live.begin() + static_cast<std::ptrdiff_t>(who));
       return op_exit(p);
-    case OpKind::FailAlloc: break;
+    case OpKind::FailAlloc:
+      break;
   }
   return op_exit(p);
 }
@@ -132,7 +136,9 @@ Trace gen_trace() {
 
 // --- the same trace, written the way a person might -------------------------
 
-std::string space() { return *rc::gen::element<std::string>(" ", "  ", "\t", " \t "); }
+std::string space() {
+  return *rc::gen::element<std::string>(" ", "  ", "\t", " \t ");
+}
 
 std::string number(std::uint64_t v) {
   if (*rc::gen::arbitrary<bool>()) return std::to_string(v);
@@ -161,7 +167,8 @@ std::string noisy_op(const Op& op) {
     case OpKind::Mremap:
       t.push_back(number(op.start));
       t.push_back(number(op.npages));
-      if (op.kind == OpKind::Mmap || op.kind == OpKind::Mprotect) t.push_back(keyword(prot_name(op.prot)));
+      if (op.kind == OpKind::Mmap || op.kind == OpKind::Mprotect)
+        t.push_back(keyword(prot_name(op.prot)));
       if (op.kind == OpKind::Madvise) t.push_back(keyword(advice_name(op.advice)));
       if (op.noreserve) t.push_back(keyword("noreserve"));
       if (op.kind == OpKind::Mremap) {
@@ -171,15 +178,21 @@ std::string noisy_op(const Op& op) {
       }
       break;
     case OpKind::Read:
-    case OpKind::Rmap: t.push_back(number(op.start)); break;
+    case OpKind::Rmap:
+      t.push_back(number(op.start));
+      break;
     case OpKind::Write:
       t.push_back(number(op.start));
       if (op.value != 1 || *rc::gen::arbitrary<bool>()) t.push_back(number(op.value));
       break;
-    case OpKind::Fork: t.push_back(op.child); break;
-    case OpKind::Exit: break;
+    case OpKind::Fork:
+      t.push_back(op.child);
+      break;
+    case OpKind::Exit:
+      break;
     case OpKind::FailAlloc:
-      if (op.site != AllocSite::Any || *rc::gen::arbitrary<bool>()) t.push_back(keyword(alloc_site_name(op.site)));
+      if (op.site != AllocSite::Any || *rc::gen::arbitrary<bool>())
+        t.push_back(keyword(alloc_site_name(op.site)));
       t.push_back(number(op.nth));
       break;
   }
@@ -190,23 +203,27 @@ std::string noisy_op(const Op& op) {
 
 std::string noisy_result(const Result& r) {
   switch (r.kind) {
-    case Result::Kind::Value: return number(r.value);
+    case Result::Kind::Value:
+      return number(r.value);
     case Result::Kind::Rmap: {
       std::string s = "{" + *rc::gen::element<std::string>("", " ");
       for (std::size_t i = r.hits.size(); i-- > 0;)  // any order is accepted
         s += r.hits[i].proc + ":" + number(r.hits[i].page) + (i ? space() : "");
       return s + "}";
     }
-    default: return keyword(format_result(r));
+    default:
+      return keyword(format_result(r));
   }
 }
 
 std::string noisy_trace(const Trace& t) {
   std::string s;
   for (const TraceLine& l : t.lines) {
-    if (*rc::gen::inRange(0, 4) == 0) s += *rc::gen::element<std::string>("\n", "# a comment => 0\n", "  \t\n");
+    if (*rc::gen::inRange(0, 4) == 0)
+      s += *rc::gen::element<std::string>("\n", "# a comment => 0\n", "  \t\n");
     s += noisy_op(l.op);
-    if (l.expect) s += *rc::gen::element<std::string>(" => ", "=>", " =>\t") + noisy_result(*l.expect);
+    if (l.expect)
+      s += *rc::gen::element<std::string>(" => ", "=>", " =>\t") + noisy_result(*l.expect);
     if (*rc::gen::inRange(0, 4) == 0) s += *rc::gen::element<std::string>(" # why", "#", "\t");
     s += *rc::gen::element<std::string>("\n", "\r\n");
   }
