@@ -1,6 +1,6 @@
 // impl/rmap.cpp - anon_vma / anon_vma_chain primitives and the folio rmap (mirrors mm/rmap.c).
 //
-// Written from the kernel's behaviour (v6.18.8 semantics, kernel-spec §1-2),
+// Written from the kernel's behaviour (v6.18.8 semantics, docs/kernel/anon-vma.md),
 // not copied: each function carries the name of the kernel function it
 // mirrors and keeps its order of steps, which decides the counters.
 #include "impl/rmap.h"

@@ -1,7 +1,7 @@
 // impl/vma.cpp - split, merge, modify, copy_vma, munmap (mirrors mm/vma.c, v6.18.8 semantics).
 //
-// Our own code, written from kernel-spec §2.5-2.9 and the kernel's mm/vma.c
-// structure: each function has the kernel's name and order of steps. The
+// Our own code, written from docs/kernel/merge.md, mremap.md and munmap-exit.md and the
+// kernel's mm/vma.c structure: each function has the kernel's name and order of steps. The
 // order matters here: dup_anon_vma runs BEFORE vma_prepare, so cloned avcs
 // are inserted under the target's old key and then re-keyed by the
 // pre/post_update pair around vma_set_range.
@@ -274,7 +274,8 @@ int __split_vma(vm_area_struct* vma, Page addr, bool new_below) {
 }
 
 // vma_merge_existing_range: [start,end) of middle changes attributes; try to
-// fold it into prev and/or next (the five cases of kernel-spec §2.7.3).
+// fold it into prev and/or next (the five cases of
+// docs/kernel/merge.md#existing-range-merge).
 vm_area_struct* vma_merge_existing_range(vma_merge_struct* vmg) {
   vm_area_struct* middle = vmg->middle;
   vm_area_struct* prev = vmg->prev;

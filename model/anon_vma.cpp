@@ -1,4 +1,4 @@
-// anon_vma.cpp - the anon_vma primitives of mm/rmap.c and mm/vma.c (kernel-spec §2.1, §1.6).
+// anon_vma.cpp - the anon_vma primitives of mm/rmap.c and mm/vma.c (docs/kernel/anon-vma.md).
 #include <algorithm>
 #include <stdexcept>
 

@@ -1,4 +1,4 @@
-// fault.cpp - read and write accesses: the page-fault paths of mm/memory.c (kernel-spec §2.3).
+// fault.cpp - read and write accesses: the page-fault paths of mm/memory.c (docs/kernel/faults.md).
 #include "model/ops.h"
 
 namespace rmapcheck::model {

@@ -1,4 +1,4 @@
-// fork.cpp - fork: dup_mmap (mm/mmap.c in v6.18) and copy_page_range (kernel-spec §2.4).
+// fork.cpp - fork: dup_mmap (mm/mmap.c in v6.18) and copy_page_range (docs/kernel/fork.md).
 #include <algorithm>
 
 #include "model/ops.h"

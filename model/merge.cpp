@@ -1,4 +1,4 @@
-// merge.cpp - VMA split and the v6.18.8+ merge rules of mm/vma.c (kernel-spec §2.6-2.7).
+// merge.cpp - VMA split and the v6.18.8+ merge rules of mm/vma.c (docs/kernel/merge.md).
 #include "model/ops.h"
 #include "rmapcheck/engine.h"
 
@@ -129,7 +129,7 @@ Id vma_merge_new_range(State& s, Proc& p, MergeRequest& m) {
 }
 
 // vma_merge_existing_range: [start, end) of VMA `middle` gets new flags and
-// may join prev and/or next (the five cases of kernel-spec §2.7.3). The
+// may join prev and/or next (the five cases of docs/kernel/merge.md#existing-range-merge). The
 // dup_anon_vma comes first, then commit_merge's preallocation; a failure of
 // either leaves every VMA as it was (the dup undone) and sets m.nomem.
 Id vma_merge_existing_range(State& s, Proc& p, MergeRequest& m) {

@@ -1,5 +1,5 @@
 // mmap.cpp - mmap(MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED_NOREPLACE): do_mmap and
-// __mmap_region (kernel-spec §2.2).
+// __mmap_region (docs/kernel/merge.md#new-mappings).
 #include "model/ops.h"
 
 namespace rmapcheck::model {

@@ -1,6 +1,7 @@
 // mprotect_madvise.cpp - mprotect (do_mprotect_pkey, mprotect_fixup,
 // change_protection) and madvise (madvise_walk_vmas, madvise_update_vma,
-// MADV_DONTNEED) (kernel-spec §2.8, §2.10).
+// MADV_DONTNEED) (docs/kernel/merge.md#mprotect-and-vm_account,
+// docs/kernel/munmap-exit.md#madvise).
 #include <algorithm>
 
 #include "model/ops.h"

@@ -1,6 +1,6 @@
 // mremap.cpp - mremap (mm/mremap.c, v6.17+ flow: check_mremap_params,
 // remap_move, check_prep_vma, mremap_to, mremap_at, move_vma) and the
-// mm/vma.c helpers it uses (copy_vma, vma_merge_extend) (kernel-spec §2.9).
+// mm/vma.c helpers it uses (copy_vma, vma_merge_extend) (docs/kernel/mremap.md).
 //
 // The op: NEW == OLD resizes in place (flags 0); otherwise
 // MREMAP_MAYMOVE|MREMAP_FIXED to NEW, with MREMAP_DONTUNMAP if asked.

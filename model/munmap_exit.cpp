@@ -1,5 +1,5 @@
 // munmap_exit.cpp - munmap and exit: do_vmi_munmap, zap, unlink_anon_vmas,
-// exit_mmap (kernel-spec §2.5, §1.6).
+// exit_mmap (docs/kernel/munmap-exit.md, docs/kernel/anon-vma.md#liveness-and-freeing).
 #include <vector>
 
 #include "model/ops.h"

@@ -1,4 +1,4 @@
-// rmap_walk.cpp - rmap_walk_anon over the model's own structures (kernel-spec §2.11).
+// rmap_walk.cpp - rmap_walk_anon over the model's own structures (docs/kernel/rmap-walk.md).
 #include "model/ops.h"
 
 namespace rmapcheck::model {

@@ -1,7 +1,7 @@
 // state.cpp - lookups over the model's objects and the derived counters.
 //
 // Everything here is brute force on purpose: a counter is computed from the
-// relation that defines it (kernel-spec §3), so the reader sees the meaning.
+// relation that defines it (docs/invariants.md), so the reader sees the meaning.
 #include "model/state.h"
 
 #include <algorithm>

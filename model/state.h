@@ -4,7 +4,7 @@
 // kernel object that anon rmap depends on is kept here as data, named by an
 // id instead of a pointer, in standard containers. Counters the kernel
 // stores (num_children, num_active_vmas, refcount, mapcount) are NOT stored:
-// they are derived from their definitions (kernel-spec §3 I-CHILDREN,
+// they are derived from their definitions (docs/invariants.md I-CHILDREN,
 // I-ACTIVE, I-REF, I-MAPCOUNT) whenever a rule needs them, so they cannot
 // drift.
 //
@@ -130,7 +130,7 @@ bool range_has_vma(const Proc& p, Page start, Page end);  // find_vma_intersecti
 // pte_clear: the PTE goes; its page table is freed when no PTE is left in it.
 void pte_clear(Proc& p, Page page);
 
-// ---- derived counters (kernel-spec §3) ----
+// ---- derived counters (docs/invariants.md) ----
 bool anon_vma_live(const State& s, Id av);    // its tree is non-empty
 long num_children(const State& s, Id av);     // I-CHILDREN
 long num_active_vmas(const State& s, Id av);  // I-ACTIVE

@@ -1,9 +1,9 @@
 // agent_main.cpp - the agent side: performs requests on its own address space.
 //
 // The agent is a forked copy of the controller. It touches the window only
-// when a request says so, with plain loads and stores (never through
-// /proc/PID/mem, live-kernel.md §10), and catches a bad access as SIGSEGV
-// with sigsetjmp/siglongjmp so the trace can go on.
+// when a request says so, with plain loads and stores (never through /proc/PID/mem:
+// docs/kernel/observing-the-kernel.md#reading-page-values), and catches a bad access as
+// SIGSEGV with sigsetjmp/siglongjmp so the trace can go on.
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>

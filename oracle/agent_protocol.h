@@ -19,7 +19,8 @@
 namespace rmapcheck::oracle {
 
 // Page 0 of the window: far above brk, PIE and the stack-side mmap area, so
-// nothing but the trace's own mappings ever lands there (live-kernel.md §5.1).
+// nothing but the trace's own mappings ever lands there
+// (docs/kernel/observing-the-kernel.md#placement).
 inline constexpr std::uint64_t kWindowBase = 0x200000000000ULL;
 inline constexpr std::uint64_t kPageSize = 4096;
 

@@ -44,10 +44,11 @@ void send_all(int fd, const void* data, std::size_t len, const std::string& who)
   // Die with the controller (children of agents notice the closed socket).
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   // Anon THP would turn the 4 KiB COW semantics into large folios; the flag
-  // is inherited across fork (live-kernel.md §3).
+  // is inherited across fork (docs/kernel/observing-the-kernel.md#thp-ksm-and-the-zero-page).
   if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) != 0) _exit(5);
   // One CPU for every agent: a folio's extra reference in another CPU's LRU
-  // batch would turn a COW reuse into a copy (live-kernel.md §10).
+  // batch would turn a COW reuse into a copy
+  // (docs/kernel/observing-the-kernel.md#pinning-to-one-cpu).
   cpu_set_t set;
   CPU_ZERO(&set);
   CPU_SET(static_cast<std::size_t>(cpu), &set);

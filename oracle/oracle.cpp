@@ -109,7 +109,7 @@ std::string kernel_banner() {
     if (stable < 8)
       out += fmt::format(
           "warning: {} predates 6.18.8: mremap merges of faulted next to unfaulted VMAs differ "
-          "from the specified semantics (kernel-spec.md §4.2)\n",
+          "from the specified semantics (docs/kernel/historical-bugs.md#mremap-uaf)\n",
           rel);
   }
   return out;

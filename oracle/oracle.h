@@ -18,7 +18,8 @@
 //   - A trace the kernel cannot replay to the end (failalloc) is Partial:
 //     the ops before it were compared, the rest not; never Agree.
 //   - Same trace, same verdict (the kernel is deterministic here when the
-//     agents are pinned to one CPU; live-kernel.md §4).
+//     agents are pinned to one CPU;
+//     docs/kernel/observing-the-kernel.md#determinism-and-cost).
 #pragma once
 
 #include <memory>

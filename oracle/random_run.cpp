@@ -96,8 +96,9 @@ RandomRunSummary run_random(Oracle& oracle, const RandomRunOptions& o, std::FILE
                    v.report.c_str());
       continue;
     }
-    // A kernel divergence must repeat before it counts (live-kernel.md §4:
-    // deterministic when pinned; anything else is machinery noise).
+    // A kernel divergence must repeat before it counts: the kernel is deterministic when
+    // pinned, so anything else is machinery noise
+    // (docs/kernel/observing-the-kernel.md#determinism-and-cost).
     TraceVerdict again = oracle.run(t);
     if (again.status != TraceVerdict::Status::Diverge || again.line != v.line) {
       ++s.flaky;

@@ -3,7 +3,7 @@
 // Ranges are drawn next to existing mappings and on remembered boundaries,
 // so that new ranges merge with (or refuse to merge with) faulted and
 // unfaulted neighbours, and mremap moves land beside them or back where a
-// VMA used to be (the shape of kernel-spec.md §4.2).
+// VMA used to be (the shape of docs/kernel/historical-bugs.md#mremap-uaf).
 #include <algorithm>
 #include <optional>
 
@@ -59,7 +59,7 @@ Page place(const GenState& s, const GenConfig& cfg, const GenProc& p, Page n, Ch
 // the other writable protection: a VMA that does not merge with the faulted
 // neighbour but is anon_vma_compatible with it, so its first write fault
 // can reuse the neighbour's anon_vma (__anon_vma_prepare ->
-// find_mergeable_anon_vma, kernel-spec §4.3).
+// find_mergeable_anon_vma; docs/kernel/historical-bugs.md#2010-neighbour-reuse).
 std::optional<Op> mmap_beside_faulted(const GenProc& p, const GenConfig& cfg, Chooser& ch) {
   const Page w = static_cast<Page>(cfg.window);
   std::vector<Op> options;
@@ -100,8 +100,8 @@ std::vector<Segment> displaced(const GenProc& p, const GenConfig& cfg) {
 
 // An mmap right beside the home of a displaced segment, same protection:
 // its pgoff is contiguous with the displaced segment's, so moving that one
-// home merges it with this unfaulted VMA (kernel-spec §4.2: the
-// faulted-into-unfaulted mremap merge, v6.16-v6.18.7 UAF).
+// home merges it with this unfaulted VMA (the faulted-into-unfaulted mremap merge of
+// docs/kernel/historical-bugs.md#mremap-uaf, a UAF in v6.16-v6.18.7).
 std::optional<Op> mmap_beside_home(const GenProc& p, const GenConfig& cfg, Chooser& ch) {
   auto d = displaced(p, cfg);
   if (d.empty()) return std::nullopt;

@@ -1,7 +1,7 @@
 // gen_procs.cpp - the process family: fork and exit.
 //
 // Deep fork trees with exits of intermediate processes are what make
-// anon_vma_clone reuse an anon_vma (kernel-spec.md §4.1): fork mostly
+// anon_vma_clone reuse an anon_vma (docs/kernel/historical-bugs.md#cve-2022-42703): fork mostly
 // extends the newest process, and exit prefers a process that has a parent
 // and a live child (an anon_vma left with one child and no VMA).
 #include <vector>

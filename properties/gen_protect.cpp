@@ -2,9 +2,10 @@
 //
 // Both split a VMA when they cover part of it and re-merge it when the flags
 // become equal again, so they mostly act on one page of a mapping and toggle
-// between two writable protections (rw, rwx): the split-then-merge that
-// kernel-spec.md §4.1 and §4.3 need. MADV_DONTNEED zaps but keeps the
-// anon_vma; DONTFORK / WIPEONFORK change what the next fork copies.
+// between two writable protections (rw, rwx): the split-then-merge that the reproducers of
+// CVE-2022-42703 and of the 2010 neighbour reuse in docs/kernel/historical-bugs.md need.
+// MADV_DONTNEED zaps but keeps the anon_vma; DONTFORK / WIPEONFORK change what the next
+// fork copies.
 #include <optional>
 
 #include "properties/generator.h"
@@ -31,7 +32,7 @@ Range pick_range(const GenProc& p, const GenConfig& cfg, Chooser& ch) {
   return {start, n};
 }
 
-// mprotect aimed at vma_merge_existing_range (kernel-spec §2.7.3), on the
+// mprotect aimed at vma_merge_existing_range (docs/kernel/merge.md#existing-range-merge), on the
 // generator's guess at the VMAs (prot_segments): the whole middle segment
 // between two of equal protection (prev ┃mid┃ next), the tail of a segment
 // to the protection of the next one (next grows down over part of it), the

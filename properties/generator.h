@@ -7,11 +7,11 @@
 //   - a plain deterministic generator from a seed (generate_trace), for the
 //     oracle and corpus tools, with no RapidCheck runner involved.
 //
-// What it aims at (kernel-spec.md §4 and §7):
+// What it aims at (the states the reproducers of docs/kernel/historical-bugs.md need):
 //   - a small window (GenConfig::window, 16 pages) so that ranges overlap,
 //     touch and merge; mmap is biased to land next to existing mappings and
 //     on remembered old boundaries (so that an mmap can recreate the pgoff
-//     contiguity that §4.2 needs);
+//     contiguity that the mremap UAF needs);
 //   - deep fork trees (fork prefers the newest, deepest process) with exits
 //     of intermediate processes (exit prefers a process that has both a
 //     parent and a live child);

@@ -46,7 +46,8 @@ class SnapIndex {
     const SnapAnonVma* a = anon_vma(id);
     return a != nullptr && !a->freed;
   }
-  // Live: allocated with a non-empty interval tree (kernel-spec §1.6).
+  // Live: allocated with a non-empty interval tree
+  // (docs/kernel/anon-vma.md#liveness-and-freeing).
   bool live(SnapId id) const {
     const SnapAnonVma* a = anon_vma(id);
     return a != nullptr && !a->freed && !a->tree.empty();

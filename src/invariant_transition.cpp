@@ -3,7 +3,7 @@
 // The linear page index of page p in VMA V is V.pgoff + (p - V.start); an
 // anon folio's index was set from it, and the rmap walk finds the folio only
 // while it still holds (I-MAPPING). Splits and merges must keep it for every
-// page (kernel-spec §1.5); only mremap may re-base, and only a VMA with no
+// page (docs/kernel/anon-vma.md#vm_pgoff); only mremap may re-base, and only a VMA with no
 // anon_vma (copy_vma's unfaulted reset), where no folio depends on it.
 //
 //   any op but mremap: every page in a VMA of the same process before and

@@ -2,7 +2,7 @@
 //
 // Each mutant reintroduces one real historical kernel bug (or a named class
 // of bug) into impl/, and is documented with the kernel commit it reverts
-// (see ../shared/reference/kernel-spec.md §4 and docs/mutants.md). All are
+// (see docs/kernel/historical-bugs.md and docs/mutants.md). All are
 // off by default; when off they cost one predictable branch.
 // `rmapcheck mutants` must kill every one of them from random generation.
 //

@@ -2,7 +2,8 @@
 //
 // Each scenario runs on the impl with and without the switch: the correct
 // engine satisfies every invariant and the mutant either breaks one (named)
-// or ends in a different state. The traces come from kernel-spec §4.
+// or ends in a different state. The traces are the reproducers of
+// docs/kernel/historical-bugs.md.
 #include <gtest/gtest.h>
 
 #include "rmapcheck/engine.h"
@@ -56,7 +57,7 @@ void expect_killed(const std::string& text, Mutant m) {
       << mutant_info(m).name << " changed nothing";
 }
 
-// kernel-spec §4.1, our 13-op derivation.
+// docs/kernel/historical-bugs.md#cve-2022-42703, our 13-op derivation.
 const char* kCve = R"(mmap p0 0 2 rw
 write p0 0
 fork p0 a
@@ -92,7 +93,7 @@ TEST(Mutant, NoActiveIncBreaksActiveAtTheFirstReuse) {
   expect_killed(t, Mutant::Cve2022_42703_NoActiveInc);
 }
 
-// kernel-spec §4.3
+// docs/kernel/historical-bugs.md#2010-neighbour-reuse
 TEST(Mutant, NeighbourReuseNotSingularBreaksSameChain) {
   const char* t =
       "mmap p0 0 1 rw\nwrite p0 0\nfork p0 c\nmmap c 1 1 rwx\nwrite c 1\nmprotect c 0 1 rwx\n";
@@ -111,7 +112,7 @@ TEST(Mutant, CloneBeforeAssignBreaksActive) {
   expect_killed(t, Mutant::CloneBeforeAssign);
 }
 
-// kernel-spec §4.2
+// docs/kernel/historical-bugs.md#mremap-uaf
 const char* kMremapUaf =
     "mmap p0 4 3 rw\nwrite p0 4\nmremap p0 4 3 20 3\nmmap p0 1 3 rw\nmremap p0 20 3 4 3\n";
 
@@ -128,7 +129,7 @@ TEST(Mutant, MremapForkCheckMiddleOnlyMergesAForkedSource) {
   expect_killed(t, Mutant::MremapForkCheckMiddleOnly);
 }
 
-// kernel-spec §4.5
+// docs/kernel/historical-bugs.md#2023-merge-right-pgoff
 TEST(Mutant, MergeRightKeepsPgoffBreaksMapping) {
   const char* t = "mmap p0 2 1 rw\nwrite p0 2\nmmap p0 1 1 rw\n";
   EXPECT_TRUE(broke(run(t, MutantSet::of(Mutant::MergeRightKeepsPgoff)), InvariantId::Mapping));

@@ -37,8 +37,8 @@ TEST(Invariants, NamesRoundTrip) {
   EXPECT_EQ(v.to_string(), "I-ACTIVE: anon_vma #2: num_active_vmas is 0 but 1 VMA(s) point to it");
 }
 
-// v6.16 mremap merge (kernel-spec §4.2): the moved PTE lands in an unfaulted
-// VMA that never got the source's anon_vma.
+// v6.16 mremap merge (docs/kernel/historical-bugs.md#mremap-uaf): the moved PTE lands in an
+// unfaulted VMA that never got the source's anon_vma.
 //        0123456789
 //   p0   AAAA    UU     U = [8,10) unfaulted, now maps folio #2 at page 8
 TEST(Invariants, NullUnfaultedVmaMapsAFolio) {
@@ -142,8 +142,8 @@ TEST(Invariants, RootParentCycle) {
       contains(messages(vs, InvariantId::Root), "anon_vma #3: the parent chain has a cycle"));
 }
 
-// CVE-2022-42703's end state (kernel-spec §4.1, op 12): the merged VMA kept
-// the chain without the folio's anon_vma; chains are no longer closed.
+// CVE-2022-42703's end state (docs/kernel/historical-bugs.md#cve-2022-42703, op 12): the merged VMA
+// kept the chain without the folio's anon_vma; chains are no longer closed.
 TEST(Invariants, CloseChainMissesParent) {
   Snapshot s = fork_snapshot();
   vma(s, "p1", 0).chain = {2};
@@ -208,8 +208,8 @@ TEST(Invariants, LiveInChainExitWithoutUnlink) {
       "I-LIVE-IN-CHAIN: anon_vma #2: live (tree has 1 node(s)) but no VMA's chain links it"));
 }
 
-// CVE-2022-42703 at op 11 (kernel-spec §4.1): a second VMA of p1 reuses #2
-// with a different chain.
+// CVE-2022-42703 at op 11 (docs/kernel/historical-bugs.md#cve-2022-42703): a second VMA of p1
+// reuses #2 with a different chain.
 //        0123456
 //   p1   BBBB CC    both anon_vma #2; chains {#2 #1} vs {#3 #2 #1}
 TEST(Invariants, SameChainViolatedByDoubleReuse) {
@@ -242,8 +242,8 @@ TEST(Invariants, MappingIndexMismatch) {
                "linear index is 1"));
 }
 
-// The UAF of kernel-spec §4.2/§4.3: folio->mapping names an anon_vma that
-// has been freed while the folio is still mapped.
+// The use after free of docs/kernel/historical-bugs.md (#mremap-uaf; #cve-2022-42703,
+// op 13): folio->mapping names an anon_vma that has been freed while the folio is still mapped.
 TEST(Invariants, MappingFreedAnonVma) {
   Snapshot s = fork_snapshot();
   s.anon_vmas.push_back({3, true, 3, 3, 0, 0, 0, {}, ""});

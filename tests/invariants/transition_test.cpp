@@ -27,8 +27,8 @@ TEST(PgoffLinear, SplitKeepsIndices) {
   EXPECT_TRUE(check_transition(before, op_mprotect("p0", 1, 1, Prot::RX), after).empty());
 }
 
-// Mutant merge-right-keeps-pgoff (v6.3, kernel-spec §4.5): next grows down
-// over page 1 but keeps pgoff 2, so pages 1..3 shift by one.
+// Mutant merge-right-keeps-pgoff (v6.3, docs/kernel/historical-bugs.md#2023-merge-right-pgoff):
+// next grows down over page 1 but keeps pgoff 2, so pages 1..3 shift by one.
 //        0123            0123
 //   p0   AABB     ->     ABBB    B: [2,4) pgoff 2  ->  [1,4) pgoff 2 (should be 1)
 TEST(PgoffLinear, NextGrowsDownWithoutLoweringPgoff) {

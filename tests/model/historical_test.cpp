@@ -1,4 +1,4 @@
-// historical_test.cpp - the historical bug sequences of kernel-spec §4,
+// historical_test.cpp - the reproducers of docs/kernel/historical-bugs.md,
 // replayed under the fixed (v6.18.8+) rules: every invariant holds after
 // every op (the fixture checks), and the decisive state is as the fix says.
 // The traces are tests/scenarios/hist-*.trace (the oracle replays them on the
@@ -10,7 +10,8 @@ namespace {
 
 using Historical = Scenario;
 
-// §4.1 CVE-2022-42703: R=p0 with one 2-page RW VMA; forks, exits, splits.
+// docs/kernel/historical-bugs.md#cve-2022-42703: R=p0 with one 2-page RW VMA; forks, exits,
+// splits.
 TEST_P(Historical, Cve2022_42703TwelveOpTraceHolds) {
   load("hist-4-1-cve-2022-42703");
   run_rest();  // ends with rmap k 1 => {k:1}
@@ -29,8 +30,8 @@ TEST_P(Historical, Cve2022_42703AtOpElevenTheTwoVmasGetDifferentAnonVmas) {
   }
 }
 
-// §4.2 (v6.16-6.18.7 UAF): a faulted VMA moved back next to an unfaulted
-// prev merges into it; under 6.18.8 the target gets the anon_vma.
+// docs/kernel/historical-bugs.md#mremap-uaf (v6.16-6.18.7): a faulted VMA moved back
+// next to an unfaulted prev merges into it; under 6.18.8 the target gets the anon_vma.
 TEST_P(Historical, MremapFaultedToUnfaultedGetsTheAnonVma) {
   load("hist-4-2-mremap-faulted-to-unfaulted-prev");
   run_rest();  // mremap => 0, read p0 4 => 7, rmap p0 4 => {p0:4}
@@ -54,7 +55,8 @@ TEST_P(Historical, MremapForkedFaultedSourceIsNotMergedIntoUnfaulted) {
   EXPECT_EQ(maps("c"), "[1,4) rw-p [4,7) rw-p");
 }
 
-// §4.3 (2010): a fork child's neighbour must not reuse its non-singular anon_vma.
+// docs/kernel/historical-bugs.md#2010-neighbour-reuse: a fork child's neighbour must not reuse
+// its non-singular anon_vma.
 TEST_P(Historical, NeighbourReuseNeedsASingularChain) {
   load("hist-4-3-neighbour-reuse-needs-singular-chain");
   run_to("faulted");
@@ -63,7 +65,8 @@ TEST_P(Historical, NeighbourReuseNeedsASingularChain) {
   EXPECT_EQ(maps("c"), "[0,1) rwxp [1,2) rwxp");
 }
 
-// §4.5 (v6.3): next grows down and its pgoff goes down with it.
+// docs/kernel/historical-bugs.md#2023-merge-right-pgoff (v6.3): next grows down and its pgoff
+// goes down with it.
 TEST_P(Historical, MergeRightLowersPgoff) {
   load("hist-4-5-merge-right-lowers-pgoff");
   run_to("merged");

@@ -1,6 +1,7 @@
 // live_cow_bpf_test.cpp - the COW sequence measured with pagemap /
-// kpagecount / kpageflags (live-kernel.md §2) and the anon_vma structures
-// the BPF iterator dumped (live-kernel.md §6), replayed on every engine.
+// kpagecount / kpageflags (docs/kernel/observing-the-kernel.md#cow-through-pagemap) and the
+// anon_vma structures the BPF iterator dumped
+// (docs/kernel/observing-the-kernel.md#the-anon_vma-forest-through-bpf), replayed on every engine.
 // The traces are tests/scenarios/live-cow-*.trace and live-bpf-*.trace (the
 // oracle replays them on the kernel); the state at each `# check:` mark is
 // asserted here.
@@ -11,7 +12,7 @@ namespace {
 
 using LiveCow = Scenario;
 
-// The §2 sequence: pages 0,1 written, 2,3 read, 4,5 untouched; fork; writes.
+// The COW sequence: pages 0,1 written, 2,3 read, 4,5 untouched; fork; writes.
 TEST_P(LiveCow, PagemapSequence) {
   load("live-cow-pagemap-sequence");
   run_to("before-fork");

@@ -1,9 +1,9 @@
 // live_merge_test.cpp - every merge / no-merge case measured on the live
-// kernel (live-kernel.md §1: s01..s16, exp6b, exp8, exp9), replayed on every
-// engine. Each scenario's trace, with its address-space drawing, is the file
-// tests/scenarios/live-<name>.trace, which the oracle also replays on the
-// kernel; here the state at each `# check:` mark is asserted. The kernel's
-// /proc/PID/maps lines are quoted as [start,end) perms.
+// kernel (docs/kernel/observing-the-kernel.md#merge-experiments: s01..s16, exp6b, exp8,
+// exp9), replayed on every engine. Each scenario's trace, with its address-space drawing, is the
+// file tests/scenarios/live-<name>.trace, which the oracle also replays on the kernel; here the
+// state at each `# check:` mark is asserted. The kernel's /proc/PID/maps lines are quoted as
+// [start,end) perms.
 #include "scenario.h"
 
 namespace rmapcheck::testing {

@@ -1,6 +1,6 @@
 // agents_test.cpp - scenarios on real agent processes (needs root and Linux).
 //
-// These check the oracle's machinery against facts of live-kernel.md, so a
+// These check the oracle's machinery against facts of docs/kernel/observing-the-kernel.md, so a
 // broken agent or observer shows up here rather than as a false divergence.
 #include <gtest/gtest.h>
 
@@ -35,7 +35,8 @@ class OracleAgents : public ::testing::Test {
 //   W...     <- p0 writes page 0, forks p1; then p1 writes page 0
 // Right after fork both map one frame with mapcount 2, not exclusive; the
 // child's write gives it a new exclusive frame, the parent keeps the old one
-// with mapcount 1 but still not exclusive (live-kernel.md §2).
+// with mapcount 1 but still not exclusive
+// (docs/kernel/observing-the-kernel.md#cow-through-pagemap).
 TEST_F(OracleAgents, ForkSharesThenCowCopies) {
   EXPECT_EQ(kernel_->apply(op_mmap("p0", 0, 4, Prot::RW)), Result::ok());
   EXPECT_EQ(kernel_->apply(op_write("p0", 0, 7)), Result::ok());
@@ -80,7 +81,8 @@ TEST_F(OracleAgents, ZeroPageSegvAndSideEffectFreeObservation) {
 }
 
 // mmap is fixed-noreplace; mremap in place with DONTUNMAP is EINVAL and a
-// move of an unmapped source EFAULT (live-kernel.md §10); ops on an exited
+// move of an unmapped source EFAULT
+// (docs/kernel/observing-the-kernel.md#results-a-model-must-reproduce); ops on an exited
 // or unknown process are ESRCH.
 TEST_F(OracleAgents, SyscallErrorsBecomeErrnos) {
   EXPECT_EQ(kernel_->apply(op_mmap("p0", 0, 4, Prot::RW)), Result::ok());
@@ -95,7 +97,7 @@ TEST_F(OracleAgents, SyscallErrorsBecomeErrnos) {
 }
 
 // Smaps flags that maps cannot show: MAP_NORESERVE gives nr and no ac;
-// MADV_DONTFORK gives dc (live-kernel.md §5.6).
+// MADV_DONTFORK gives dc (docs/kernel/observing-the-kernel.md#invisible-flags-and-pgoff).
 TEST_F(OracleAgents, VmFlagsComeFromSmaps) {
   EXPECT_EQ(kernel_->apply(op_mmap("p0", 0, 2, Prot::RW, true)), Result::ok());
   EXPECT_EQ(kernel_->apply(op_mmap("p0", 4, 2, Prot::RW)), Result::ok());
@@ -109,7 +111,7 @@ TEST_F(OracleAgents, VmFlagsComeFromSmaps) {
 }
 
 // The BPF probe, where it loads: a child's VMA after fork has its own
-// anon_vma whose parent and root is the parent's (live-kernel.md §6 B).
+// anon_vma whose parent and root is the parent's (docs/kernel/observing-the-kernel.md, BPF dump B).
 TEST_F(OracleAgents, ForestShowsForkChain) {
   std::string why;
   std::unique_ptr<AnonVmaProbe> probe = AnonVmaProbe::open(why);

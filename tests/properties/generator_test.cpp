@@ -80,9 +80,9 @@ TEST(Weights, ParseErrorsAreClearAndLeaveTheWeightsAlone) {
   EXPECT_EQ(back, w);
 }
 
-// The §4.1 skeleton: a write, then a fork chain of depth >= 3 in which an
-// intermediate process exits while its child lives on. A good share of the
-// default-sized cases must contain it, or the CVE mutants survive.
+// The skeleton of docs/kernel/historical-bugs.md#cve-2022-42703: a write, then a fork chain of
+// depth >= 3 in which an intermediate process exits while its child lives on. A good share of
+// the default-sized cases must contain it, or the CVE mutants survive.
 TEST(Generator, DeepForkChainsWithMiddleExitsAreCommon) {
   GenConfig cfg;
   int with_skeleton = 0;

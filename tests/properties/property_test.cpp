@@ -20,7 +20,8 @@ RC_GTEST_PROP(ModelVsImpl, EveryStepAgreesAndKeepsTheInvariants, ()) {
 }
 
 // The same with long cases and fork/exit-heavy weights: deep fork trees
-// with exits in the middle (the anon_vma reuse states of §4.1).
+// with exits in the middle (the anon_vma reuse states of
+// docs/kernel/historical-bugs.md#cve-2022-42703).
 RC_GTEST_PROP(ModelVsImpl, DeepForkTreesAgree, ()) {
   PropertyConfig pc;
   pc.max_ops = 80;
