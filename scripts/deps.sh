@@ -8,6 +8,7 @@ packages=(
   librapidcheck-dev libgtest-dev libgmock-dev libbenchmark-dev
   libboost-dev libcli11-dev nlohmann-json3-dev libfmt-dev
   clang libbpf-dev   # the oracle's BPF anon_vma iterator
+  clang-format       # tests/style: the tree stays formatted
 )
 
 missing=()
