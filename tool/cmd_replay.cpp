@@ -198,15 +198,6 @@ int run_replay(ReplayOptions& opt) {
       bad_input = true;
   }
   if (bad_input) return 2;
-  // A missing engine is a usage error too, found before any trace runs.
-  for (EngineKind k : engine_kinds(opt.engine)) {
-    try {
-      (void)make_engine(k, k == EngineKind::Impl ? opt.impl_config : EngineConfig{});
-    } catch (const std::exception& e) {
-      fmt::print(stderr, "rmapcheck replay: --engine {}: {}\n", opt.engine, e.what());
-      return 2;
-    }
-  }
   Replayer replayer(opt);
   int failed = 0;
   for (const Trace& t : traces) failed += replayer.run(t);

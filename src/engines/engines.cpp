@@ -16,19 +16,12 @@ std::string_view engine_kind_name(EngineKind k) {
 std::unique_ptr<Engine> make_engine(EngineKind kind, const EngineConfig& config) {
   switch (kind) {
     case EngineKind::Model:
-#if defined(HAVE_RMAPCHECK_MODEL)
       return make_model_engine(config);
-#else
-      break;
-#endif
     case EngineKind::Impl:
-#if defined(HAVE_RMAPCHECK_IMPL)
       return make_impl_engine(config);
-#else
-      break;
-#endif
   }
-  throw std::runtime_error("engine '" + std::string(engine_kind_name(kind)) + "' is not built");
+  throw std::invalid_argument("make_engine: no engine of kind " +
+                              std::to_string(static_cast<int>(kind)));
 }
 
 }  // namespace rmapcheck

@@ -53,9 +53,5 @@ std::string engine_param_name(const ::testing::TestParamInfo<EngineKind>& info);
 
 }  // namespace rmapcheck::failalloc_testing
 
-#if defined(RMAPCHECK_TEST_IMPL)
 #define FAILALLOC_ENGINE_KINDS \
   ::testing::Values(::rmapcheck::EngineKind::Model, ::rmapcheck::EngineKind::Impl)
-#else
-#define FAILALLOC_ENGINE_KINDS ::testing::Values(::rmapcheck::EngineKind::Model)
-#endif

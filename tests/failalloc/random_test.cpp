@@ -16,8 +16,6 @@
 namespace rmapcheck {
 namespace {
 
-#if defined(RMAPCHECK_TEST_IMPL)
-
 // A small window (two page tables: pages 0..15 and 508..523) so VMAs meet.
 Page random_page(std::mt19937_64& rng) {
   const Page p = rng() % 16;
@@ -100,8 +98,6 @@ TEST(FailallocRandom, ModelAndImplAgreeAndNothingLeaks) {
     EXPECT_GT(total.alloc_failed[static_cast<std::size_t>(site)], 0u)
         << alloc_site_name(static_cast<AllocSite>(site));
 }
-
-#endif
 
 }  // namespace
 }  // namespace rmapcheck

@@ -113,7 +113,6 @@ INSTANTIATE_TEST_SUITE_P(Engines, Munmap, FAILALLOC_ENGINE_KINDS, engine_param_n
 INSTANTIATE_TEST_SUITE_P(Engines, Mprotect, FAILALLOC_ENGINE_KINDS, engine_param_name);
 INSTANTIATE_TEST_SUITE_P(Engines, Madvise, FAILALLOC_ENGINE_KINDS, engine_param_name);
 
-#if defined(RMAPCHECK_TEST_IMPL)
 // The two failure-path mutants: the impl with the switch on ends in a state
 // the model (the kernel) does not.
 Snapshot run_on(EngineKind kind, const EngineConfig& config, std::string_view text) {
@@ -148,7 +147,6 @@ TEST(FailallocMutants, MergeNoDupUndoIsSeen) {
   EXPECT_NE(model, run_on(EngineKind::Impl, cfg, trace));
   EXPECT_EQ(model, run_on(EngineKind::Impl, {}, trace));
 }
-#endif
 
 }  // namespace
 }  // namespace rmapcheck::failalloc_testing

@@ -74,12 +74,8 @@ std::string engine_param_name(const ::testing::TestParamInfo<EngineKind>& info);
 
 }  // namespace rmapcheck::testing
 
-#if defined(RMAPCHECK_TEST_IMPL)
 #define RMAPCHECK_ENGINE_KINDS \
   ::testing::Values(::rmapcheck::EngineKind::Model, ::rmapcheck::EngineKind::Impl)
-#else
-#define RMAPCHECK_ENGINE_KINDS ::testing::Values(::rmapcheck::EngineKind::Model)
-#endif
 
 #define RMAPCHECK_INSTANTIATE(suite)                               \
   INSTANTIATE_TEST_SUITE_P(Engines, suite, RMAPCHECK_ENGINE_KINDS, \
