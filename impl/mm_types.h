@@ -18,12 +18,9 @@
 //   pte_t, pte_table    the per-mm two-level page table (pmd -> 512 ptes)
 //   mm_struct           name, VMA index, page table
 //
-// Cost (x86-64, g++ 12; sizeof + the pool's 32-byte slot header, measured by
-// bench/footprint_bench): anon_vma_chain 64 + 32 = 96 bytes, one per
-// (VMA, anon_vma of its chain); vm_area_struct 96 + 32 = 128; folio 56 + 32 = 88;
-// pte_table 8200 bytes per 512 pages (16 per PTE), allocated per touched
-// 2 MiB. The model keeps a Vma in a 112-byte std::map node and a present PTE
-// in a 64-byte one (docs/performance.md).
+// Cost: bytes per object are in impl/footprint.h (static_assert-checked):
+// one anon_vma_chain per (VMA, anon_vma of its chain), one pte_table per
+// touched 2 MiB. The model's costs, for contrast, are in docs/performance.md.
 //
 // Contract: every vm_area_struct, anon_vma, anon_vma_chain and folio lives in
 // a Pool of the kernel_state (impl/rmap.h); hooks are normal_link (no
@@ -40,7 +37,7 @@
 
 #include "impl/interval_tree.h"
 #include "rmapcheck/op.h"
-#include "rmapcheck/snapshot.h"
+#include "rmapcheck/vm_flags.h"
 
 namespace rmapcheck::impl {
 

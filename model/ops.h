@@ -27,6 +27,7 @@
 
 #include "model/state.h"
 #include "rmapcheck/result.h"
+#include "rmapcheck/snapshot.h"
 
 namespace rmapcheck::model {
 

@@ -32,7 +32,7 @@
 
 #include "rmapcheck/coverage.h"
 #include "rmapcheck/op.h"
-#include "rmapcheck/snapshot.h"
+#include "rmapcheck/vm_flags.h"
 
 namespace rmapcheck::model {
 

@@ -1,4 +1,4 @@
-// snapshot.cpp - flag names and lookups of snapshot.h.
+// snapshot.cpp - the lookups of snapshot.h.
 //
 // canonicalize() lives in snapshot_canonical.cpp, the printers in
 // snapshot_format.cpp and the line diff in snapshot_diff.cpp.
@@ -7,37 +7,6 @@
 #include <algorithm>
 
 namespace rmapcheck {
-
-namespace {
-// The codes /proc/PID/smaps prints in "VmFlags:", in the kernel's order
-// (show_smap_vma_flags).
-struct FlagCode {
-  VmFlags flag;
-  const char* code;
-};
-constexpr FlagCode kFlagCodes[] = {
-    {VM_READ, "rd"},     {VM_WRITE, "wr"},   {VM_EXEC, "ex"},      {VM_LOCKED, "lo"},
-    {VM_DONTCOPY, "dc"}, {VM_ACCOUNT, "ac"}, {VM_NORESERVE, "nr"}, {VM_WIPEONFORK, "wf"},
-};
-}  // namespace
-
-std::string vm_flags_codes(VmFlags f) {
-  std::string out;
-  for (const FlagCode& c : kFlagCodes) {
-    if ((f & c.flag) == 0) continue;
-    if (!out.empty()) out += ' ';
-    out += c.code;
-  }
-  return out;
-}
-
-std::string vma_perms(VmFlags f) {
-  std::string p = "---p";  // every VMA here is private anonymous
-  if ((f & VM_READ) != 0) p[0] = 'r';
-  if ((f & VM_WRITE) != 0) p[1] = 'w';
-  if ((f & VM_EXEC) != 0) p[2] = 'x';
-  return p;
-}
 
 const SnapProc* Snapshot::find_proc(std::string_view name) const {
   auto it =

@@ -8,7 +8,7 @@
 // Synopsis
 //   EngineKind          Model | Impl
 //   EngineConfig        mutants (impl only) and limits
-//   Engine::apply(op)   performs op; never throws for any op_is_valid() Op
+//   Engine::apply(op)   performs op; never throws for an Op the parser accepts
 //   Engine::snapshot()  the canonicalized state (snapshot.h)
 //   Engine::coverage()  branches taken so far (coverage.h)
 //   Engine::leaks()     objects held that no live process reaches
@@ -24,12 +24,12 @@
 #pragma once
 
 #include <memory>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "rmapcheck/coverage.h"
+#include "rmapcheck/engine_fault.h"
 #include "rmapcheck/mutants.h"
 #include "rmapcheck/op.h"
 #include "rmapcheck/result.h"
@@ -43,11 +43,6 @@ std::string_view engine_kind_name(EngineKind k);  // "model" | "impl"
 struct EngineConfig {
   MutantSet mutants;   // impl only; the model is the spec and has none
   int max_procs = 64;  // fork beyond this returns EAGAIN
-};
-
-class EngineFault : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
 };
 
 class Engine {

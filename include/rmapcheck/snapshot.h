@@ -7,13 +7,11 @@
 // in the same state produce equal Snapshots, byte for byte when formatted.
 //
 // Synopsis
-//   VmFlags                  the vm_flags bits that matter here (kernel names)
 //   SnapVma, SnapPte, SnapProc, SnapAnonVma, SnapFolio, Snapshot
 //   canonicalize(s)          rename ids, sort everything; idempotent
 //   format_snapshot(s)       the full state printout (replay --step)
 //   format_maps(s)           one line per VMA: "PROC START-END PERMS ..." (replay --maps)
 //   diff_snapshots(a, b, la, lb)  a readable line diff, empty when equal
-//   vma_perms(flags)         "rw-p" as /proc/PID/maps prints it
 //
 // What the engines fill in:
 //   - counters (refcount, num_children, num_active_vmas): the impl reports
@@ -32,23 +30,9 @@
 #include <vector>
 
 #include "rmapcheck/op.h"
+#include "rmapcheck/vm_flags.h"
 
 namespace rmapcheck {
-
-using VmFlags = std::uint32_t;
-inline constexpr VmFlags VM_READ = 1u << 0;
-inline constexpr VmFlags VM_WRITE = 1u << 1;
-inline constexpr VmFlags VM_EXEC = 1u << 2;
-inline constexpr VmFlags VM_ACCOUNT = 1u << 3;     // "ac": committed memory charged
-inline constexpr VmFlags VM_NORESERVE = 1u << 4;   // "nr": MAP_NORESERVE
-inline constexpr VmFlags VM_DONTCOPY = 1u << 5;    // "dc": MADV_DONTFORK
-inline constexpr VmFlags VM_WIPEONFORK = 1u << 6;  // "wf": MADV_WIPEONFORK
-inline constexpr VmFlags VM_LOCKED = 1u << 7;      // "lo" (not produced by any op yet)
-
-// smaps-style codes of the flags that are set, e.g. "rd wr ac".
-std::string vm_flags_codes(VmFlags f);
-// "rw-p", "r--p", "---p": what /proc/PID/maps prints for a private VMA.
-std::string vma_perms(VmFlags f);
 
 using SnapId = std::uint64_t;  // engine-chosen before canonicalize(), 1..n after; 0 = none
 
