@@ -6,6 +6,7 @@
 // (mm/vma.c keeps those two, we keep them with the tree they serve).
 #include <string>
 
+#include "impl/interval_tree_stale.h"
 #include "impl/rmap.h"
 
 namespace rmapcheck::impl {
@@ -17,9 +18,13 @@ std::string avc_tree_traits::describe(const anon_vma_chain& avc) {
          std::to_string(vma->vm_end) + "))";
 }
 
-// anon_vma_interval_tree_insert. The tree's stale_subtree_last switch is set
-// from Mutant::StaleSubtreeLast when the anon_vma is allocated.
-void anon_vma_interval_tree_insert(kernel_state& /*k*/, anon_vma_chain* avc, anon_vma_tree& root) {
+// anon_vma_interval_tree_insert. Under Mutant::StaleSubtreeLast the insert
+// is the one that forgets the summaries (impl/interval_tree_stale.h).
+void anon_vma_interval_tree_insert(kernel_state& k, anon_vma_chain* avc, anon_vma_tree& root) {
+  if (k.has(Mutant::StaleSubtreeLast)) [[unlikely]] {
+    interval_tree_insert_stale_subtree_last(root, avc);
+    return;
+  }
   root.insert(avc);
 }
 

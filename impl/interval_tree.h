@@ -25,8 +25,10 @@
 //
 // Synopsis
 //   interval_tree_node<Key, Tag>     the hook a node type derives from
-//   IntervalTree<Traits>             rb_root_cached + size + the mutant flag
+//   IntervalTree<Traits>             rb_root_cached + size
 //     insert(n)                      equal starts go right: ties keep insertion order
+//     begin_insert(n), link_inserted(n, parent, link, leftmost)
+//                                    insert() in two halves, for a caller's own descent
 //     remove(n)
 //     iter_first(first, last)        first node overlapping [first,last], or nullptr
 //     iter_next(n, first, last)      next overlapping node in start order, or nullptr
@@ -37,7 +39,6 @@
 //                                    including "key changed while linked: ..."
 //     start_of(n), last_of(n)        the cached key (what the tree files n under)
 //     owner_start(n), owner_last(n)  the owner's key now (Traits::start/last)
-//     stale_subtree_last             Mutant::StaleSubtreeLast switch (default off)
 //
 // Traits (a struct with static members):
 //   using node_type = ...;   derives from interval_tree_node<key_type, tag>
@@ -59,10 +60,10 @@
 //     insertion order.
 //
 // Cost (x86-64, key_type = unsigned long)
-//   bytes per node: 48 = rb_node 24 (parent|colour, right, left) +
-//   rb_subtree_last 8 + cached_start 8 + cached_last 8 (was 32 before the
-//   key cache: +16 bytes per node buys one line per visited node instead of two).
-//   per tree: 32 bytes (root, leftmost, size, flag).
+//   bytes per node: the hook, rb_node (parent|colour, right, left) +
+//   rb_subtree_last + the cached key (impl/footprint.h has the figure); the
+//   cached key buys one cache line per visited node instead of two.
+//   per tree: rb_root_cached (root, leftmost) + size.
 //   insert O(log n) (one descent + <= 2 rotations); remove O(log n) (<= 3
 //   rotations + one summary walk to the root); iter_first O(log n);
 //   a full query O(log n + k) for k results; verify() O(n).
@@ -88,7 +89,7 @@
 #include <string>
 
 #include "impl/rbtree.h"
-#include "rmapcheck/engine.h"
+#include "rmapcheck/engine_fault.h"
 
 namespace rmapcheck::impl {
 
@@ -131,11 +132,16 @@ class IntervalTree {
   IntervalTree(const IntervalTree&) = delete;
   IntervalTree& operator=(const IntervalTree&) = delete;
 
-  // Mutant::StaleSubtreeLast: insert skips updating rb_subtree_last on the
-  // way down, so ancestors under-report their subtree (queries miss nodes).
-  bool stale_subtree_last = false;
-
   void insert(Node* node);
+  // The two halves of insert(), for a caller that descends by itself (the
+  // kernel's ITPREFIX_insert is an open-coded descent followed by
+  // rb_link_node and rb_insert_augmented_cached). begin_insert() checks that
+  // the node is unlinked and caches its key; link_inserted() links it where
+  // the descent ended (parent, link: the child slot; leftmost: the descent
+  // never went right), sets its summary and rebalances. A descent must raise
+  // rb_subtree_last of every node it passes to the new node's last.
+  void begin_insert(Node* node);
+  void link_inserted(Node* node, rb_node* parent, rb_node** link, bool leftmost);
   void remove(Node* node);
   Node* iter_first(Key first, Key last) const;
   static Node* iter_next(Node* node, Key first, Key last);

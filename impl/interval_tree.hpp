@@ -43,24 +43,16 @@ void IntervalTree<Traits>::Augment::propagate(rb_node* from, rb_node* stop) {
 // rebalance. From here on the tree reads only cached keys.
 template <class Traits>
 void IntervalTree<Traits>::insert(Node* node) {
-  rb_node* rb = to_rb(node);
-  if (!rb->empty_node()) {
-    throw EngineFault("interval tree: insert of " + describe(*node) +
-                      " which is already linked in a tree");
-  }
-  const Key start = owner_start(*node);
-  const Key last = owner_last(*node);
-  cached_start(*node) = start;
-  cached_last(*node) = last;
+  begin_insert(node);
+  const Key start = start_of(*node);
+  const Key last = last_of(*node);
   rb_node** link = &root_.root;
   rb_node* parent = nullptr;
   bool leftmost = true;
   while (*link != nullptr) {
     parent = *link;
     Node* p = &node_of(parent);
-    if (!stale_subtree_last) [[likely]] {
-      if (subtree_last(*p) < last) subtree_last(*p) = last;
-    }
+    if (subtree_last(*p) < last) subtree_last(*p) = last;
     if (start < start_of(*p)) {
       link = &parent->rb_left;
     } else {
@@ -68,7 +60,24 @@ void IntervalTree<Traits>::insert(Node* node) {
       leftmost = false;
     }
   }
-  subtree_last(*node) = last;
+  link_inserted(node, parent, link, leftmost);
+}
+
+template <class Traits>
+void IntervalTree<Traits>::begin_insert(Node* node) {
+  if (!to_rb(node)->empty_node()) {
+    throw EngineFault("interval tree: insert of " + describe(*node) +
+                      " which is already linked in a tree");
+  }
+  cached_start(*node) = owner_start(*node);
+  cached_last(*node) = owner_last(*node);
+}
+
+template <class Traits>
+void IntervalTree<Traits>::link_inserted(Node* node, rb_node* parent, rb_node** link,
+                                         bool leftmost) {
+  rb_node* rb = to_rb(node);
+  subtree_last(*node) = last_of(*node);
   rb_link_node(rb, parent, link);
   rb_insert_augmented_cached<Augment>(rb, root_, leftmost);
   ++size_;
