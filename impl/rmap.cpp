@@ -7,14 +7,10 @@
 
 #include <cerrno>
 
+#include "impl/footprint.h"  // its static_asserts hold the cost figures
 #include "impl/internal.h"
 
 namespace rmapcheck::impl {
-
-static_assert(sizeof(anon_vma_chain) == 80, "update the cost block in rmap.h");
-static_assert(sizeof(vm_area_struct) == 96, "update the cost block in rmap.h");
-static_assert(sizeof(anon_vma) == 80, "update the cost block in rmap.h");
-static_assert(sizeof(folio) == 56, "update the cost block in rmap.h");
 
 kernel_state::kernel_state(const MutantSet& m) : mutants(m) {}
 
@@ -33,9 +29,7 @@ bool kernel_state::should_fail_alloc(AllocSite site) {
 anon_vma* anon_vma_alloc(kernel_state& k) {
   if (k.should_fail_alloc(AllocSite::AnonVma)) return nullptr;
   anon_vma* av = k.anon_vma_cachep.alloc();
-  if (av == nullptr) return nullptr;
   av->id = k.next_id++;
-  av->rb_root.stale_subtree_last = k.has(Mutant::StaleSubtreeLast);
   return av;
 }
 

@@ -34,11 +34,7 @@
 // from the Pools of kernel_state; a freed object is poisoned and any later
 // check() throws EngineFault naming the op (a mutant's use after free).
 //
-// Cost (x86-64, g++ 12; the pools add a 32-byte header each):
-//   sizeof(vm_area_struct) = 96, sizeof(anon_vma_chain) = 80 (the tree hook
-//   caches each avc's key: impl/interval_tree.h),
-//   sizeof(anon_vma) = 80, sizeof(folio) = 56 (checked by static_asserts in
-//   rmap.cpp so this block cannot drift).
+// Cost: bytes per object in impl/footprint.h (checked by static_assert).
 //   rmap walk O(log n + k) in the anon_vma's tree; anon_vma_clone O(chain);
 //   fork O(VMAs * chain + mapped pages); unlink O(chain).
 //   Measured (bench/, scripts/bench.sh, one run on a 2-core EPYC VM, median
@@ -54,9 +50,6 @@
 //     and no VMA: the tree caches each avc's key (impl/interval_tree.h);
 //     fork of 1000 VMAs / 10000 faulted pages: 123 us (model: 891 ms);
 //     the campaign's mixed trace: 2.9-3.9 M ops/s (model: 0.33-0.42 M).
-//   Bytes per object with the pool header: vm_area_struct 128,
-//   anon_vma_chain 112, anon_vma 112, folio 88; one linked VMA of a
-//   non-forked anon_vma costs 240 bytes of rmap objects (VMA + avc).
 //
 // Caveats
 //   - Addresses are page numbers; folios are order-0; no swap, GUP or KSM, so
