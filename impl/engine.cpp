@@ -25,11 +25,6 @@ namespace {
 
 using namespace impl;
 
-// `failalloc` arms kernel_state's countdown for the next op; every impl
-// allocation site honours it (should_fail_alloc), in the kernel's order, as
-// the model's alloc_fails() does (docs/failure.md).
-inline constexpr bool kInjectFailalloc = true;
-
 class ImplEngine final : public Engine {
  public:
   explicit ImplEngine(const EngineConfig& config)
@@ -51,8 +46,10 @@ class ImplEngine final : public Engine {
   const Coverage& coverage() const override { return k_.cov; }
 
   Result apply(const Op& op) override {
+    // `failalloc` arms kernel_state's countdown for the next op; every impl
+    // allocation site honours it (should_fail_alloc), in the kernel's order,
+    // as the model's alloc_fails() does (docs/failure.md).
     if (op.kind == OpKind::FailAlloc) {
-      if (!kInjectFailalloc) return Result::ok();
       k_.fail_armed = op.nth > 0;
       k_.fail_site = op.site;
       k_.fail_nth = op.nth;

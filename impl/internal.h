@@ -32,8 +32,8 @@ void zap_page_range_single(vm_area_struct* vma, Page start, Page end);
 void unmap_vmas(vm_area_struct* const* vmas, std::size_t n, Page start, Page end);
 int copy_page_range(vm_area_struct* dst_vma, vm_area_struct* src_vma);
 // Moves the PTEs of [old_addr, old_addr+len) to new_addr; returns pages moved.
-Page move_page_tables(vm_area_struct* vma, Page old_addr, vm_area_struct* new_vma, Page new_addr,
-                      Page len);
+// The kernel's takes new_vma too (for huge PMDs and uffd); nothing here needs it.
+Page move_page_tables(vm_area_struct* vma, Page old_addr, Page new_addr, Page len);
 void change_protection(vm_area_struct* vma, Page start, Page end);
 void folio_put(kernel_state& k, folio* f);
 

@@ -50,7 +50,6 @@ void folio_put(kernel_state& k, folio* f) {
 static folio* folio_alloc(kernel_state& k) {
   if (k.should_fail_alloc(AllocSite::Folio)) return nullptr;
   folio* f = k.folio_cachep.alloc();
-  if (f == nullptr) return nullptr;
   f->id = k.next_id++;
   f->refcount = 1;
   return f;
@@ -203,10 +202,8 @@ int copy_page_range(vm_area_struct* dst_vma, vm_area_struct* src_vma) {
 }
 
 // move_page_tables: PTEs move as they are; folios are not touched.
-Page move_page_tables(vm_area_struct* vma, Page old_addr, vm_area_struct* new_vma, Page new_addr,
-                      Page len) {
+Page move_page_tables(vm_area_struct* vma, Page old_addr, Page new_addr, Page len) {
   mm_struct* mm = vma->vm_mm;
-  (void)new_vma;
   Page moved = 0;
   for (; moved < len; ++moved) {
     pte_t* src = pte_offset_map(mm, old_addr + moved);

@@ -17,7 +17,7 @@ vm_area_struct* vm_area_alloc(mm_struct* mm) {
   kernel_state& k = *mm->k;
   if (k.should_fail_alloc(AllocSite::Vma)) return nullptr;
   vm_area_struct* vma = k.vm_area_cachep.alloc();
-  if (vma != nullptr) vma->vm_mm = mm;
+  vma->vm_mm = mm;
   return vma;
 }
 

@@ -92,11 +92,11 @@ int copy_vma_and_data(vma_remap_struct& vrm, vm_area_struct** new_vma_ptr) {
     return -ENOMEM;
   }
   vrm.vma = vma;
-  const Page moved = move_page_tables(vma, vrm.addr, new_vma, vrm.new_addr, vrm.old_len);
+  const Page moved = move_page_tables(vma, vrm.addr, vrm.new_addr, vrm.old_len);
   int err = 0;
   if (moved < vrm.old_len) {
     err = -ENOMEM;
-    move_page_tables(new_vma, vrm.new_addr, vma, vrm.addr, moved);
+    move_page_tables(new_vma, vrm.new_addr, vrm.addr, moved);
     vrm.vma = new_vma;
     vrm.old_len = vrm.new_len;
     vrm.addr = vrm.new_addr;

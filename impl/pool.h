@@ -10,15 +10,14 @@
 //
 // Synopsis
 //   Pool<T>(type_name, objects_per_chunk = 64)
-//     alloc(args...) -> T*          construct in a free slot; nullptr on injected failure
+//     alloc(args...) -> T*          construct in a free slot; never nullptr (allocation
+//                                   failures are injected by the caller: kernel_state)
 //     free(p, op)                   destroy, poison, bump the slot generation
 //     check(p, op)                  p must be a live object of this pool
 //     handle(p) -> PoolHandle<T>    {pointer, generation}: survives slot reuse
 //     check(h, op) / get(h, op)     h's object must still be the live one
 //     live_count(), capacity(), total_allocs(), total_frees(), header_bytes()
 //     for_each_live(f)              every live object, in slot order
-//     fail_nth(n)                   the n-th next alloc() returns nullptr (0 = off)
-//     set_fail_hook(f)              alloc() returns nullptr when f() says so
 //   slot_of(p), generation_of(p)    for messages and tests
 //
 // Contract
@@ -49,7 +48,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <functional>
 #include <map>
 #include <memory>
 #include <new>
@@ -58,7 +56,7 @@
 #include <utility>
 #include <vector>
 
-#include "rmapcheck/engine.h"
+#include "rmapcheck/engine_fault.h"
 
 #if defined(__has_include)
 #if __has_include(<sanitizer/asan_interface.h>)
@@ -115,9 +113,6 @@ class Pool {
   template <class F>
   void for_each_live(F&& f) const;
 
-  void fail_nth(unsigned n) noexcept { fail_countdown_ = n; }
-  void set_fail_hook(std::function<bool()> hook) { fail_hook_ = std::move(hook); }
-
   std::size_t slot_of(const T* p) const noexcept;
   std::uint32_t generation_of(const T* p) const noexcept;
 
@@ -144,9 +139,9 @@ class Pool {
   }
   static T* object_of(Slot* s) noexcept { return std::launder(reinterpret_cast<T*>(s->body)); }
   void grow();
-  bool should_fail();
   [[noreturn]] void fault(const char* what, const Slot* s, std::string_view op) const;
-  const Slot* locate(const T* p, std::string_view op) const;  // throws if not a slot of ours
+  const Slot* locate(const T* p,
+                     [[maybe_unused]] std::string_view op) const;  // throws if not a slot of ours
 
   std::string type_name_;
   std::size_t per_chunk_;
@@ -157,8 +152,6 @@ class Pool {
   std::size_t live_ = 0;
   std::uint64_t allocs_ = 0;
   std::uint64_t frees_ = 0;
-  unsigned fail_countdown_ = 0;
-  std::function<bool()> fail_hook_;
 };
 
 }  // namespace rmapcheck::impl

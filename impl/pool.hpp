@@ -52,16 +52,8 @@ void Pool<T>::grow() {
 }
 
 template <class T>
-bool Pool<T>::should_fail() {
-  if (fail_countdown_ != 0 && --fail_countdown_ == 0) return true;
-  return fail_hook_ && fail_hook_();
-}
-
-template <class T>
 template <class... Args>
 T* Pool<T>::alloc(Args&&... args) {
-  if (should_fail()) [[unlikely]]
-    return nullptr;
   if (free_head_ == nullptr) grow();
   Slot* s = free_head_;
   free_head_ = s->next_free;
@@ -108,7 +100,8 @@ void Pool<T>::free(T* p, std::string_view op) {
 }
 
 template <class T>
-const typename Pool<T>::Slot* Pool<T>::locate(const T* p, std::string_view op) const {
+const typename Pool<T>::Slot* Pool<T>::locate(const T* p,
+                                              [[maybe_unused]] std::string_view op) const {
 #ifndef NDEBUG
   // Is p the body of one of our slots? Find the chunk that starts at or before p.
   const auto* addr = reinterpret_cast<const unsigned char*>(p);
@@ -127,8 +120,6 @@ const typename Pool<T>::Slot* Pool<T>::locate(const T* p, std::string_view op) c
                       std::to_string(reinterpret_cast<std::uintptr_t>(p)) + " is not a " +
                       type_name_ + " of this pool");
   }
-#else
-  (void)op;
 #endif
   return slot_from(p);
 }

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <string>
 #include <vector>
 
 #include "impl/internal.h"
@@ -508,7 +509,11 @@ vm_area_struct* copy_vma(vm_area_struct** vmap, Page addr, Page len, pgoff_t pgo
     k.hit(Branch::MremapMoveMerged);
     // The source merged into its own destination: only possible unfaulted.
     if (vma_start >= new_vma->vm_start && vma_start < new_vma->vm_end) {
-      (void)faulted_in_anon_vma;  // VM_BUG_ON_VMA(faulted_in_anon_vma, new_vma)
+      // VM_BUG_ON_VMA(faulted_in_anon_vma, new_vma): a faulted source
+      // cannot merge into its own destination (its pgoff stays linear).
+      if (faulted_in_anon_vma) [[unlikely]]
+        throw EngineFault("copy_vma: faulted VMA [" + std::to_string(vma_start) + ", ...) of " +
+                          mm->name + " merged into its own destination");
       *vmap = new_vma;
     }
     return new_vma;

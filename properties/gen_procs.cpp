@@ -43,7 +43,6 @@ Op gen_exit(const GenState& s, Chooser& ch) {
 }  // namespace
 
 Op gen_procs(OpKind kind, const GenState& s, const GenConfig& cfg, Chooser& ch) {
-  (void)cfg;
   if (kind == OpKind::Exit && s.procs.size() >= 2) return gen_exit(s, ch);
   if (kind == OpKind::Fork && static_cast<int>(s.procs.size()) < cfg.max_live)
     return gen_fork(s, ch);

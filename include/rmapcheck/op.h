@@ -12,7 +12,9 @@
 //   Op                    one operation; fields that an OpKind does not use stay
 //                         at their defaults, so == compares exactly what is printed
 //
-// Contract: an Op built by the parser or a generator satisfies op_is_valid().
+// Contract: an Op built by the parser or a generator sets only the fields its
+// OpKind uses and keeps every page it names inside the window (start + npages
+// <= kWindowPages); engines rely on both and do not check them again.
 #pragma once
 
 #include <cstdint>

@@ -129,25 +129,6 @@ TEST(Pool, LiveCountAndIterationFindLeaks) {
   // would flag their strings otherwise).
 }
 
-TEST(Pool, FailNthReturnsNullOnceAtTheNthAlloc) {
-  Pool<Obj> pool("anon_vma");
-  pool.fail_nth(3);
-  EXPECT_NE(pool.alloc(1), nullptr);
-  EXPECT_NE(pool.alloc(2), nullptr);
-  EXPECT_EQ(pool.alloc(3), nullptr);
-  EXPECT_NE(pool.alloc(4), nullptr);  // one failure only
-  EXPECT_EQ(pool.live_count(), 3u);
-  EXPECT_EQ(pool.total_allocs(), 3u);
-}
-
-TEST(Pool, FailHookDecidesEachAlloc) {
-  Pool<Obj> pool("anon_vma_chain");
-  bool armed = true;
-  pool.set_fail_hook([&] { return std::exchange(armed, false); });
-  EXPECT_EQ(pool.alloc(1), nullptr);
-  EXPECT_NE(pool.alloc(2), nullptr);
-}
-
 // A constructor that throws leaves the pool as it was.
 struct Throws {
   explicit Throws(bool t) {
