@@ -14,8 +14,10 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <stdexcept>
 #include <string>
 
+#include "impl/impl_engine.h"
 #include "impl/internal.h"
 #include "impl/vma.h"
 
@@ -63,6 +65,10 @@ class ImplEngine final : public Engine {
 
   Snapshot snapshot() const override;
   std::vector<std::string> leaks() const override;
+
+  // For tests that look at the kernel objects (impl/impl_engine.h).
+  kernel_state& kernel() { return k_; }
+  const std::map<std::string, std::unique_ptr<mm_struct>>& procs() const { return procs_; }
 
  private:
   mm_struct* new_mm(const std::string& name) {
@@ -217,7 +223,20 @@ Snapshot ImplEngine::snapshot() const {
     sf.mapcount = f.mapcount;
     sf.exclusive = f.anon_exclusive;
     sf.value = f.value;
-    s.folios.push_back(sf);
+    // The impl's own walk (rmap_walk_anon over the interval tree), which
+    // I-REACH holds to the page tables; never through a freed anon_vma
+    // (I-MAPPING reports that, and the pool would fault on it).
+    const anon_vma* av = folio_anon_vma(&f);
+    if (av != nullptr && k_.anon_vma_cachep.is_live(av) && k_.anon_vma_cachep.is_live(av->root)) {
+      std::vector<RmapHit> walk;
+      for (const rmap_hit& h :
+           folio_rmap_hits(const_cast<kernel_state&>(k_), const_cast<folio*>(&f)))
+        walk.push_back({h.mm->name, h.address});
+      sf.walk = std::move(walk);
+    } else {
+      sf.walk = std::vector<RmapHit>{};
+    }
+    s.folios.push_back(std::move(sf));
   });
   for (const auto& [ptr, id] : freed) {
     SnapAnonVma a;
@@ -291,5 +310,33 @@ std::vector<std::string> ImplEngine::leaks() const {
 std::unique_ptr<Engine> make_impl_engine(const EngineConfig& config) {
   return std::make_unique<ImplEngine>(config);
 }
+
+namespace impl {
+
+namespace {
+ImplEngine& as_impl(const Engine& e) {
+  auto* impl = dynamic_cast<ImplEngine*>(const_cast<Engine*>(&e));
+  if (impl == nullptr) throw std::invalid_argument("not the impl engine");
+  return *impl;
+}
+}  // namespace
+
+kernel_state& impl_kernel(Engine& e) {
+  return as_impl(e).kernel();
+}
+
+mm_struct* impl_mm(const Engine& e, const std::string& name) {
+  const auto& procs = as_impl(e).procs();
+  auto it = procs.find(name);
+  return it == procs.end() ? nullptr : it->second.get();
+}
+
+std::vector<mm_struct*> impl_mms(const Engine& e) {
+  std::vector<mm_struct*> out;
+  for (const auto& [name, mm] : as_impl(e).procs()) out.push_back(mm.get());
+  return out;
+}
+
+}  // namespace impl
 
 }  // namespace rmapcheck

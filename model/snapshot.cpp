@@ -40,8 +40,10 @@ Snapshot build_snapshot(const State& s) {
       sa.tree.push_back(SnapTreeNode{proc, start});
     out.anon_vmas.push_back(std::move(sa));
   }
-  for (const auto& [id, f] : s.folios)
-    out.folios.push_back(SnapFolio{id, f.anon_vma, f.index, mapcount(s, id), f.exclusive, f.value});
+  for (const auto& [id, f] : s.folios) {
+    out.folios.push_back(SnapFolio{id, f.anon_vma, f.index, mapcount(s, id), f.exclusive, f.value,
+                                   rmap_walk_anon(s, id)});
+  }
   canonicalize(out);
   return out;
 }

@@ -126,6 +126,7 @@ void canonicalize(Snapshot& s) {
   for (SnapFolio& f : s.folios) {
     f.id = fo(f.id);
     f.anon_vma = av(f.anon_vma);
+    if (f.walk) std::sort(f.walk->begin(), f.walk->end());
   }
   std::stable_sort(s.anon_vmas.begin(), s.anon_vmas.end(),
                    [](const SnapAnonVma& a, const SnapAnonVma& b) { return a.id < b.id; });

@@ -22,6 +22,7 @@
 #include <map>
 #include <set>
 
+#include "rmapcheck/invariants.h"
 #include "rmapcheck/snapshot.h"
 
 namespace rmapcheck {
@@ -178,8 +179,17 @@ void format_folios(std::string& out, const Snapshot& s) {
     const SnapAnonVma* a = s.find_anon_vma(f.anon_vma);
     if (f.anon_vma != 0 && a == nullptr) av += " (DANGLING)";
     if (a != nullptr && a->freed) av += " (FREED)";
-    out += fmt::format("  {} anon_vma={} index={} mapcount={} {} value={}\n", id_ref(f.id), av,
+    out += fmt::format("  {} anon_vma={} index={} mapcount={} {} value={}", id_ref(f.id), av,
                        f.index, f.mapcount, f.exclusive ? "exclusive" : "shared", f.value);
+    // The engine's walk is shown only where it is news: where it does not
+    // find exactly the PTEs that map the folio (I-REACH).
+    if (f.walk && *f.walk != brute_force_mappers(s, f.id)) {
+      std::string hits;
+      for (const RmapHit& h : *f.walk)
+        hits += (hits.empty() ? "" : " ") + h.proc + ":" + std::to_string(h.page);
+      out += " walk={" + hits + "}";
+    }
+    out += "\n";
   }
 }
 
@@ -187,6 +197,7 @@ void format_folios(std::string& out, const Snapshot& s) {
 
 std::string format_snapshot(const Snapshot& s) {
   std::string out;
+  if (s.visible != Visibility::all()) out += "(not shown: " + hidden_parts(s.visible) + ")\n";
   if (s.procs.empty()) out += "(no processes)\n";
   for (const SnapProc& p : s.procs) format_proc(out, p);
   format_anon_vmas(out, s);

@@ -9,6 +9,7 @@
 // Synopsis
 //   SnapVma, SnapPte, SnapProc, SnapAnonVma, SnapFolio, Snapshot
 //   canonicalize(s)          rename ids, sort everything; idempotent
+//   Visibility, restrict_to(s, v)  what a lane shows; compare only that
 //   format_snapshot(s)       the full state printout (replay --step)
 //   format_maps(s)           one line per VMA: "PROC START-END PERMS ..." (replay --maps)
 //   diff_snapshots(a, b, la, lb)  a readable line diff, empty when equal
@@ -30,6 +31,7 @@
 #include <vector>
 
 #include "rmapcheck/op.h"
+#include "rmapcheck/result.h"
 #include "rmapcheck/vm_flags.h"
 
 namespace rmapcheck {
@@ -86,13 +88,41 @@ struct SnapFolio {
   long mapcount = 0;        // _mapcount + 1, as the engine keeps it
   bool exclusive = false;   // PageAnonExclusive
   std::uint64_t value = 0;  // page contents (what a read returns)
+  // What the engine's own rmap walk finds for this folio, sorted (the impl:
+  // rmap_walk_anon over the interval tree; the model: its walk over the
+  // chains). I-REACH compares it with the page tables. nullopt: not reported
+  // (a snapshot built by hand, or a lane that cannot walk: the live kernel).
+  std::optional<std::vector<RmapHit>> walk;
   bool operator==(const SnapFolio&) const = default;
 };
+
+// What a snapshot shows. The engines show everything; the live kernel shows
+// less (docs/conformance.md says how each part is observed), and a
+// comparison with it is restricted to what both sides show (restrict_to).
+enum class Shown : std::uint32_t {
+  FlagsBeyondRwx = 1u << 0,    // vm_flags other than r/w/x (smaps VmFlags)
+  Forest = 1u << 1,            // vm_pgoff, vma->anon_vma, chains, anon_vma root/parent/counters
+  Trees = 1u << 2,             // anon_vma interval-tree contents and verify()
+  FolioMapping = 1u << 3,      // folio->mapping (its anon_vma) and folio->index
+  PteWrite = 1u << 4,          // the PTE write bit
+  UnreadableValues = 1u << 5,  // values of folios no readable VMA maps
+  Walk = 1u << 6,              // the engine's own rmap walk (SnapFolio::walk)
+};
+struct Visibility {
+  std::uint32_t bits = 0x7f;  // everything
+  static constexpr Visibility all() { return {}; }
+  bool has(Shown s) const { return (bits & static_cast<std::uint32_t>(s)) != 0; }
+  Visibility operator&(Visibility o) const { return {bits & o.bits}; }
+  bool operator==(const Visibility&) const = default;
+};
+// "folio->mapping, PTE write bits": the parts `v` does not show, in words.
+std::string hidden_parts(Visibility v);
 
 struct Snapshot {
   std::vector<SnapProc> procs;         // live processes, sorted by name
   std::vector<SnapAnonVma> anon_vmas;  // allocated ones (plus freed ones still pointed to), by id
   std::vector<SnapFolio> folios;       // allocated anon folios, by id
+  Visibility visible;                  // what the lane that made it can show
   bool operator==(const Snapshot&) const = default;
 
   const SnapProc* find_proc(std::string_view name) const;
@@ -107,6 +137,12 @@ struct Snapshot {
 //   PTE, and their anon_vmas; anything left (leaked objects) last, in the
 //   engine's id order. Trees are sorted.
 void canonicalize(Snapshot& s);
+
+// Clears what `v` does not show (and, without Forest or FolioMapping, the
+// anon_vmas no VMA reaches), sets s.visible &= v and canonicalizes again,
+// so that two snapshots restricted to the same visibility compare equal
+// exactly when they agree on what that visibility shows.
+void restrict_to(Snapshot& s, Visibility v);
 
 std::string format_snapshot(const Snapshot& s);
 std::string format_maps(const Snapshot& s);

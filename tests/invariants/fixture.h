@@ -40,8 +40,8 @@ inline Snapshot fork_snapshot() {
   s.procs = {p0, p1};
   s.anon_vmas.push_back({1, false, 1, 1, 2, 2, 1, {{"p0", 0}, {"p1", 0}}, ""});
   s.anon_vmas.push_back({2, false, 1, 1, 1, 0, 1, {{"p1", 0}}, ""});
-  s.folios.push_back({1, 1, 0, 2, false, 7});
-  s.folios.push_back({2, 1, 1, 1, true, 8});
+  s.folios.push_back({1, 1, 0, 2, false, 7, {}});
+  s.folios.push_back({2, 1, 1, 1, true, 8, {}});
   return s;
 }
 

@@ -281,7 +281,7 @@ TEST(Invariants, MapcountDrift) {
 
 TEST(Invariants, MapcountLeakedFolio) {
   Snapshot s = fork_snapshot();
-  s.folios.push_back({3, 1, 2, 0, false, 0});
+  s.folios.push_back({3, 1, 2, 0, false, 0, {}});
   const auto vs = check_invariants(s);
   EXPECT_EQ(reported(vs), (Names{"I-MAPCOUNT"}));
   EXPECT_TRUE(

@@ -143,7 +143,7 @@ Snapshot reachable_snapshot() {
   for (SnapId id = 1; id <= nf; ++id) {
     SnapProc& p = s.procs[static_cast<std::size_t>(pick(0, nprocs))];
     p.ptes.push_back({100 + id, SnapPte::Kind::Folio, id, false});
-    s.folios.push_back({id, pick<SnapId>(0, na + 1), pick<Page>(0, 9), pick(0, 3), false, id});
+    s.folios.push_back({id, pick<SnapId>(0, na + 1), pick<Page>(0, 9), pick(0, 3), false, id, {}});
   }
   return s;
 }

@@ -66,7 +66,7 @@ TEST(Canonicalize, LeftoversLastAndAncestorsClosed) {
   s.anon_vmas.push_back({60, false, 70, 70, 1, 1, 0, {}, ""});
   s.anon_vmas.push_back({70, false, 70, 70, 3, 1, 0, {}, ""});
   s.anon_vmas.push_back({5, false, 5, 5, 1, 0, 0, {}, ""});  // leaked
-  s.folios.push_back({8, 50, 0, 0, false, 0});               // leaked
+  s.folios.push_back({8, 50, 0, 0, false, 0, {}});           // leaked
   canonicalize(s);
   ASSERT_EQ(s.anon_vmas.size(), 4u);
   EXPECT_EQ(s.procs[0].vmas[0].anon_vma, 1u);
@@ -115,7 +115,7 @@ TEST(Format, MarksBrokenState) {
   s.anon_vmas.push_back({1, true, 1, 1, 0, 0, 0, {}, ""});
   s.anon_vmas.push_back({2, false, 2, 3, 1, 0, 0, {}, "bad colour"});
   s.anon_vmas.push_back({3, false, 2, 2, 1, 0, 0, {}, ""});
-  s.folios.push_back({1, 1, 9, 1, true, 0});
+  s.folios.push_back({1, 1, 9, 1, true, 0, {}});
   EXPECT_EQ(format_snapshot(s),
             "process p0\n"
             "  vma [0,8) r--p pgoff=0 flags=rd anon_vma=none chain=[]\n"

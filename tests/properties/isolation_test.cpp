@@ -80,7 +80,7 @@ class Leaky final : public Engine {
   }
   Snapshot snapshot() const override {
     Snapshot s = inner_->snapshot();
-    if (keep_ && s.procs.empty()) s.folios.push_back(SnapFolio{1, 0, 0, 0, false, 0});
+    if (keep_ && s.procs.empty()) s.folios.push_back(SnapFolio{1, 0, 0, 0, false, 0, {}});
     return s;
   }
   const Coverage& coverage() const override { return inner_->coverage(); }
