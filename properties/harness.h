@@ -1,23 +1,20 @@
-// harness.h - runs the model and the impl side by side and checks every step.
+// harness.h - the model and the impl in lock-step, for the campaign.
 //
-// After EVERY operation: the two Results are equal, the two canonical
-// Snapshots are equal, every state invariant holds (check_invariants) and
-// the transition invariant holds (check_transition), on both engines. When
-// the snapshots are equal the invariants are checked once: they are a pure
-// function of the snapshot. An EngineFault (or any exception) from apply()
-// is a failure too, and so is a leak: after every op both engines' leaks()
-// must be empty (objects that no live process reaches). At the end of a
-// trace, finish() exits every live process, one `exit` step at a time
-// (checked like any op), and after the last exit neither engine may hold an
-// anon_vma or a folio. The `rmap` op needs nothing special: the impl answers it
-// with its interval-tree walk and the model with its brute-force scan, so
-// Result equality is the comparison.
+// DualRunner is the campaign's view of the one checker (rmapcheck/checker.h)
+// with two lanes, the model (lane 0, the spec: never mutated) and the impl
+// (with the campaign's mutants): after EVERY op the results and the
+// canonical snapshots are equal, every invariant and the transition
+// invariants hold and nothing leaks; finish() is the checker's exit
+// epilogue. The `rmap` op needs nothing special: the impl answers it with
+// its interval-tree walk and the model with its chain walk, so Result
+// equality is the comparison (and I-REACH holds both walks to the page
+// tables after every op).
 //
 // Synopsis
 //   EngineFactory        makes an engine (tests inject fakes; make_engine otherwise)
-//   StepFailure          what went wrong at which op, with the readable detail
-//   DualRunner(cfg)      two engines; step(op) -> failure or nullopt;
-//                        finish(ran) exits every live process, checking
+//   StepFailure          = CheckFailure: what went wrong at which op
+//   DualRunner(cfg)      the two lanes; step(op) -> failure or nullopt;
+//                        finish(ran) exits every live process, checked
 //   run_dual(trace, ...) replays a whole trace, stops at the first failure,
 //                        then finish() (exit_all) unless it failed
 //
@@ -31,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "rmapcheck/checker.h"
 #include "rmapcheck/engine.h"
 #include "rmapcheck/invariants.h"
 #include "rmapcheck/trace.h"
@@ -40,28 +38,8 @@ namespace rmapcheck::props {
 using EngineFactory = std::function<std::unique_ptr<Engine>(EngineKind, const EngineConfig&)>;
 EngineFactory default_engine_factory();  // make_engine
 
-struct StepFailure {
-  enum class Kind : std::uint8_t { ResultMismatch, SnapshotMismatch, Invariant, EngineFault, Leak };
-  Kind kind = Kind::ResultMismatch;
-  std::size_t index = 0;  // 0-based op index in the trace
-  Op op;
-  std::string engine;  // Invariant / EngineFault: "model" | "impl" | "both"
-  Result model_result, impl_result;
-  std::string diff;  // SnapshotMismatch: diff_snapshots(model, impl)
-  std::vector<Violation> violations;
-  std::string message;             // EngineFault: what()
-  std::vector<std::string> leaks;  // Leak: what the engine(s) hold that nothing reaches
-
-  // "result-mismatch", "snapshot-mismatch", "invariant", "engine-fault", "leak"
-  std::string kind_name() const;
-  std::string headline() const;  // one line: "op 7 `fork p2 p3`: ..."
-  std::string describe() const;  // headline + the diff or the violations, multi-line
-};
-
-struct RunStats {
-  std::size_t ops = 0;
-  std::array<std::uint64_t, kOpKindCount> by_kind{};
-};
+using StepFailure = CheckFailure;
+using RunStats = CheckStats;
 
 class DualRunner {
  public:
@@ -75,20 +53,17 @@ class DualRunner {
   // The processes live after the last checked step, by name.
   std::vector<std::string> live_procs() const;
 
-  const Engine& model() const { return *model_; }
-  const Engine& impl() const { return *impl_; }
-  const RunStats& stats() const { return stats_; }
-  std::size_t steps() const { return index_; }
+  const Engine& model() const { return checker_.engine(0); }
+  const Engine& impl() const { return checker_.engine(1); }
+  const RunStats& stats() const { return checker_.stats(); }
+  std::size_t steps() const { return checker_.steps(); }
   // Where step() records what it is doing (0 model apply, 1 impl apply,
-  // 2 checks), so that a crash can be blamed (run_dual_isolated).
-  void set_phase_sink(volatile std::uint32_t* p) { phase_ = p; }
+  // Checker::kCheckingPhase checks), so that a crash can be blamed
+  // (run_dual_isolated).
+  void set_phase_sink(volatile std::uint32_t* p) { checker_.set_phase_sink(p); }
 
  private:
-  std::unique_ptr<Engine> model_, impl_;
-  Snapshot model_before_, impl_before_;
-  std::size_t index_ = 0;
-  RunStats stats_;
-  volatile std::uint32_t* phase_ = nullptr;
+  Checker checker_;
 };
 
 struct DualOutcome {

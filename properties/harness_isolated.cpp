@@ -83,12 +83,15 @@ Result result_from(const json& j) {
 json failure_json(const StepFailure& f) {
   json v = json::array();
   for (const auto& x : f.violations) v.push_back(json{static_cast<int>(x.id), x.objects, x.why});
+  json results = json::array();
+  for (const Result& r : f.results) results.push_back(result_json(r));
   return json{{"kind", static_cast<int>(f.kind)},
               {"index", f.index},
               {"op", op_json(f.op)},
               {"engine", f.engine},
-              {"model_result", result_json(f.model_result)},
-              {"impl_result", result_json(f.impl_result)},
+              {"lanes", f.lanes},
+              {"results", results},
+              {"other", f.other},
               {"diff", f.diff},
               {"violations", v},
               {"message", f.message},
@@ -101,8 +104,9 @@ StepFailure failure_from(const json& j) {
   f.index = j.at("index").get<std::size_t>();
   f.op = op_from(j.at("op"));
   f.engine = j.at("engine").get<std::string>();
-  f.model_result = result_from(j.at("model_result"));
-  f.impl_result = result_from(j.at("impl_result"));
+  f.lanes = j.at("lanes").get<std::vector<std::string>>();
+  for (const auto& r : j.at("results")) f.results.push_back(result_from(r));
+  f.other = j.at("other").get<std::string>();
   f.diff = j.at("diff").get<std::string>();
   for (const auto& v : j.at("violations")) {
     f.violations.push_back({static_cast<InvariantId>(v.at(0).get<int>()),

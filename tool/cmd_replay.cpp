@@ -1,28 +1,31 @@
 // cmd_replay.cpp - `rmapcheck replay FILE...`: run traces and check everything.
 //
-// For every operation of every trace, on one engine (model or impl) or on
-// both side by side:
-//   1. apply the op (an EngineFault is a failure of that line);
-//   2. with --engine both: the results and the canonical snapshots must be
-//      equal; if not, print a line diff labelled model/impl;
-//   3. the result must equal the line's `=> RESULT`, if it states one;
-//   4. every state invariant holds on the new snapshot (check_invariants)
-//      and the transition invariants hold between the old and the new one;
-//   5. the engine holds nothing no live process reaches (Engine::leaks()).
-// The first line that fails stops its trace; the other traces still run.
+// Every trace runs through the one checker (rmapcheck/checker.h) on the
+// lanes --engine names: model, impl, kernel (the live kernel, through the
+// oracle), any subset in any order, or `both` for model,impl. After every
+// op the checker compares results (and the line's `=> RESULT`) and states,
+// checks every invariant and leaks; after the last line it runs the exit
+// epilogue (every live process exits, checked, and nothing may be left),
+// exactly as a campaign checks the case that found a counterexample. The
+// first failure stops its trace; the other traces still run.
 //
 // Output: each line with its result ("  12  write p1 3 7  => 0"), failures
 // as "file:line: ...", then one summary line. --step adds the full state
-// after each op, --maps prints only the final VMAs, --quiet only failures
-// and the summary. Exit: 0 all passed, 1 a check failed, 2 usage or input
-// error (bad trace, unreadable file, engine not built).
+// after each op, --maps prints only the final VMAs (before the epilogue),
+// --quiet only failures and the summary. Exit: 0 all passed, 1 a check
+// failed, 2 usage or input error, 3 every check passed but a lane (the
+// kernel at a `failalloc`) was not compared to the end of some trace.
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "command.h"
+#include "oracle/oracle.h"
+#include "rmapcheck/checker.h"
 #include "rmapcheck/engine.h"
 #include "rmapcheck/invariants.h"
 #include "rmapcheck/trace.h"
@@ -38,21 +41,8 @@ struct ReplayOptions {
   bool quiet = false;
   std::vector<std::string> mutants;  // impl only
   EngineConfig impl_config;          // built from `mutants`
+  std::vector<EngineKind> lanes;     // from `engine`
 };
-
-// One engine running the trace, with the snapshot before the current op.
-struct Lane {
-  EngineKind kind;
-  std::unique_ptr<Engine> engine;
-  Snapshot before;
-  Result result;
-};
-
-std::vector<EngineKind> engine_kinds(const std::string& name) {
-  if (name == "model") return {EngineKind::Model};
-  if (name == "impl") return {EngineKind::Impl};
-  return {EngineKind::Model, EngineKind::Impl};
-}
 
 std::string indent(const std::string& text, std::string_view prefix) {
   std::string out;
@@ -68,105 +58,125 @@ std::string indent(const std::string& text, std::string_view prefix) {
   return out;
 }
 
+// The failure as replay prints it: "file:line: ..." lines, each ending in '\n'.
+std::string describe_failure(const CheckFailure& f, const std::string& where) {
+  const std::string op = format_op(f.op);
+  switch (f.kind) {
+    case CheckFailure::Kind::EngineFault:
+      return fmt::format("{}: {} engine fault after '{}': {}\n", where, f.engine, op, f.message);
+    case CheckFailure::Kind::ResultMismatch: {
+      std::string results;
+      for (std::size_t i = 0; i < f.results.size(); ++i)
+        results += fmt::format("{}{} {}", i ? ", " : "", f.lanes[i], format_result(f.results[i]));
+      return fmt::format("{}: {} return different results for '{}': {}\n", where, f.engine, op,
+                         results);
+    }
+    case CheckFailure::Kind::UnexpectedResult:
+      return fmt::format("{}: unexpected result of '{}': got {}, expected {}\n", where, op,
+                         format_result(f.results.front()), format_result(*f.expected));
+    case CheckFailure::Kind::SnapshotMismatch: {
+      std::string out = fmt::format("{}: {} states differ after '{}':\n{}", where, f.engine, op,
+                                    indent(f.diff, "    "));
+      for (const Violation& v : f.violations)
+        out += fmt::format("{}: {} after '{}': {}\n", where, f.other, op, v.to_string());
+      return out;
+    }
+    case CheckFailure::Kind::Invariant: {
+      std::string out;
+      for (const Violation& v : f.violations)
+        out += fmt::format("{}: {} after '{}': {}\n", where, f.engine, op, v.to_string());
+      return out;
+    }
+    case CheckFailure::Kind::Leak: {
+      std::string out;
+      for (const std::string& leak : f.leaks)
+        out += fmt::format("{}: {} after '{}': leak: {}\n", where, f.engine, op, leak);
+      return out;
+    }
+  }
+  return where + ": " + f.headline() + "\n";
+}
+
 class Replayer {
  public:
-  explicit Replayer(const ReplayOptions& o) : opt_(o) {}
+  Replayer(const ReplayOptions& o, const oracle::Oracle* kernel) : opt_(o), kernel_(kernel) {}
 
   std::size_t ops_run() const { return ops_; }
+  std::size_t partial() const { return partial_; }
 
-  // 0 passed, 1 a check failed. Engines are made fresh for every trace.
+  // 0 passed, 1 a check failed. Lanes are made fresh for every trace.
   int run(const Trace& t) {
     if (!opt_.quiet && !opt_.maps && opt_.files.size() > 1) fmt::print("==> {} <==\n", t.file);
-    std::vector<Lane> lanes;
-    for (EngineKind k : engine_kinds(opt_.engine)) {
-      Lane lane{
-          k, make_engine(k, k == EngineKind::Impl ? opt_.impl_config : EngineConfig{}), {}, {}};
-      lane.before = lane.engine->snapshot();
-      lanes.push_back(std::move(lane));
+    std::vector<std::unique_ptr<Engine>> engines;
+    for (EngineKind k : opt_.lanes) {
+      if (k == EngineKind::Kernel) {
+        engines.push_back(kernel_->kernel_lane());
+      } else {
+        engines.push_back(
+            make_engine(k, k == EngineKind::Impl ? opt_.impl_config : EngineConfig{}));
+      }
     }
+    Checker checker(std::move(engines));
     for (const TraceLine& tl : t.lines) {
       ++ops_;
-      std::vector<std::string> failures = step(t, tl, lanes);
-      if (!failures.empty()) {
-        for (const std::string& f : failures) fmt::print("{}", f);
+      const std::string op_text = format_op(tl.op);
+      std::optional<CheckFailure> f = checker.step(tl.op, tl.expect);
+      print_line(tl.line, op_text, checker, f);
+      if (f) {
+        fmt::print("{}", describe_failure(*f, fmt::format("{}:{}", t.file, tl.line)));
+        if (opt_.step) print_state(checker.engine(0).snapshot());
         return 1;
       }
+      if (opt_.step) print_state(checker.state(0));
     }
     if (opt_.maps) {
       if (opt_.files.size() > 1) fmt::print("==> {} <==\n", t.file);
-      fmt::print("{}", format_maps(lanes.front().before));
+      fmt::print("{}", format_maps(checker.state(0)));
+    }
+    // The epilogue: every live process exits, checked; nothing may be left.
+    std::vector<Op> exits;
+    std::optional<CheckFailure> f = checker.finish(exits);
+    ops_ += exits.size();
+    if (!opt_.quiet && !opt_.maps) {
+      for (const Op& e : exits) fmt::print("   -  {}  (exit epilogue)\n", format_op(e));
+    }
+    if (f) {
+      fmt::print("{}", describe_failure(*f, fmt::format("{}: end of trace", t.file)));
+      return 1;
+    }
+    for (std::size_t i = 0; i < checker.lanes(); ++i) {
+      if (!checker.stopped(i)) continue;
+      ++partial_;
+      fmt::print("{}: {} not compared from op {} on: {}\n", t.file, checker.name(i),
+                 checker.stopped_at(i) + 1, *checker.stopped(i));
     }
     return 0;
   }
 
  private:
-  // Runs one line on every lane; returns the failure messages (each ends in '\n').
-  std::vector<std::string> step(const Trace& t, const TraceLine& tl, std::vector<Lane>& lanes) {
-    const std::string where = fmt::format("{}:{}", t.file, tl.line);
-    const std::string op_text = format_op(tl.op);
-    std::vector<std::string> fail;
-    std::vector<Snapshot> after;
-    for (Lane& lane : lanes) {
-      try {
-        lane.result = lane.engine->apply(tl.op);
-        after.push_back(lane.engine->snapshot());
-      } catch (const EngineFault& e) {
-        print_line(tl, op_text, "(engine fault)");
-        fail.push_back(fmt::format("{}: {} engine fault after '{}': {}\n", where,
-                                   engine_kind_name(lane.kind), op_text, e.what()));
-        return fail;
-      }
+  void print_line(int line, const std::string& op_text, const Checker& c,
+                  const std::optional<CheckFailure>& f) const {
+    if (opt_.quiet || opt_.maps) return;
+    std::string result;
+    if (f && f->kind == CheckFailure::Kind::EngineFault) {
+      result = "(engine fault)";
+    } else if (f && f->kind == CheckFailure::Kind::ResultMismatch) {
+      for (std::size_t i = 0; i < f->results.size(); ++i)
+        result += fmt::format("{}{} {}", i ? ", " : "", f->lanes[i], format_result(f->results[i]));
+    } else {
+      result = format_result(c.result(0));
     }
-    const Lane& first = lanes.front();
-    // 2. model and impl side by side.
-    if (lanes.size() == 2) {
-      const Lane& second = lanes[1];
-      if (first.result != second.result) {
-        print_line(tl, op_text,
-                   fmt::format("model {}, impl {}", format_result(first.result),
-                               format_result(second.result)));
-        fail.push_back(
-            fmt::format("{}: model and impl return different results for '{}': model {}, impl {}\n",
-                        where, op_text, format_result(first.result), format_result(second.result)));
-      }
-      if (after[0] != after[1]) {
-        if (fail.empty()) print_line(tl, op_text, format_result(first.result));
-        fail.push_back(
-            fmt::format("{}: model and impl states differ after '{}':\n{}", where, op_text,
-                        indent(diff_snapshots(after[0], after[1], "model", "impl"), "    ")));
-      }
-      if (!fail.empty()) return fail;
-    }
-    print_line(tl, op_text, format_result(first.result));
-    // 3. the expected result.
-    if (tl.expect && *tl.expect != first.result)
-      fail.push_back(fmt::format("{}: unexpected result of '{}': got {}, expected {}\n", where,
-                                 op_text, format_result(first.result), format_result(*tl.expect)));
-    // 4. invariants on every lane. (--step shows the state even when they fail.)
-    for (std::size_t i = 0; i < lanes.size(); ++i) {
-      std::vector<Violation> vs = check_invariants(after[i]);
-      for (Violation& v : check_transition(lanes[i].before, tl.op, after[i]))
-        vs.push_back(std::move(v));
-      for (const Violation& v : vs)
-        fail.push_back(fmt::format("{}: {} after '{}': {}\n", where,
-                                   engine_kind_name(lanes[i].kind), op_text, v.to_string()));
-      // 5. nothing the engine holds is out of every live process's reach.
-      for (const std::string& leak : lanes[i].engine->leaks())
-        fail.push_back(fmt::format("{}: {} after '{}': leak: {}\n", where,
-                                   engine_kind_name(lanes[i].kind), op_text, leak));
-      lanes[i].before = std::move(after[i]);
-    }
-    if (opt_.step) fmt::print("{}\n", indent(format_snapshot(lanes.front().before), "      "));
-    return fail;
+    fmt::print("{:>4}  {}  => {}\n", line, op_text, result);
   }
 
-  void print_line(const TraceLine& tl, const std::string& op_text, const std::string& result) {
-    if (opt_.quiet || opt_.maps) return;
-    fmt::print("{:>4}  {}  => {}\n", tl.line, op_text, result);
+  void print_state(const Snapshot& s) const {
+    fmt::print("{}\n", indent(format_snapshot(s), "      "));
   }
 
   const ReplayOptions& opt_;
+  const oracle::Oracle* kernel_;  // makes kernel lanes; null without one
   std::size_t ops_ = 0;
+  std::size_t partial_ = 0;
 };
 
 int run_replay(ReplayOptions& opt) {
@@ -181,7 +191,17 @@ int run_replay(ReplayOptions& opt) {
     }
     opt.impl_config.mutants.set(*m);
   }
-  if (!opt.mutants.empty() && opt.engine == "model") {
+  std::string lane_error;
+  std::optional<std::vector<EngineKind>> lanes = parse_lane_list(opt.engine, lane_error);
+  if (!lanes) {
+    fmt::print(stderr, "rmapcheck replay: --engine {}: {}\n", opt.engine, lane_error);
+    return 2;
+  }
+  opt.lanes = *lanes;
+  const auto has = [&](EngineKind k) {
+    return std::find(opt.lanes.begin(), opt.lanes.end(), k) != opt.lanes.end();
+  };
+  if (!opt.mutants.empty() && !has(EngineKind::Impl)) {
     fmt::print(stderr,
                "rmapcheck replay: --mutant applies to the impl: use --engine impl or both\n");
     return 2;
@@ -198,7 +218,18 @@ int run_replay(ReplayOptions& opt) {
       bad_input = true;
   }
   if (bad_input) return 2;
-  Replayer replayer(opt);
+  // The kernel lane runs the trace in real processes: root, Linux 6.11+.
+  std::unique_ptr<oracle::Oracle> kernel;
+  if (has(EngineKind::Kernel)) {
+    try {
+      kernel = std::make_unique<oracle::Oracle>(oracle::OracleOptions{});
+    } catch (const oracle::OracleSetupError& e) {
+      fmt::print(stderr, "rmapcheck replay: skipped: the kernel lane cannot run here: {}\n",
+                 e.what());
+      return 77;
+    }
+  }
+  Replayer replayer(opt, kernel.get());
   int failed = 0;
   for (const Trace& t : traces) failed += replayer.run(t);
   const auto total = traces.size();
@@ -206,22 +237,29 @@ int run_replay(ReplayOptions& opt) {
     std::string summary =
         fmt::format("replay ({}): {} trace{}, {} operation{}: ", opt.engine, total,
                     total == 1 ? "" : "s", replayer.ops_run(), replayer.ops_run() == 1 ? "" : "s");
-    if (failed == 0)
+    if (failed == 0 && replayer.partial() == 0)
       summary += "all checks passed";
+    else if (failed == 0)
+      summary +=
+          fmt::format("all checks passed, but {} trace{} not compared to the end on every lane",
+                      replayer.partial(), replayer.partial() == 1 ? " was" : "s were");
     else
       summary +=
           fmt::format("{} passed, {} failed", total - static_cast<std::size_t>(failed), failed);
     fmt::print("{}\n", summary);
   }
-  return failed ? 1 : 0;
+  if (failed) return 1;
+  return replayer.partial() ? 3 : 0;
 }
 
 CommandRun setup_replay(CLI::App& sub) {
   auto opt = std::make_shared<ReplayOptions>();
   sub.add_option("files", opt->files, "trace files (the trace language: docs/trace-language.md)")
       ->required();
-  sub.add_option("--engine", opt->engine, "model, impl, or both side by side (default model)")
-      ->check(CLI::IsMember({"model", "impl", "both"}));
+  sub.add_option(
+      "--engine", opt->engine,
+      "lanes in lock-step: model, impl, kernel (the live kernel, root), any\n"
+      "comma-separated subset (model,impl,kernel), or both = model,impl (default model)");
   auto* step = sub.add_flag("--step", opt->step, "print the full state after each operation");
   auto* maps =
       sub.add_flag("--maps", opt->maps, "print only the final VMAs (PROC START-END PERMS ...)");

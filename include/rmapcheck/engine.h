@@ -6,7 +6,7 @@
 // canonical Snapshots after every Op: that is what properties/ checks.
 //
 // Synopsis
-//   EngineKind          Model | Impl
+//   EngineKind          Model | Impl | Kernel
 //   EngineConfig        mutants (impl only) and limits
 //   Engine::apply(op)   performs op; never throws for an Op the parser accepts
 //   Engine::snapshot()  the canonicalized state (snapshot.h)
@@ -37,8 +37,10 @@
 
 namespace rmapcheck {
 
-enum class EngineKind : std::uint8_t { Model, Impl };
-std::string_view engine_kind_name(EngineKind k);  // "model" | "impl"
+// Kernel: the live kernel as a lane (oracle/make_kernel_engine); its
+// snapshots show less than an engine's (Snapshot::visible).
+enum class EngineKind : std::uint8_t { Model, Impl, Kernel };
+std::string_view engine_kind_name(EngineKind k);  // "model" | "impl" | "kernel"
 
 struct EngineConfig {
   MutantSet mutants;   // impl only; the model is the spec and has none
@@ -61,7 +63,8 @@ class Engine {
 
 std::unique_ptr<Engine> make_engine(EngineKind kind, const EngineConfig& config = {});
 
-// Defined by model/ and impl/ respectively; make_engine dispatches.
+// Defined by model/ and impl/ respectively; make_engine dispatches. The
+// kernel lane needs the oracle's machinery: oracle::make_kernel_engine.
 std::unique_ptr<Engine> make_model_engine(const EngineConfig& config);
 std::unique_ptr<Engine> make_impl_engine(const EngineConfig& config);
 

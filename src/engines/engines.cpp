@@ -3,22 +3,14 @@
 
 namespace rmapcheck {
 
-std::string_view engine_kind_name(EngineKind k) {
-  switch (k) {
-    case EngineKind::Model:
-      return "model";
-    case EngineKind::Impl:
-      return "impl";
-  }
-  return "?";
-}
-
 std::unique_ptr<Engine> make_engine(EngineKind kind, const EngineConfig& config) {
   switch (kind) {
     case EngineKind::Model:
       return make_model_engine(config);
     case EngineKind::Impl:
       return make_impl_engine(config);
+    case EngineKind::Kernel:
+      break;
   }
   throw std::invalid_argument("make_engine: no engine of kind " +
                               std::to_string(static_cast<int>(kind)));
