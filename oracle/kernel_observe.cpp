@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -56,8 +57,8 @@ struct FdGuard {
   }
 };
 
-std::vector<ObsVma> query_vmas(const std::string& name, const AgentHandle& h) {
-  std::vector<ObsVma> out;
+std::vector<SnapVma> query_vmas(const std::string& name, const AgentHandle& h) {
+  std::vector<SnapVma> out;
   std::uint64_t addr = kWindowBase;
   while (addr < kWindowEnd) {
     ProcmapQuery q{};
@@ -70,7 +71,7 @@ std::vector<ObsVma> query_vmas(const std::string& name, const AgentHandle& h) {
           sys_error("PROCMAP_QUERY on /proc/" + std::to_string(h.pid) + "/maps (" + name + ")"));
     }
     if (q.vma_start >= kWindowEnd) break;
-    ObsVma v;
+    SnapVma v;
     v.start = to_page(q.vma_start);
     v.end = to_page(std::min(q.vma_end, kWindowEnd));
     if (q.vma_flags & kVmaReadable) v.flags |= VM_READ;
@@ -127,7 +128,7 @@ std::optional<std::uint64_t> header_start(std::string_view line) {
 // Reads /proc/PID/smaps up to the first VMA past the window (the window is
 // the lowest mapping of an agent, so that is early) and fills in the flags
 // of `vmas` by start address.
-void read_vm_flags(const std::string& name, pid_t pid, std::vector<ObsVma>& vmas) {
+void read_vm_flags(const std::string& name, pid_t pid, std::vector<SnapVma>& vmas) {
   std::string path = "/proc/" + std::to_string(pid) + "/smaps";
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw ObserveError(sys_error("open " + path + " (" + name + ")"));
@@ -157,9 +158,9 @@ void read_vm_flags(const std::string& name, pid_t pid, std::vector<ObsVma>& vmas
       if (!current || line.rfind("VmFlags:", 0) != 0) continue;
       while (vi < vmas.size() && vmas[vi].start < *current) ++vi;
       if (vi < vmas.size() && vmas[vi].start == *current) {
-        VmFlags rwx = vmas[vi].flags & kRwxFlags;
+        VmFlags rwx = vmas[vi].flags & kRwx;
         vmas[vi].flags = flags_from_codes(line.substr(8));
-        if ((vmas[vi].flags & kRwxFlags) != rwx)
+        if ((vmas[vi].flags & kRwx) != rwx)
           throw ObserveError(
               fmt::format("{}: smaps and PROCMAP_QUERY disagree on the perms of the VMA at page {}",
                           name, *current));
@@ -194,18 +195,20 @@ KernelFiles::~KernelFiles() {
   close(kpageflags_);
 }
 
-Observation observe_kernel(AgentSet& agents, const KernelFiles& files, bool with_flags) {
-  Observation o;
-  o.has_flags = with_flags;
+Snapshot observe_kernel(AgentSet& agents, const KernelFiles& files, bool with_flags) {
+  Snapshot o;
+  o.visible = kKernelVisibility;
+  if (!with_flags) o.visible.bits &= ~static_cast<std::uint32_t>(Shown::FlagsBeyondRwx);
+  std::map<std::uint64_t, std::size_t> folio_at;  // PFN -> index in o.folios
   std::vector<std::uint64_t> entries;
   for (const auto& [name, h] : agents.live()) {
-    ObsProc p;
+    SnapProc p;
     p.name = name;
     p.vmas = query_vmas(name, h);
     if (with_flags) read_vm_flags(name, h.pid, p.vmas);
     std::vector<std::uint64_t> peek_addrs;
-    std::vector<std::size_t> peek_index;
-    for (const ObsVma& v : p.vmas) {
+    std::vector<std::uint64_t> peek_pfn;
+    for (const SnapVma& v : p.vmas) {
       std::size_t n = v.end - v.start;
       entries.resize(n);
       std::uint64_t first = (kWindowBase / kPageSize) + v.start;
@@ -218,32 +221,41 @@ Observation observe_kernel(AgentSet& agents, const KernelFiles& files, bool with
         if (!(e >> 63 & 1)) continue;  // not present (swap cannot happen: no swap device)
         std::uint64_t pfn = e & ((std::uint64_t{1} << 55) - 1);
         if (pfn == 0) throw ObserveError("pagemap shows no PFNs: the oracle must run as root");
-        ObsPage pg;
-        pg.page = v.start + i;
-        pg.frame = pfn;
+        SnapPte pte;
+        pte.page = v.start + i;
         std::uint64_t kflags = pread_u64(files.kpageflags(), pfn, "/proc/kpageflags");
         auto bit = [&](int b) { return (kflags >> b & 1) != 0; };
         if (bit(kKpfZeroPage)) {
-          pg.kind = ObsPage::Kind::Zero;
+          pte.kind = SnapPte::Kind::Zero;
         } else if (bit(kKpfAnon) && !bit(kKpfKsm) && !bit(kKpfThp) && !bit(kKpfCompoundHead) &&
                    !bit(kKpfCompoundTail)) {
-          pg.kind = ObsPage::Kind::Anon;
-          pg.mapcount = static_cast<long>(pread_u64(files.kpagecount(), pfn, "/proc/kpagecount"));
-          pg.exclusive = bit(kKpfAnonExclusive);
+          pte.kind = SnapPte::Kind::Folio;
+          pte.folio = pfn;
+          if (folio_at.count(pfn) == 0) {
+            SnapFolio f;
+            f.id = pfn;
+            f.mapcount = static_cast<long>(pread_u64(files.kpagecount(), pfn, "/proc/kpagecount"));
+            f.exclusive = bit(kKpfAnonExclusive);
+            folio_at[pfn] = o.folios.size();
+            o.folios.push_back(f);
+          }
+          if (v.flags & VM_READ) {
+            peek_addrs.push_back(kWindowBase + pte.page * kPageSize);
+            peek_pfn.push_back(pfn);
+          }
         } else {
-          pg.kind = ObsPage::Kind::Other;
-          pg.raw_flags = kflags;
+          throw UnmodelledPage(fmt::format(
+              "{} page {}: the kernel maps a page the model has no notion of (THP, KSM or not "
+              "anonymous; kpageflags {:#x})",
+              name, pte.page, kflags));
         }
-        if (v.flags & VM_READ) {
-          peek_addrs.push_back(kWindowBase + pg.page * kPageSize);
-          peek_index.push_back(p.pages.size());
-        }
-        p.pages.push_back(pg);
+        p.ptes.push_back(pte);
       }
     }
     if (!peek_addrs.empty()) {
       std::vector<std::uint64_t> values = agents.peek(name, peek_addrs);
-      for (std::size_t k = 0; k < values.size(); ++k) p.pages[peek_index[k]].value = values[k];
+      for (std::size_t k = 0; k < values.size(); ++k)
+        o.folios[folio_at.at(peek_pfn[k])].value = values[k];
     }
     o.procs.push_back(std::move(p));
   }

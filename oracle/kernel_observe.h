@@ -9,8 +9,13 @@
 //
 // Synopsis
 //   KernelFiles kf;                 opens /proc/kpagecount and /proc/kpageflags
-//   observe_kernel(agents, kf, flags)   raw Observation: frames are PFNs,
-//                                   not yet canonicalized, no forest
+//   kKernelVisibility               what a kernel Snapshot shows (snapshot.h)
+//   observe_kernel(agents, kf, flags)   a raw Snapshot: folio ids are PFNs,
+//                                   not yet canonicalized, no forest; a
+//                                   folio's value is read where a readable
+//                                   VMA maps it
+//   UnmodelledPage                  thrown for a page the model cannot have
+//                                   (THP, KSM, not anonymous)
 //
 // Contract: throws ObserveError when a /proc read fails (not root, no
 // PROCMAP_QUERY); nothing it does changes the state of any agent.
@@ -19,7 +24,7 @@
 #include <stdexcept>
 
 #include "agents.h"
-#include "observation.h"
+#include "rmapcheck/snapshot.h"
 
 namespace rmapcheck::oracle {
 
@@ -27,6 +32,22 @@ class ObserveError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+class UnmodelledPage : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The live kernel shows VMAs (r/w/x always; the other flags from smaps),
+// present pages (zero page or an anon frame, frame sharing, mapcount,
+// PageAnonExclusive, the value where readable) and, through the BPF
+// iterator, the anon_vma forest; never folio->mapping or ->index, PTE
+// write bits, the interval trees, or a walk of its own.
+inline constexpr Visibility kKernelVisibility{static_cast<std::uint32_t>(Shown::FlagsBeyondRwx) |
+                                              static_cast<std::uint32_t>(Shown::Forest)};
+
+// The vm_flags PROCMAP_QUERY always shows.
+inline constexpr VmFlags kRwx = VM_READ | VM_WRITE | VM_EXEC;
 
 class KernelFiles {
  public:
@@ -42,7 +63,7 @@ class KernelFiles {
   int kpageflags_ = -1;
 };
 
-Observation observe_kernel(AgentSet& agents, const KernelFiles& files, bool with_flags);
+Snapshot observe_kernel(AgentSet& agents, const KernelFiles& files, bool with_flags);
 
 // Bits of /proc/kpageflags we read (include/uapi/linux/kernel-page-flags.h).
 inline constexpr int kKpfCompoundHead = 15;

@@ -63,9 +63,8 @@ Result from_reply(const Reply& r) {
   return Result::ok();
 }
 
-// Joins the BPF dump into a raw observation: VMAs by (pid, start).
-void add_forest(Observation& o, const std::map<std::string, AgentHandle>& live,
-                const ProbeDump& d) {
+// Joins the BPF dump into a raw kernel snapshot: VMAs by (pid, start).
+void add_forest(Snapshot& o, const std::map<std::string, AgentHandle>& live, const ProbeDump& d) {
   std::map<pid_t, const std::string*> name_of;
   for (const auto& [name, h] : live) name_of[h.pid] = &name;
   std::map<std::pair<std::string, Page>, const ProbeVma*> by_start;
@@ -75,8 +74,8 @@ void add_forest(Observation& o, const std::map<std::string, AgentHandle>& live,
     if (it == name_of.end()) continue;  // another oracle's agent
     by_start[{*it->second, (v.start - kWindowBase) / kPageSize}] = &v;
   }
-  for (ObsProc& p : o.procs)
-    for (ObsVma& v : p.vmas) {
+  for (SnapProc& p : o.procs)
+    for (SnapVma& v : p.vmas) {
       auto it = by_start.find({p.name, v.start});
       if (it == by_start.end()) continue;  // left at none: the diff shows it
       v.pgoff = it->second->pgoff - base_page;
@@ -84,7 +83,7 @@ void add_forest(Observation& o, const std::map<std::string, AgentHandle>& live,
       v.chain = it->second->chain;
     }
   for (const ProbeAnonVma& a : d.anon_vmas) {
-    ObsAnonVma x;
+    SnapAnonVma x;
     x.id = a.ptr;
     x.root = a.root;
     x.parent = a.parent;
@@ -93,7 +92,6 @@ void add_forest(Observation& o, const std::map<std::string, AgentHandle>& live,
     x.num_active_vmas = a.num_active_vmas;
     o.anon_vmas.push_back(x);
   }
-  o.has_forest = true;
 }
 
 }  // namespace
@@ -101,19 +99,21 @@ void add_forest(Observation& o, const std::map<std::string, AgentHandle>& live,
 LiveKernel::LiveKernel(const KernelFiles& files, LiveKernelOptions options)
     : files_(files), options_(options), agents_(options.cpu) {}
 
-Observation LiveKernel::observe_raw() {
-  Observation o = observe_kernel(agents_, files_, options_.vm_flags);
+Snapshot LiveKernel::observe_raw() {
+  Snapshot o = observe_kernel(agents_, files_, options_.vm_flags);
   if (options_.probe) {
     std::vector<pid_t> pids;
     for (const auto& [name, h] : agents_.live()) pids.push_back(h.pid);
     add_forest(o, agents_.live(), options_.probe->dump(pids));
+  } else {
+    o.visible.bits &= ~static_cast<std::uint32_t>(Shown::Forest);
   }
   return o;
 }
 
-Observation LiveKernel::observe() {
-  Observation o = observe_raw();
-  canonicalize_observation(o);
+Snapshot LiveKernel::observe() {
+  Snapshot o = observe_raw();
+  canonicalize(o);
   return o;
 }
 
@@ -182,18 +182,17 @@ Result LiveKernel::apply(const Op& op) {
       agents_.exit(op.proc);
       return Result::ok();
     case OpKind::Rmap: {
-      Observation o = observe_raw();
-      std::uint64_t frame = 0;
-      for (const ObsProc& p : o.procs)
-        if (p.name == op.proc)
-          for (const ObsPage& pg : p.pages)
-            if (pg.page == op.start && pg.kind == ObsPage::Kind::Anon) frame = pg.frame;
+      const Snapshot o = observe_raw();
+      SnapId frame = 0;
+      if (const SnapProc* p = o.find_proc(op.proc))
+        for (const SnapPte& pte : p->ptes)
+          if (pte.page == op.start && pte.kind == SnapPte::Kind::Folio) frame = pte.folio;
       std::vector<RmapHit> hits;
       if (frame != 0)
-        for (const ObsProc& p : o.procs)
-          for (const ObsPage& pg : p.pages)
-            if (pg.kind == ObsPage::Kind::Anon && pg.frame == frame)
-              hits.push_back({p.name, pg.page});
+        for (const SnapProc& p : o.procs)
+          for (const SnapPte& pte : p.ptes)
+            if (pte.kind == SnapPte::Kind::Folio && pte.folio == frame)
+              hits.push_back({p.name, pte.page});
       std::sort(hits.begin(), hits.end());
       Result r;
       r.kind = Result::Kind::Rmap;

@@ -16,7 +16,9 @@
 //   failalloc  cannot be done on a live kernel: apply() throws Unsupported
 //
 // Contract: apply() returns the kernel's answer; observe() returns the
-// canonical Observation (observation.h). Machinery failures throw.
+// canonical Snapshot of every live agent's window, with Snapshot::visible
+// saying what the kernel cannot show (kernel_observe.h). Machinery failures
+// throw ObserveError; a page the model cannot have throws UnmodelledPage.
 #pragma once
 
 #include <memory>
@@ -45,11 +47,11 @@ class LiveKernel {
  public:
   LiveKernel(const KernelFiles& files, LiveKernelOptions options);
   Result apply(const Op& op);
-  Observation observe();
+  Snapshot observe();
   std::size_t live_count() const { return agents_.live().size(); }
 
  private:
-  Observation observe_raw();
+  Snapshot observe_raw();
   const KernelFiles& files_;
   LiveKernelOptions options_;
   AgentSet agents_;

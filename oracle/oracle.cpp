@@ -12,8 +12,9 @@
 #include <cstring>
 #include <fstream>
 
+#include "kernel_engine.h"
 #include "live_kernel.h"
-#include "project.h"
+#include "rmapcheck/checker.h"
 
 namespace rmapcheck::oracle {
 
@@ -165,73 +166,83 @@ std::vector<std::string> Oracle::limits() const {
   return out;
 }
 
+std::unique_ptr<Engine> Oracle::kernel_lane() const {
+  LiveKernelOptions lk;
+  lk.cpu = state_->cpu;
+  lk.vm_flags = state_->options.vm_flags;
+  lk.probe = state_->probe.get();
+  return make_kernel_engine(*state_->files, lk);
+}
+
+// The trace through the checker with two lanes, the model (the reference)
+// and the kernel; with OracleOptions::model off (--show), the kernel alone.
 TraceVerdict Oracle::run(const Trace& trace) {
   TraceVerdict v;
   const OracleOptions& opt = state_->options;
   try {
-    LiveKernelOptions lk;
-    lk.cpu = state_->cpu;
-    lk.vm_flags = opt.vm_flags;
-    lk.probe = state_->probe.get();
-    LiveKernel kernel(*state_->files, lk);
-    std::unique_ptr<Engine> model;
-    if (opt.model) model = make_engine(EngineKind::Model);
+    std::vector<std::unique_ptr<Engine>> lanes;
+    if (opt.model) lanes.push_back(make_engine(EngineKind::Model));
+    lanes.push_back(kernel_lane());
+    const std::size_t kernel = lanes.size() - 1;
+    Checker checker(std::move(lanes));
+    auto diverge = [&](const CheckFailure& f, const std::string& where) {
+      const bool machinery =
+          f.kind == CheckFailure::Kind::EngineFault && f.message.rfind(kMachineryFailed, 0) == 0;
+      v.status = machinery ? TraceVerdict::Status::Error : TraceVerdict::Status::Diverge;
+      v.report = fmt::format("{}: {}\n", where, format_op(f.op));
+      switch (f.kind) {
+        case CheckFailure::Kind::SnapshotMismatch:
+          v.report += fmt::format("  result: {} (both)\n  after the op:\n{}",
+                                  format_result(f.results.front()), f.diff);
+          break;
+        case CheckFailure::Kind::ResultMismatch:
+          v.report +=
+              fmt::format("  result: kernel {}, model {}\n", format_result(f.results.back()),
+                          format_result(f.results.front()));
+          break;
+        case CheckFailure::Kind::UnexpectedResult:
+          v.report += fmt::format("  result: kernel {}, trace expects {}\n",
+                                  format_result(f.results.back()), format_result(*f.expected));
+          break;
+        default:
+          v.report += "  " + f.describe();
+          break;
+      }
+    };
     for (std::size_t i = 0; i < trace.lines.size(); ++i) {
       const TraceLine& l = trace.lines[i];
-      std::string where = where_of(trace, l, i);
+      const std::string where = where_of(trace, l, i);
       v.line = l.line > 0 ? l.line : static_cast<int>(i + 1);
-      Result kr;
-      try {
-        kr = kernel.apply(l.op);
-      } catch (const Unsupported& e) {
+      std::optional<CheckFailure> f = checker.step(l.op, l.expect);
+      if (checker.stopped(kernel)) {
         v.status = TraceVerdict::Status::Partial;
         v.report =
             fmt::format("{}: {}\n  not comparable from here: {}; the {} ops before it agreed\n",
-                        where, format_op(l.op), e.what(), v.ops_compared);
+                        where, format_op(l.op), *checker.stopped(kernel), v.ops_compared);
         return v;
       }
-      v.kernel_results.push_back(kr);
-      Observation ko = kernel.observe();
+      if (f) {
+        diverge(*f, where);
+        return v;
+      }
+      v.kernel_results.push_back(checker.result(kernel));
       if (opt.show)
-        v.shown += fmt::format("{}: {} => {}\n{}", where, format_op(l.op), format_result(kr),
-                               format_observation(ko));
-      if (l.expect && *l.expect != kr) {
-        v.status = TraceVerdict::Status::Diverge;
-        v.report = fmt::format("{}: {}\n  result: kernel {}, trace expects {}\n", where,
-                               format_op(l.op), format_result(kr), format_result(*l.expect));
-        return v;
+        v.shown += fmt::format("{}: {} => {}\n{}", where, format_op(l.op),
+                               format_result(checker.result(kernel)),
+                               format_snapshot(checker.state(kernel)));
+      if (opt.model) {
+        ++v.ops_compared;
+        if (checker.state(kernel).visible.has(Shown::Forest)) ++v.forest_ops;
       }
-      if (model) {
-        Result mr;
-        try {
-          mr = model->apply(l.op);
-        } catch (const EngineFault& e) {
-          v.status = TraceVerdict::Status::Diverge;
-          v.report =
-              fmt::format("{}: {}\n  the model faulted: {}\n", where, format_op(l.op), e.what());
-          return v;
-        }
-        Observation mo = project_snapshot(model->snapshot());
-        canonicalize_observation(mo);
-        restrict_to_common(ko, mo);
-        const bool forest_compared_now = ko.has_forest;  // both sides had it
-        if (kr != mr || ko != mo) {
-          v.status = TraceVerdict::Status::Diverge;
-          v.report = fmt::format("{}: {}\n", where, format_op(l.op));
-          if (kr != mr)
-            v.report += fmt::format("  result: kernel {}, model {}\n", format_result(kr),
-                                    format_result(mr));
-          else
-            v.report += fmt::format("  result: {} (both)\n", format_result(kr));
-          if (ko != mo)
-            v.report += "  after the op:\n" + diff_observations(ko, mo, "kernel", "model");
-          return v;
-        }
-        if (forest_compared_now) ++v.forest_ops;
-      }
-      ++v.ops_compared;
     }
-    v.status = TraceVerdict::Status::Agree;
+    // The epilogue: every process exits on both sides, compared.
+    std::vector<Op> exits;
+    if (std::optional<CheckFailure> f = checker.finish(exits)) {
+      diverge(*f, fmt::format("{}: end of trace (exit epilogue)", trace.file));
+      return v;
+    }
+    v.status = opt.model ? TraceVerdict::Status::Agree : TraceVerdict::Status::Partial;
+    if (!opt.model) v.report = "shown only: nothing was compared (--show without the model)\n";
     v.line = 0;
   } catch (const std::exception& e) {
     v.status = TraceVerdict::Status::Error;

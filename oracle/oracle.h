@@ -2,19 +2,23 @@
 //
 // The entry point for `rmapcheck oracle` and the ctest label `oracle`. An
 // Oracle holds what outlives one trace (the /proc files, the BPF probe, the
-// agent CPU); run() replays one trace on fresh agent processes and on a
-// fresh model engine, and compares after every op: the op's Result, the
-// trace's own `=> RESULT` if it has one, and the Observations (observation.h).
+// agent CPU) and makes kernel lanes (kernel_engine.h). run() is a thin
+// driver over the checker (rmapcheck/checker.h): one trace on a fresh model
+// and a fresh kernel lane in lock-step, with every check the campaign makes
+// (results, the trace's own `=> RESULT`, states compared on what the kernel
+// shows, the model's invariants and leaks, the exit epilogue).
 //
 // Synopsis
 //   check_environment()          why this machine cannot run the oracle, or ""
 //   kernel_banner()              "kernel 6.18.44-... (x86_64)" + warnings
 //   Oracle oracle(options);      throws OracleSetupError
 //   oracle.run(trace)            TraceVerdict
+//   oracle.kernel_lane()         a fresh kernel lane, for a Checker of one's own
 //   oracle.limits()              what this machine cannot show, one line each
 //
 // Contract
-//   - Agree only when every op of the trace was compared and agreed.
+//   - Agree only when every op of the trace was compared and agreed. With
+//     OracleOptions::model off nothing is compared: never Agree (Partial).
 //   - A trace the kernel cannot replay to the end (failalloc) is Partial:
 //     the ops before it were compared, the rest not; never Agree.
 //   - Same trace, same verdict (the kernel is deterministic here when the
@@ -73,6 +77,7 @@ class Oracle {
   Oracle& operator=(const Oracle&) = delete;
 
   TraceVerdict run(const Trace& trace);
+  std::unique_ptr<Engine> kernel_lane() const;
   // Whether the anon_vma forest is compared, and if not, why.
   bool forest_compared() const;
   const std::string& forest_unavailable_reason() const;

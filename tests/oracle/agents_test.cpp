@@ -22,10 +22,13 @@ class OracleAgents : public ::testing::Test {
     o.cpu = pick_agent_cpu();
     kernel_ = std::make_unique<LiveKernel>(*files_, o);
   }
-  const ObsProc& proc(const Observation& o, const std::string& name) {
-    for (const ObsProc& p : o.procs)
-      if (p.name == name) return p;
+  const SnapProc& proc(const Snapshot& o, const std::string& name) {
+    if (const SnapProc* p = o.find_proc(name)) return *p;
     throw std::runtime_error("no proc " + name);
+  }
+  const SnapFolio& folio(const Snapshot& o, const SnapPte& pte) {
+    if (const SnapFolio* f = o.find_folio(pte.folio)) return *f;
+    throw std::runtime_error("no folio");
   }
   std::unique_ptr<KernelFiles> files_;
   std::unique_ptr<LiveKernel> kernel_;
@@ -41,19 +44,19 @@ TEST_F(OracleAgents, ForkSharesThenCowCopies) {
   EXPECT_EQ(kernel_->apply(op_mmap("p0", 0, 4, Prot::RW)), Result::ok());
   EXPECT_EQ(kernel_->apply(op_write("p0", 0, 7)), Result::ok());
   EXPECT_EQ(kernel_->apply(op_fork("p0", "p1")), Result::ok());
-  Observation o = kernel_->observe();
+  Snapshot o = kernel_->observe();
   ASSERT_EQ(o.procs.size(), 2u);
-  const ObsPage& shared = proc(o, "p1").pages.at(0);
-  EXPECT_EQ(shared.frame, proc(o, "p0").pages.at(0).frame);
-  EXPECT_EQ(shared.mapcount, 2);
-  EXPECT_FALSE(shared.exclusive);
+  const SnapPte& shared = proc(o, "p1").ptes.at(0);
+  EXPECT_EQ(shared.folio, proc(o, "p0").ptes.at(0).folio);
+  EXPECT_EQ(folio(o, shared).mapcount, 2);
+  EXPECT_FALSE(folio(o, shared).exclusive);
   EXPECT_EQ(kernel_->apply(op_rmap("p1", 0)), Result::rmap({{"p0", 0}, {"p1", 0}}));
 
   EXPECT_EQ(kernel_->apply(op_write("p1", 0, 9)), Result::ok());
   o = kernel_->observe();
-  const ObsPage& parent = proc(o, "p0").pages.at(0);
-  const ObsPage& child = proc(o, "p1").pages.at(0);
-  EXPECT_NE(parent.frame, child.frame);
+  const SnapFolio& parent = folio(o, proc(o, "p0").ptes.at(0));
+  const SnapFolio& child = folio(o, proc(o, "p1").ptes.at(0));
+  EXPECT_NE(parent.id, child.id);
   EXPECT_EQ(parent.mapcount, 1);
   EXPECT_FALSE(parent.exclusive);
   EXPECT_TRUE(child.exclusive);
@@ -71,12 +74,12 @@ TEST_F(OracleAgents, ZeroPageSegvAndSideEffectFreeObservation) {
   EXPECT_EQ(kernel_->apply(op_mprotect("p0", 2, 1, Prot::R)), Result::ok());
   EXPECT_EQ(kernel_->apply(op_write("p0", 2, 1)), Result::segv());
   for (int i = 0; i < 3; ++i) {
-    Observation o = kernel_->observe();
-    const ObsProc& p = proc(o, "p0");
-    ASSERT_EQ(p.pages.size(), 1u);
-    EXPECT_EQ(p.pages[0].kind, ObsPage::Kind::Zero);
+    Snapshot o = kernel_->observe();
+    const SnapProc& p = proc(o, "p0");
+    ASSERT_EQ(p.ptes.size(), 1u);
+    EXPECT_EQ(p.ptes[0].kind, SnapPte::Kind::Zero);
     ASSERT_EQ(p.vmas.size(), 2u);
-    EXPECT_EQ(p.vmas[1].flags & kRwxFlags, VM_READ);
+    EXPECT_EQ(p.vmas[1].flags & kRwx, VM_READ);
   }
 }
 
@@ -102,8 +105,8 @@ TEST_F(OracleAgents, VmFlagsComeFromSmaps) {
   EXPECT_EQ(kernel_->apply(op_mmap("p0", 0, 2, Prot::RW, true)), Result::ok());
   EXPECT_EQ(kernel_->apply(op_mmap("p0", 4, 2, Prot::RW)), Result::ok());
   EXPECT_EQ(kernel_->apply(op_madvise("p0", 4, 1, Advice::DontFork)), Result::ok());
-  Observation o = kernel_->observe();
-  const ObsProc& p = proc(o, "p0");
+  Snapshot o = kernel_->observe();
+  const SnapProc& p = proc(o, "p0");
   ASSERT_EQ(p.vmas.size(), 3u);
   EXPECT_EQ(p.vmas[0].flags, VM_READ | VM_WRITE | VM_NORESERVE);
   EXPECT_EQ(p.vmas[1].flags, VM_READ | VM_WRITE | VM_ACCOUNT | VM_DONTCOPY);
@@ -123,14 +126,14 @@ TEST_F(OracleAgents, ForestShowsForkChain) {
   EXPECT_EQ(k.apply(op_mmap("p0", 0, 4, Prot::RW)), Result::ok());
   EXPECT_EQ(k.apply(op_write("p0", 0)), Result::ok());
   EXPECT_EQ(k.apply(op_fork("p0", "p1")), Result::ok());
-  Observation ob = k.observe();
-  ASSERT_TRUE(ob.has_forest);
-  const ObsVma& parent = proc(ob, "p0").vmas.at(0);
-  const ObsVma& child = proc(ob, "p1").vmas.at(0);
+  Snapshot ob = k.observe();
+  ASSERT_TRUE(ob.visible.has(Shown::Forest));
+  const SnapVma& parent = proc(ob, "p0").vmas.at(0);
+  const SnapVma& child = proc(ob, "p1").vmas.at(0);
   EXPECT_EQ(parent.anon_vma, 1u);
-  EXPECT_EQ(parent.chain, (std::vector<std::uint64_t>{1}));
+  EXPECT_EQ(parent.chain, (std::vector<SnapId>{1}));
   EXPECT_EQ(child.anon_vma, 2u);
-  EXPECT_EQ(child.chain, (std::vector<std::uint64_t>{2, 1}));
+  EXPECT_EQ(child.chain, (std::vector<SnapId>{2, 1}));
   EXPECT_EQ(child.pgoff, 0u);
   ASSERT_EQ(ob.anon_vmas.size(), 2u);
   EXPECT_EQ(ob.anon_vmas[1].parent, 1u);
