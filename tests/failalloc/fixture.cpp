@@ -10,24 +10,19 @@ std::string engine_param_name(const ::testing::TestParamInfo<EngineKind>& info) 
   return std::string(engine_kind_name(info.param));
 }
 
-namespace {
-
-// Applies one op with every check: invariants, the transition, no leak.
-Result apply_checked(Engine& e, const Op& op) {
-  const Snapshot before = e.snapshot();
-  const Result r = e.apply(op);
-  const Snapshot after = e.snapshot();
-  for (const Violation& v : check_invariants(after))
-    ADD_FAILURE() << "after `" << format_op(op) << "`: " << v.to_string() << "\n"
-                  << format_snapshot(after);
-  for (const Violation& v : check_transition(before, op, after))
-    ADD_FAILURE() << "after `" << format_op(op) << "`: " << v.to_string();
-  for (const std::string& leak : e.leaks())
-    ADD_FAILURE() << "after `" << format_op(op) << "`: leak: " << leak;
-  return r;
+// Every op goes through the one checker (tests/support/checked.h).
+// A test that swaps in a fresh engine gets a fresh checker.
+testing::CheckedRun& FailScenario::checked() {
+  if (!run_ || run_engine_ != engine_.get()) {
+    run_ = std::make_unique<testing::CheckedRun>(std::vector<Engine*>{engine_.get()});
+    run_engine_ = engine_.get();
+  }
+  return *run_;
 }
 
-}  // namespace
+Result FailScenario::apply_checked(const Op& op, const std::optional<Result>& expect) {
+  return checked().apply(op, expect);
+}
 
 void FailScenario::run(std::string_view text) {
   const std::string whole = history_ + std::string(text) + "\n";
@@ -41,11 +36,8 @@ void FailScenario::run(std::string_view text) {
   history_ = whole;
   for (std::size_t i = already; i < parsed.trace->lines.size(); ++i) {
     const TraceLine& line = parsed.trace->lines[i];
-    const Result r = apply_checked(*engine_, line.op);
-    if (line.expect) {
-      EXPECT_EQ(format_result(r), format_result(*line.expect))
-          << "line " << line.line << ": " << format_op(line.op);
-    }
+    SCOPED_TRACE("line " + std::to_string(line.line));
+    apply_checked(line.op, line.expect);
   }
 }
 
@@ -76,16 +68,12 @@ void FailScenario::same_as_without_failures() const {
   EXPECT_EQ(got, want) << diff_snapshots(got, want, "with failures", "without");
 }
 
+// The checker's exit epilogue: every process exits, checked, and nothing
+// may be left.
 void FailScenario::exit_all() {
-  const Snapshot s = engine_->snapshot();
-  for (const SnapProc& p : s.procs) {
-    const Result r = apply_checked(*engine_, op_exit(p.name));
-    EXPECT_EQ(r, Result::ok());
-    history_ += "exit " + p.name + "\n";
-  }
+  for (const SnapProc& p : engine_->snapshot().procs) history_ += "exit " + p.name + "\n";
+  checked().finish();
   EXPECT_TRUE(engine_->snapshot().procs.empty());
-  // No live process: every object still held would be listed.
-  EXPECT_EQ(engine_->leaks(), std::vector<std::string>{});
 }
 
 void FailScenario::TearDown() {

@@ -27,6 +27,7 @@
 #include <string_view>
 
 #include "rmapcheck/engine.h"
+#include "tests/support/checked.h"
 
 namespace rmapcheck::failalloc_testing {
 
@@ -45,7 +46,12 @@ class FailScenario : public ::testing::TestWithParam<EngineKind> {
   void same_as_without_failures() const;
   void exit_all();
 
+  Result apply_checked(const Op& op, const std::optional<Result>& expect = {});
+
   std::unique_ptr<Engine> engine_;
+  testing::CheckedRun& checked();
+  std::unique_ptr<testing::CheckedRun> run_;
+  const Engine* run_engine_ = nullptr;  // the engine run_ checks
   std::string history_;
 };
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "rmapcheck/checker.h"
 #include "rmapcheck/engine.h"
 #include "rmapcheck/invariants.h"
 #include "rmapcheck/trace.h"
@@ -62,35 +63,26 @@ TEST(FailallocRandom, ModelAndImplAgreeAndNothingLeaks) {
     std::mt19937_64 rng(seed);
     auto model = make_engine(EngineKind::Model);
     auto impl = make_engine(EngineKind::Impl);
+    // Lock-step through the one checker: results, states, every invariant
+    // and no leak after every op; the epilogue: nothing left.
+    Checker checker(std::vector<Engine*>{model.get(), impl.get()});
     std::vector<std::string> live{"p0"};
     std::string trace;
     int next_child = 1;
     auto step = [&](const Op& op) {
       trace += format_op(op) + "\n";
-      const Result rm = model->apply(op);
-      const Result ri = impl->apply(op);
-      ASSERT_EQ(format_result(rm), format_result(ri)) << "seed " << seed << ":\n" << trace;
-      const Snapshot sm = model->snapshot();
-      ASSERT_EQ(sm, impl->snapshot())
-          << "seed " << seed << ":\n"
-          << trace << diff_snapshots(sm, impl->snapshot(), "model", "impl");
-      const auto violations = check_invariants(sm);
-      ASSERT_TRUE(violations.empty())
-          << violations.front().to_string() << "\nseed " << seed << ":\n"
-          << trace;
-      ASSERT_EQ(model->leaks(), std::vector<std::string>{}) << trace;
-      ASSERT_EQ(impl->leaks(), std::vector<std::string>{}) << trace;
-      if (op.kind == OpKind::Fork && rm == Result::ok()) live.push_back(op.child);
+      const std::optional<CheckFailure> f = checker.step(op);
+      ASSERT_FALSE(f.has_value()) << f->describe() << "seed " << seed << ":\n" << trace;
+      if (op.kind == OpKind::Fork && checker.result(0) == Result::ok()) live.push_back(op.child);
       if (op.kind == OpKind::Exit) std::erase(live, op.proc);
     };
     for (int i = 0; i < 80; ++i) {
       step(random_op(rng, live, next_child));
       if (HasFatalFailure()) return;
     }
-    while (!live.empty()) {
-      step(op_exit(live.front()));
-      if (HasFatalFailure()) return;
-    }
+    std::vector<Op> exits;
+    const std::optional<CheckFailure> f = checker.finish(exits);
+    ASSERT_FALSE(f.has_value()) << f->describe() << "seed " << seed << ":\n" << trace;
     total += model->coverage();
   }
   // Every site failed at least once over the seeds.

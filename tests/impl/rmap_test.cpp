@@ -166,7 +166,7 @@ TEST(FailAlloc, MergeFailureUndoesTheDup) {
 TEST(FailAlloc, ForkFailureTearsTheChildDown) {
   Machine m;
   m.run("mmap p0 0 2 rw\nwrite p0 0\nfailalloc anon_vma 1\nfork p0 a => ENOMEM");
-  EXPECT_EQ(m.procs.count("a"), 0u);
+  EXPECT_FALSE(m.live("a"));
   EXPECT_EQ(m.k.anon_vma_cachep.live_count(), 1u);
   EXPECT_EQ(m.folio_at("p0", 0)->mapcount, 1);
   EXPECT_EQ(m.check(), "");

@@ -3,9 +3,11 @@
 //
 // Synopsis
 //   Scenario                  TEST_P fixture over rmapcheck::EngineKind
-//   run(text)                 parses the trace text, applies each op; an op
-//                             with `=> RESULT` must return it; check_invariants
-//                             and check_transition must hold after every op
+//   run(text)                 parses the trace text, applies each op through
+//                             the one checker (tests/support/checked.h): an
+//                             op with `=> RESULT` must return it, every
+//                             invariant, transition and leak check holds;
+//                             TearDown runs the exit epilogue
 //   apply(op)                 the same for one Op built in code
 //   load(name)                tests/scenarios/<name>.trace (directory from
 //                             RMAPCHECK_SCENARIO_DIR); a comment line
@@ -30,19 +32,22 @@
 #include "rmapcheck/engine.h"
 #include "rmapcheck/invariants.h"
 #include "rmapcheck/trace.h"
+#include "tests/support/checked.h"
 
 namespace rmapcheck::testing {
 
 class Scenario : public ::testing::TestWithParam<EngineKind> {
  protected:
   void SetUp() override { engine_ = make_engine(GetParam(), config_); }
+  void TearDown() override;
 
   std::vector<Result> run(std::string_view text);
   void load(std::string_view name);
   void run_to(std::string_view label);
   void run_rest();
   Result apply(const Op& op);
-  Result apply_checked(const Op& op);  // apply + invariants, no history
+  // Through the one checker: invariants, transitions, leaks, `expect`; no history.
+  Result apply_checked(const Op& op, const std::optional<Result>& expect = {});
 
   Snapshot snap() const { return engine_->snapshot(); }
   std::string maps(std::string_view proc) const;
@@ -60,6 +65,8 @@ class Scenario : public ::testing::TestWithParam<EngineKind> {
 
  private:
   Result run_line(const TraceLine& line, std::string_view file);
+  std::unique_ptr<CheckedRun> run_;
+  const Engine* run_engine_ = nullptr;  // the engine run_ checks
   void run_loaded_below(int source_line);
 
   Trace loaded_;                                    // the file load() read
