@@ -185,6 +185,17 @@ TraceVerdict Oracle::run(const Trace& trace) {
     lanes.push_back(kernel_lane());
     const std::size_t kernel = lanes.size() - 1;
     Checker checker(std::move(lanes));
+    // Whatever way the trace ends, what ran is counted (oracle --random
+    // prints the model's coverage like a campaign).
+    struct Record {
+      TraceVerdict& v;
+      const Checker& c;
+      bool model;
+      ~Record() {
+        v.stats = c.stats();
+        if (model) v.model_coverage = c.engine(0).coverage();
+      }
+    } record{v, checker, opt.model};
     auto diverge = [&](const CheckFailure& f, const std::string& where) {
       const bool machinery =
           f.kind == CheckFailure::Kind::EngineFault && f.message.rfind(kMachineryFailed, 0) == 0;

@@ -32,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "rmapcheck/checker.h"
 #include "rmapcheck/engine.h"
 #include "rmapcheck/trace.h"
 
@@ -58,6 +59,8 @@ struct TraceVerdict {
   int line = 0;        // the diverging / stopping line (source line, or 1-based index)
   std::string report;  // readable: file:line, op, kernel vs model
   std::vector<Result> kernel_results;  // the kernel's answer to each op replayed
+  CheckStats stats;                    // ops stepped (the epilogue included), by kind
+  Coverage model_coverage;             // the model lane's branches
   std::string shown;                   // with OracleOptions::show: the observations
 };
 

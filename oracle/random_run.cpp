@@ -10,9 +10,11 @@
 #include <cstring>
 #include <filesystem>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 
-#include "random_trace.h"
+#include "properties/campaign.h"
+#include "properties/generator.h"
 #include "shrink.h"
 
 namespace rmapcheck::oracle {
@@ -76,14 +78,28 @@ void write_file_atomically(const std::string& path, const std::string& text) {
   }
 }
 
+Trace oracle_random_trace(std::uint64_t seed, std::uint64_t index, std::size_t nops) {
+  props::GenConfig cfg;
+  // The live kernel cannot fail one chosen allocation.
+  cfg.weights.set(OpKind::FailAlloc, 0);
+  Trace t = props::generate_trace(props::mix_seed(seed, index), nops, cfg);
+  t.file = fmt::format("random seed {} trace {}", seed, index);
+  return t;
+}
+
 RandomRunSummary run_random(Oracle& oracle, const RandomRunOptions& o, std::FILE* log) {
   RandomRunSummary s;
   std::size_t shrunk = 0;
   std::set<std::string> saved_texts;
   for (std::uint64_t k = 0; k < o.count; ++k) {
-    Trace t = random_trace(o.seed, k, o.nops);
+    Trace t = oracle_random_trace(o.seed, k, o.nops);
     TraceVerdict v = oracle.run(t);
     ++s.traces;
+    ++s.totals.cases;
+    s.totals.ops += v.stats.ops;
+    for (std::size_t i = 0; i < s.totals.by_kind.size(); ++i)
+      s.totals.by_kind[i] += v.stats.by_kind[i];
+    s.totals.coverage += v.model_coverage;
     if (v.status == TraceVerdict::Status::Agree) {
       ++s.agree;
       s.ops_agreed += v.ops_compared;
@@ -162,6 +178,11 @@ RandomRunSummary run_random(Oracle& oracle, const RandomRunOptions& o, std::FILE
                static_cast<unsigned long long>(s.ops_agreed),
                static_cast<unsigned long long>(s.forest_ops),
                s.forest_ops == s.ops_agreed ? "" : " (NOT after every op)");
+  // The same op and branch counters as a campaign prints (the model's
+  // coverage over every trace replayed, the exit epilogues included).
+  std::ostringstream coverage;
+  props::print_summary(coverage, s.totals, 0);
+  std::fprintf(log, "%s", coverage.str().c_str());
   return s;
 }
 

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "oracle.h"
+#include "properties/campaign.h"
 
 namespace rmapcheck::oracle {
 
@@ -38,7 +39,12 @@ struct RandomRunSummary {
   // anon_vma forest was compared too (equal unless BPF is unavailable).
   std::uint64_t ops_agreed = 0, forest_ops = 0;
   std::vector<std::string> saved;  // files written
+  props::CampaignTotals totals;    // ops by kind and the model's coverage, as a campaign's
 };
+
+// The index-th random trace of a seed: the campaign's generator
+// (properties/generator.h) with failalloc off, case seed mix_seed(seed, index).
+Trace oracle_random_trace(std::uint64_t seed, std::uint64_t index, std::size_t nops);
 
 RandomRunSummary run_random(Oracle& oracle, const RandomRunOptions& options, std::FILE* log);
 

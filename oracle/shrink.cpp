@@ -2,10 +2,27 @@
 #include "shrink.h"
 
 #include <algorithm>
-
-#include "random_trace.h"
+#include <set>
+#include <string>
 
 namespace rmapcheck::oracle {
+
+// The shrinker's repair: drop lines that name a process not live there.
+std::vector<TraceLine> well_formed(const std::vector<TraceLine>& lines) {
+  std::set<std::string> live = {"p0"};
+  std::vector<TraceLine> out;
+  for (const TraceLine& l : lines) {
+    const Op& op = l.op;
+    if (op.kind != OpKind::FailAlloc && live.count(op.proc) == 0) continue;
+    if (op.kind == OpKind::Fork) {
+      if (live.count(op.child) != 0) continue;
+      live.insert(op.child);
+    }
+    if (op.kind == OpKind::Exit) live.erase(op.proc);
+    out.push_back(l);
+  }
+  return out;
+}
 
 std::vector<TraceLine> shrink_lines(std::vector<TraceLine> lines, const StillFails& still_fails,
                                     std::size_t budget) {

@@ -2,6 +2,8 @@
 //
 // Synopsis
 //   shrink_lines(lines, still_fails, budget)
+//   well_formed(lines)      drops lines that name a process not live at that
+//                           point (the repair every candidate gets)
 //
 // Removes chunks of lines, halving the chunk size when no removal keeps the
 // failure (Zeller's ddmin, complements only), down to single lines. Every
@@ -21,6 +23,8 @@
 namespace rmapcheck::oracle {
 
 using StillFails = std::function<bool(const std::vector<TraceLine>&)>;
+
+std::vector<TraceLine> well_formed(const std::vector<TraceLine>& lines);
 
 std::vector<TraceLine> shrink_lines(std::vector<TraceLine> lines, const StillFails& still_fails,
                                     std::size_t budget = 3000);
