@@ -17,10 +17,9 @@ std::string c_program_path(const std::string& trace_path) {
   return trace_path + ".c";
 }
 
-void write_counterexample_c(const std::string& trace_path, const std::string& trace_text,
-                            std::ostream& log) {
+void write_counterexample_c(const std::string& trace_path, std::ostream& log) {
   const std::string path = c_program_path(trace_path);
-  ParseOutcome p = parse_trace(trace_text, trace_path);
+  ParseOutcome p = load_trace_file(trace_path);
   if (!p.trace) {
     log << "rmapcheck campaign: cannot export " << trace_path
         << " to C: " << p.diagnostics.front().to_string() << "\n";

@@ -394,7 +394,7 @@ CampaignResult run_campaign(const CampaignOptions& opts, std::ostream& log) {
                   ? " (with the impl mutant " + std::string(mutant_info(*opts.mutant).name) + ")"
                   : "")
           << "\n";
-      write_counterexample_c(cx.file, cx.trace, log);
+      write_counterexample_c(cx.file, log);
     }
   }
   return res;

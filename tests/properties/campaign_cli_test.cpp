@@ -257,8 +257,8 @@ TEST_F(CampaignCli, SigintAfterACounterexampleSavesItWhole) {
 }
 
 // Every saved counterexample has its C program next to its trace (export-c):
-// the same name with .c, written whole, the trace's ops in it, and the log
-// says where it is.
+// the same name with .c, written whole, the trace's ops in it, the same as
+// export-c of the saved trace, and the log says where it is.
 TEST_F(CampaignCli, ACounterexampleIsSavedWithItsCProgram) {
   const fs::path out = dir_ / "o", log = dir_ / "log";
   // Seed 1 kills this mutant at case 17 (docs/campaigns.md).
@@ -281,6 +281,12 @@ TEST_F(CampaignCli, ACounterexampleIsSavedWithItsCProgram) {
     EXPECT_NE(text.find(format_op(l.op)), std::string::npos) << format_op(l.op);
   EXPECT_NE(slurp(log).find("C program written to " + program.string()), std::string::npos)
       << slurp(log);
+  // It is what `rmapcheck export-c` makes of the saved trace, byte for byte
+  // (so its line numbers are the file's).
+  const fs::path again = dir_ / "again.c";
+  ASSERT_EQ(run({"export-c", trace.string(), "-o", again.string()}, {}, dir_ / "export.log"), 0)
+      << slurp(dir_ / "export.log");
+  EXPECT_EQ(slurp(again), text);
   EXPECT_FALSE(has_temp_files(out));
 }
 
