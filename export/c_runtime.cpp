@@ -711,7 +711,7 @@ static void setup(void)
 const char* const kRuntimeDone = R"C(
 static _Noreturn void done(void)
 {
-	quit(0, "ok: the kernel matched the model after each of the %d ops of %s", NOPS, trace_file);
+	quit(0, "ok: the kernel matched the model after every op of %s (%d ops)", trace_file, NOPS);
 }
 )C";
 

@@ -4,7 +4,8 @@
 // when the trace uses what they serve (noted), so no static function is left
 // unused. They expect the generated configuration before them (NPROCS, NOPS,
 // FIRST, proc_name[], trace_file[], WINDOW, WINDOW_END, PAGE, GUARD, the exit
-// codes, errno_name()) and execute() and main() after them.
+// codes), errno_name() right before kRuntimeRequest, and execute() and main()
+// after them.
 #pragma once
 
 namespace rmapcheck::exporter {

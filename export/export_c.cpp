@@ -411,12 +411,14 @@ ExportResult export_c(const Trace& trace, const ExportOptions& options) {
   c += fmt::format("enum {{ {} }};\n", ids);
   c += fmt::format("static const char* const proc_name[NPROCS] = {{{}}};\n", quoted);
   c += "#define FIRST P_p0 /* the process the trace starts with */\n";
-  c += "\n/* The errno names of the trace language. */\n";
-  c += "static const char* errno_name(int e)\n{\n\tswitch (e) {\n";
+  // errno_name(), for set_result() in kRuntimeRequest.
+  std::string errno_fn;
+  errno_fn += "\n/* The errno names of the trace language. */\n";
+  errno_fn += "static const char* errno_name(int e)\n{\n\tswitch (e) {\n";
   for (int e = 1; e < 4096; ++e)
     if (!errno_name(e).empty())
-      c += fmt::format("\tcase {0}:\n\t\treturn \"{0}\";\n", errno_name(e));
-  c += "\t}\n\treturn NULL;\n}\n";
+      errno_fn += fmt::format("\tcase {0}:\n\t\treturn \"{0}\";\n", errno_name(e));
+  errno_fn += "\t}\n\treturn NULL;\n}\n";
 
   const bool syscall_ops = uses({OpKind::Mmap, OpKind::Munmap, OpKind::Mprotect, OpKind::Madvise,
                                  OpKind::Mremap, OpKind::Write});
@@ -428,7 +430,7 @@ ExportResult export_c(const Trace& trace, const ExportOptions& options) {
     c += kRuntimeSysReply;
   if (uses({OpKind::Fork})) c += kRuntimeAgentFork;
   c += kRuntimeController;
-  if (syscall_ops || uses({OpKind::Read, OpKind::Fork})) c += kRuntimeRequest;
+  if (syscall_ops || uses({OpKind::Read, OpKind::Fork})) c += errno_fn + kRuntimeRequest;
   if (syscall_ops) c += kRuntimeRun;
   if (uses({OpKind::Read})) c += kRuntimeRunRead;
   if (uses({OpKind::Fork})) c += kRuntimeForkProc;
