@@ -13,6 +13,7 @@
 #include <ostream>
 
 #include "properties/campaign.h"
+#include "properties/campaign_export.h"
 
 namespace rmapcheck::props {
 
@@ -393,6 +394,7 @@ CampaignResult run_campaign(const CampaignOptions& opts, std::ostream& log) {
                   ? " (with the impl mutant " + std::string(mutant_info(*opts.mutant).name) + ")"
                   : "")
           << "\n";
+      write_counterexample_c(cx.file, log);
     }
   }
   return res;

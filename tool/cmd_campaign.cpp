@@ -11,6 +11,7 @@
 
 #include "campaign_cli.h"
 #include "command.h"
+#include "properties/campaign_export.h"
 
 namespace rmapcheck::tool {
 namespace {
@@ -54,6 +55,7 @@ int reproduce(const props::CampaignOptions& opts, const std::string& str) {
     std::string path = opts.out_dir + "/reproduced.trace";
     if (props::write_file_atomic(path, props::counterexample_text(opts, cx), error)) {
       std::cout << "trace written to " << path << "\n";
+      props::write_counterexample_c(path, std::cout);
     }
   }
   return 1;
