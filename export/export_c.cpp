@@ -241,8 +241,11 @@ ExportResult export_c(const Trace& trace, const ExportOptions& options) {
 
   // 1. The model's prediction of every op it can be compared on.
   EngineConfig config;
-  std::unique_ptr<Engine> model = make_engine(EngineKind::Model, config);
-  const std::vector<std::string> initial = observable_state(model->snapshot());
+  std::vector<std::unique_ptr<Engine>> lanes;
+  lanes.push_back(make_engine(EngineKind::Model, config));
+  Checker checker(std::move(lanes));
+  Engine* model = &checker.engine(0);
+  const std::vector<std::string> initial = observable_state(checker.state(0));
   std::vector<OpPrediction> predictions;
   std::size_t stop_at = trace.lines.size();  // 0-based index of the first op not replayed
   for (std::size_t i = 0; i < trace.lines.size(); ++i) {
@@ -252,7 +255,16 @@ ExportResult export_c(const Trace& trace, const ExportOptions& options) {
       stop_at = i;
       break;
     }
-    OpPrediction p = predict_op(*model, l.op);
+    std::optional<CheckFailure> broken;
+    OpPrediction p = predict_op(checker, l.op, broken);
+    if (broken) {
+      // The model itself failed a check: say so, and predict nothing from here.
+      out.warnings.push_back(fmt::format("{}:{}: the model fails a check here: {}", source,
+                                         line_of(l, i), broken->headline()));
+      stop_at = i;
+      out.stop = "the model failed a check at this op: " + broken->headline();
+      break;
+    }
     if (l.expect && *l.expect != p.result)
       out.warnings.push_back(fmt::format(
           "{}:{}: the model answers {} where the trace expects {}; the program checks the "

@@ -36,6 +36,7 @@
 #include <string>
 #include <vector>
 
+#include "rmapcheck/checker.h"
 #include "rmapcheck/engine.h"
 #include "rmapcheck/trace.h"
 
@@ -48,9 +49,10 @@ struct OpPrediction {
   std::vector<std::string> state;
 };
 
-// The one place the model is asked: apply `op`, snapshot, project. Kept
-// small so that it can be routed through a checker shared with the oracle.
-OpPrediction predict_op(Engine& model, const Op& op);
+// The one place the model is asked: one step of the checker (the model as
+// its only lane, so the prediction comes from a state whose invariants all
+// held), projected. `failure` gets the checker's complaint, if any.
+OpPrediction predict_op(Checker& model, const Op& op, std::optional<CheckFailure>& failure);
 std::vector<std::string> observable_state(const Snapshot& s);
 
 struct ExportOptions {

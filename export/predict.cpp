@@ -27,10 +27,11 @@ std::vector<std::string> observable_state(const Snapshot& s) {
   return out;
 }
 
-OpPrediction predict_op(Engine& model, const Op& op) {
+OpPrediction predict_op(Checker& model, const Op& op, std::optional<CheckFailure>& failure) {
   OpPrediction p;
-  p.result = model.apply(op);
-  p.state = observable_state(model.snapshot());
+  failure = model.step(op);
+  p.result = model.result(0);
+  p.state = observable_state(failure ? model.engine(0).snapshot() : model.state(0));
   return p;
 }
 
