@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "agent_protocol.h"
+#include "rmapcheck/file_io.h"
 
 namespace rmapcheck::oracle {
 namespace {
@@ -77,9 +78,8 @@ void send_reply(int channel, const Reply& r, const void* extra = nullptr, std::s
     c->cmsg_len = CMSG_LEN(sizeof(int));
     std::memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
   }
-  while (sendmsg(channel, &msg, MSG_NOSIGNAL) < 0) {
-    if (errno != EINTR) _exit(3);  // the controller is gone
-  }
+  if (retry_eintr([&] { return sendmsg(channel, &msg, MSG_NOSIGNAL); }) < 0)
+    _exit(3);  // the controller is gone
 }
 
 }  // namespace
@@ -89,8 +89,7 @@ void agent_main(int channel) {
   std::vector<std::uint64_t> buf(sizeof(Request) / 8 + kMaxPeek);
   std::vector<std::uint64_t> values(kMaxPeek);
   for (;;) {
-    ssize_t n = recv(channel, buf.data(), buf.size() * 8, 0);
-    if (n < 0 && errno == EINTR) continue;
+    const ssize_t n = retry_eintr([&] { return recv(channel, buf.data(), buf.size() * 8, 0); });
     if (n < static_cast<ssize_t>(sizeof(Request))) _exit(0);  // EOF: the controller went away
     Request q;
     std::memcpy(static_cast<void*>(&q), buf.data(), sizeof q);

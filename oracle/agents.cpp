@@ -15,6 +15,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "rmapcheck/file_io.h"
+
 namespace rmapcheck::oracle {
 namespace {
 
@@ -31,12 +33,8 @@ int pidfd_open(pid_t pid) {
 }
 
 void send_all(int fd, const void* data, std::size_t len, const std::string& who) {
-  for (;;) {
-    ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
-    if (n == static_cast<ssize_t>(len)) return;
-    if (n < 0 && errno == EINTR) continue;
-    throw AgentError(sys_error("sending to agent " + who));
-  }
+  const ssize_t n = retry_eintr([&] { return send(fd, data, len, MSG_NOSIGNAL); });
+  if (n != static_cast<ssize_t>(len)) throw AgentError(sys_error("sending to agent " + who));
 }
 
 // Runs in the freshly forked first agent: the settings every agent inherits.
@@ -141,10 +139,7 @@ Reply AgentSet::receive(const std::string& name, int* passed_fd, std::vector<std
                         std::size_t extra_count) {
   const AgentHandle& h = agents_.at(name);
   pollfd p{h.channel, POLLIN, 0};
-  int rc;
-  do {
-    rc = poll(&p, 1, kTimeoutMs);
-  } while (rc < 0 && errno == EINTR);
+  const int rc = retry_eintr([&] { return poll(&p, 1, kTimeoutMs); });
   if (rc == 0)
     throw AgentError("agent " + name + " (pid " + std::to_string(h.pid) + ") did not answer");
   std::vector<char> buf(sizeof(Reply) + extra_count * 8);
@@ -155,10 +150,7 @@ Reply AgentSet::receive(const std::string& name, int* passed_fd, std::vector<std
   msg.msg_iovlen = 1;
   msg.msg_control = control;
   msg.msg_controllen = sizeof control;
-  ssize_t n;
-  do {
-    n = recvmsg(h.channel, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
+  const ssize_t n = retry_eintr([&] { return recvmsg(h.channel, &msg, MSG_CMSG_CLOEXEC); });
   if (n <= 0) throw AgentError("agent " + name + " (pid " + std::to_string(h.pid) + ") died");
   if (static_cast<std::size_t>(n) != buf.size())
     throw AgentError("agent " + name + ": short reply");
@@ -199,10 +191,7 @@ int AgentSet::fork(const std::string& parent, const std::string& child) {
 
 void AgentSet::wait_gone(const std::string& name, const AgentHandle& h) {
   pollfd p{h.pidfd, POLLIN, 0};
-  int rc;
-  do {
-    rc = poll(&p, 1, kTimeoutMs);
-  } while (rc < 0 && errno == EINTR);
+  const int rc = retry_eintr([&] { return poll(&p, 1, kTimeoutMs); });
   if (rc <= 0)
     throw AgentError("agent " + name + " (pid " + std::to_string(h.pid) + ") did not exit");
 }

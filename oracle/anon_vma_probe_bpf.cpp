@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "anon_vma_probe.h"
+#include "rmapcheck/file_io.h"
 
 // The compiled BPF object, embedded at build time (embed_bpf.cmake).
 extern const unsigned char rmapcheck_anon_vma_iter_bpf[];
@@ -83,8 +84,7 @@ class BpfProbe final : public AnonVmaProbe {
     if (fd < 0) throw std::runtime_error(std::string("bpf_iter_create: ") + std::strerror(errno));
     char buf[1 << 16];
     for (;;) {
-      ssize_t n = read(fd, buf, sizeof buf);
-      if (n < 0 && errno == EINTR) continue;
+      const ssize_t n = retry_eintr([&] { return read(fd, buf, sizeof buf); });
       if (n < 0) {
         int err = errno;
         close(fd);

@@ -12,6 +12,8 @@
 #include <optional>
 #include <string>
 
+#include "rmapcheck/file_io.h"
+
 namespace rmapcheck::oracle {
 namespace {
 
@@ -140,8 +142,7 @@ void read_vm_flags(const std::string& name, pid_t pid, std::vector<SnapVma>& vma
   std::optional<Page> current;  // the window VMA whose block we are in
   bool done = false;
   while (!done) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
+    const ssize_t n = retry_eintr([&] { return read(fd, buf, sizeof buf); });
     if (n < 0) throw ObserveError(sys_error("read " + path));
     if (n == 0) break;
     text.append(buf, static_cast<std::size_t>(n));

@@ -15,6 +15,7 @@
 
 #include "properties/campaign.h"
 #include "properties/generator.h"
+#include "rmapcheck/file_io.h"
 #include "shrink.h"
 
 namespace rmapcheck::oracle {
@@ -47,36 +48,6 @@ std::optional<OpKind> diverging_kind(const Trace& t, const TraceVerdict& v) {
 }
 
 }  // namespace
-
-void write_file_atomically(const std::string& path, const std::string& text) {
-  namespace fs = std::filesystem;
-  fs::path p(path);
-  if (p.has_parent_path()) fs::create_directories(p.parent_path());
-  std::string tmp = path + ".tmp." + std::to_string(getpid());
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw std::runtime_error("cannot create " + tmp + ": " + std::strerror(errno));
-  const char* data = text.data();
-  std::size_t left = text.size();
-  while (left > 0) {
-    ssize_t n = write(fd, data, left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      close(fd);
-      unlink(tmp.c_str());
-      throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(err));
-    }
-    data += n;
-    left -= static_cast<std::size_t>(n);
-  }
-  fsync(fd);
-  close(fd);
-  if (rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    unlink(tmp.c_str());
-    throw std::runtime_error("cannot rename " + tmp + " to " + path + ": " + std::strerror(err));
-  }
-}
 
 Trace oracle_random_trace(std::uint64_t seed, std::uint64_t index, std::size_t nops) {
   props::GenConfig cfg;
@@ -159,7 +130,9 @@ RandomRunSummary run_random(Oracle& oracle, const RandomRunOptions& o, std::FILE
       continue;
     }
     std::string path = fmt::format("{}/seed{}-trace{}.trace", o.out_dir, o.seed, k);
-    write_file_atomically(path, header + body);
+    std::string error;
+    if (!write_file_atomic(path, header + body, error))
+      throw std::runtime_error("cannot save a divergence: " + error);
     s.saved.push_back(path);
     std::fprintf(log, "%s: DIVERGENCE, shrunk %zu -> %zu lines, saved %s\n%s", t.file.c_str(),
                  original, small.lines.size(), path.c_str(), sv.report.c_str());

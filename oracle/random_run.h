@@ -48,8 +48,4 @@ Trace oracle_random_trace(std::uint64_t seed, std::uint64_t index, std::size_t n
 
 RandomRunSummary run_random(Oracle& oracle, const RandomRunOptions& options, std::FILE* log);
 
-// Writes `text` to `path` atomically: a temporary file in the same
-// directory, fsync, rename. Creates the directory. Throws on failure.
-void write_file_atomically(const std::string& path, const std::string& text);
-
 }  // namespace rmapcheck::oracle

@@ -24,7 +24,7 @@
 //   campaign_report(...)          the JSON report
 //   merge_reports(reports, error) one report from shard reports
 //   print_summary(...)            the text summary (throughput, ops, branches)
-//   write_file_atomic(path, text) tmp + rename, never torn by SIGINT/SIGTERM
+//   (files are written with rmapcheck/file_io.h: write_file_atomic)
 //   install_stop_handlers()       SIGINT/SIGTERM set stop_requested(); the
 //                                 second one kills as usual
 #pragma once
@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "properties/case_runner.h"
+#include "rmapcheck/file_io.h"
 
 namespace rmapcheck::props {
 
@@ -113,7 +114,6 @@ CampaignTotals totals_from_report(const nlohmann::ordered_json& report);
 std::string report_file_name(const ShardSpec& s);
 std::string counterexample_text(const CampaignOptions& opts, const Counterexample& cx);
 
-bool write_file_atomic(const std::string& path, const std::string& text, std::string& error);
 void install_stop_handlers();
 bool stop_requested();
 void request_stop();

@@ -70,44 +70,6 @@ void request_stop() {
   g_stop = 1;
 }
 
-bool write_file_atomic(const std::string& path, const std::string& text, std::string& error) {
-  // SIGINT/SIGTERM are held back while the file is written and renamed, so
-  // an interrupted campaign leaves the old file or the new one, never half.
-  sigset_t block, old;
-  sigemptyset(&block);
-  sigaddset(&block, SIGINT);
-  sigaddset(&block, SIGTERM);
-  sigprocmask(SIG_BLOCK, &block, &old);
-  std::string tmp = path + ".tmp." + std::to_string(getpid());
-  bool ok = false;
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    error = path + ": " + std::strerror(errno);
-  } else {
-    const char* p = text.data();
-    std::size_t left = text.size();
-    while (left > 0) {
-      ssize_t n = write(fd, p, left);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      p += n;
-      left -= static_cast<std::size_t>(n);
-    }
-    if (left != 0 || fsync(fd) != 0) {
-      error = path + ": " + std::strerror(errno);
-      close(fd);
-      unlink(tmp.c_str());
-    } else if (close(fd) != 0 || rename(tmp.c_str(), path.c_str()) != 0) {
-      error = path + ": " + std::strerror(errno);
-      unlink(tmp.c_str());
-    } else {
-      ok = true;
-    }
-  }
-  sigprocmask(SIG_SETMASK, &old, nullptr);
-  return ok;
-}
-
 std::optional<ShardSpec> parse_shard(const std::string& text, std::string& error) {
   auto slash = text.find('/');
   std::uint64_t i = 0, n = 0;

@@ -53,7 +53,7 @@ int reproduce(const props::CampaignOptions& opts, const std::string& str) {
             << (out->failure ? out->failure->describe() : out->rc_message + "\n");
   if (!opts.out_dir.empty()) {
     std::string path = opts.out_dir + "/reproduced.trace";
-    if (props::write_file_atomic(path, props::counterexample_text(opts, cx), error)) {
+    if (write_file_atomic(path, props::counterexample_text(opts, cx), error)) {
       std::cout << "trace written to " << path << "\n";
       props::write_counterexample_c(path, std::cout);
     }
@@ -123,7 +123,7 @@ int run(const Opts& o) {
   if (!opts.out_dir.empty()) {
     auto rep = props::campaign_report(opts, r, !opts.deterministic_report);
     std::string path = opts.out_dir + "/" + props::report_file_name(opts.shard);
-    if (props::write_file_atomic(path, rep.dump(2) + "\n", error)) {
+    if (write_file_atomic(path, rep.dump(2) + "\n", error)) {
       std::cout << "report written to " << path << "\n";
     } else {
       std::cerr << "rmapcheck campaign: " << error << "\n";

@@ -69,7 +69,7 @@ int merge_reports_main(const std::vector<std::string>& files, const std::string&
       return 2;
     }
     std::string path = out_dir + "/report.json";
-    if (!props::write_file_atomic(path, text, error)) {
+    if (!write_file_atomic(path, text, error)) {
       std::cerr << "rmapcheck campaign-merge: " << error << "\n";
       return 2;
     }

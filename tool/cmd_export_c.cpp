@@ -86,8 +86,7 @@ int run(const ExportArgs& a) {
     return 0;
   }
   std::string error;
-  if (!props::write_file_atomic(a.out, r.program, error))
-    return usage_error("cannot write " + error);
+  if (!write_file_atomic(a.out, r.program, error)) return usage_error("cannot write " + error);
   const std::size_t total = p.trace->lines.size();
   if (r.stop)
     std::printf("wrote %s: ops 1..%zu of %zu replayed and checked; the rest NOT (%s)\n",

@@ -190,7 +190,7 @@ int run(const Opts& o) {
   }
   if (!o.out.empty()) {
     std::string err;
-    if (!props::write_file_atomic(o.out + "/mutants.json", report.dump(2) + "\n", err))
+    if (!write_file_atomic(o.out + "/mutants.json", report.dump(2) + "\n", err))
       std::cerr << err << "\n";
   }
   if (survivors > 0) std::cout << survivors << " mutant(s) SURVIVED\n";
