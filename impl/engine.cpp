@@ -52,14 +52,11 @@ class ImplEngine final : public Engine {
     // allocation site honours it (should_fail_alloc), in the kernel's order,
     // as the model's alloc_fails() does (docs/failure.md).
     if (op.kind == OpKind::FailAlloc) {
-      k_.fail_armed = op.nth > 0;
-      k_.fail_site = op.site;
-      k_.fail_nth = op.nth;
-      k_.fail_seen = 0;
+      k_.arm_failalloc(op.site, op.nth);
       return Result::ok();
     }
     Result r = dispatch(op);
-    k_.fail_armed = false;  // for the next op only
+    k_.disarm_failalloc();  // for the next op only
     return r;
   }
 

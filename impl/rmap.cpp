@@ -14,12 +14,19 @@ namespace rmapcheck::impl {
 
 kernel_state::kernel_state(const MutantSet& m) : mutants(m) {}
 
+void kernel_state::arm_failalloc(AllocSite site, std::uint32_t nth) {
+  fail_armed_ = nth > 0;
+  fail_site_ = site;
+  fail_nth_ = nth;
+  fail_seen_ = 0;
+}
+
 bool kernel_state::should_fail_alloc(AllocSite site) {
-  if (!fail_armed) [[likely]]
+  if (!fail_armed_) [[likely]]
     return false;
-  if (fail_site != AllocSite::Any && fail_site != site) return false;
-  if (++fail_seen != fail_nth) return false;
-  fail_armed = false;
+  if (fail_site_ != AllocSite::Any && fail_site_ != site) return false;
+  if (++fail_seen_ != fail_nth_) return false;
+  fail_armed_ = false;
   cov.hit(Branch::AllocFailed);
   cov.failed(site);
   return true;

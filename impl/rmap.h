@@ -129,17 +129,21 @@ struct kernel_state {
   Coverage cov;
   std::uint64_t next_id = 1;
 
-  // failalloc: the `fail_nth`-th allocation at `fail_site` (Any: any site)
-  // during the current op returns NULL.
-  bool fail_armed = false;
-  AllocSite fail_site = AllocSite::Any;
-  std::uint32_t fail_nth = 0;
-  std::uint32_t fail_seen = 0;
-
   bool has(Mutant m) const { return mutants.has(m); }
   void hit(Branch b) { cov.hit(b); }
+
+  // failalloc: during the next op, its `nth` allocation at `site` (Any: at
+  // any site) returns NULL; disarm_failalloc() after that op.
+  void arm_failalloc(AllocSite site, std::uint32_t nth);
+  void disarm_failalloc() { fail_armed_ = false; }
   // True when this allocation must fail (and counts it in the coverage).
   bool should_fail_alloc(AllocSite site);
+
+ private:
+  bool fail_armed_ = false;
+  AllocSite fail_site_ = AllocSite::Any;
+  std::uint32_t fail_nth_ = 0;
+  std::uint32_t fail_seen_ = 0;
 };
 
 // --- anon_vma and avc lifetime (mm/rmap.c) ---
