@@ -4,7 +4,7 @@
 //   - canonicalize is idempotent, on any snapshot;
 //   - on a snapshot whose objects are all reachable from the processes,
 //     canonicalize does not depend on the engine's ids or list order;
-//   - diff_snapshots is empty iff the snapshots are equal;
+//   - diff_snapshots and snapshot_difference are empty iff the snapshots are equal;
 //   - check_invariants, format_snapshot and rmap_walk never crash, whatever
 //     the snapshot holds (dangling ids, cycles, duplicates, freed objects).
 #include <gtest/gtest.h>
@@ -209,6 +209,16 @@ RC_GTEST_PROP(DiffProperty, EmptyIffEqual, ()) {
   canonicalize(a);
   canonicalize(b);
   RC_ASSERT(diff_snapshots(a, b, "a", "b").empty() == (a == b));
+}
+
+// The object-wise comparison the pictures use agrees with the line diff.
+RC_GTEST_PROP(DiffProperty, DifferenceEmptyIffEqual, ()) {
+  Snapshot a = arbitrary_snapshot();
+  Snapshot b = *rc::gen::arbitrary<bool>() ? a : arbitrary_snapshot();
+  if (*rc::gen::arbitrary<bool>()) canonicalize(a);
+  canonicalize(b);
+  RC_ASSERT(snapshot_difference(a, b).empty() == (a == b));
+  RC_ASSERT(snapshot_difference(a, b).empty() == diff_snapshots(a, b, "a", "b").empty());
 }
 
 RC_GTEST_PROP(CheckerProperty, NeverCrashesOnBrokenSnapshots, ()) {

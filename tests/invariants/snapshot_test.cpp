@@ -158,5 +158,36 @@ TEST(Diff, EmptyIffEqual) {
             " folios\n");
 }
 
+// snapshot_difference keys what diff_snapshots prints: here one anon_vma's
+// refcount, one VMA's chain, one PTE, a process only in b, a folio only in a.
+TEST(Difference, KeysTheObjectsThatDiffer) {
+  const Snapshot a = fork_snapshot();
+  EXPECT_TRUE(snapshot_difference(a, a).empty());
+  Snapshot b = a;
+  anon_vma(b, 1).refcount = 1;
+  vma(b, "p1", 0).chain = {2};
+  pte(b, "p0", 1).writable = false;
+  b.procs.push_back(SnapProc{"p2", {}, {}});
+  b.folios.pop_back();
+  const SnapshotDifference d = snapshot_difference(a, b);
+  EXPECT_FALSE(d.empty());
+  EXPECT_EQ(d.procs, (std::set<std::string>{"p2"}));
+  EXPECT_EQ(d.vmas, (std::set<std::pair<std::string, Page>>{{"p1", 0}}));
+  EXPECT_EQ(d.ptes, (std::set<std::pair<std::string, Page>>{{"p0", 1}}));
+  EXPECT_EQ(d.anon_vmas, (std::set<SnapId>{1}));
+  EXPECT_EQ(d.folios, (std::set<SnapId>{2}));
+  EXPECT_FALSE(d.order_only);
+}
+
+// The same records in another list order: no key differs, yet unequal.
+TEST(Difference, OrderOnly) {
+  const Snapshot a = fork_snapshot();
+  Snapshot b = a;
+  std::swap(b.folios[0], b.folios[1]);
+  const SnapshotDifference d = snapshot_difference(a, b);
+  EXPECT_TRUE(d.order_only);
+  EXPECT_TRUE(d.anon_vmas.empty() && d.folios.empty() && d.vmas.empty());
+}
+
 }  // namespace
 }  // namespace rmapcheck::testing
