@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "fixture.h"
+#include "rmapcheck/snapshot_dot.h"
 
 namespace rmapcheck::testing {
 namespace {
@@ -187,6 +188,41 @@ TEST(Difference, OrderOnly) {
   const SnapshotDifference d = snapshot_difference(a, b);
   EXPECT_TRUE(d.order_only);
   EXPECT_TRUE(d.anon_vmas.empty() && d.folios.empty() && d.vmas.empty());
+}
+
+// The picture of one state: every object once, every pointer an edge.
+TEST(Dot, OneStateNamesEveryObject) {
+  const Snapshot s = fork_snapshot();
+  const std::string dot = snapshot_dot(DotSide{"model", &s, {}}, {"fork"});
+  EXPECT_EQ(dot.rfind("digraph rmap {\n", 0), 0u);
+  EXPECT_EQ(dot.back(), '\n');
+  for (const char* node : {"\"vma:p0:0\" [", "\"vma:p1:0\" [", "\"av:1\" [", "\"av:2\" [",
+                           "\"folio:1\" [", "\"folio:2\" ["}) {
+    EXPECT_NE(dot.find(node), std::string::npos) << node;
+  }
+  EXPECT_NE(dot.find("\"vma:p1:0\":a:e -> \"av:2\""), std::string::npos);   // vma->anon_vma
+  EXPECT_NE(dot.find("\"vma:p1:0\":c1:e -> \"av:1\""), std::string::npos);  // an avc
+  EXPECT_NE(dot.find("\"av:2\" -> \"av:1\""), std::string::npos);           // parent
+  EXPECT_NE(dot.find("\"folio:2\":m:e -> \"av:1\""), std::string::npos);    // mapping
+  EXPECT_NE(dot.find("\"vma:p0:0\":t1:e -> \"folio:2\""), std::string::npos);
+  EXPECT_EQ(dot.find("#d62728\"><B>"), std::string::npos);  // nothing is marked red
+  EXPECT_EQ(dot, snapshot_dot(DotSide{"model", &s, {}}, {"fork"}));
+}
+
+// Two states: the objects that differ are red on both sides, the others not.
+TEST(Dot, PairMarksWhatDiffers) {
+  const Snapshot a = fork_snapshot();
+  Snapshot b = a;
+  anon_vma(b, 1).refcount = 1;
+  const std::string same = snapshot_pair_dot({"model", &a, {}}, {"impl", &a, {}}, {"t"});
+  EXPECT_EQ(same.find("><B>refcount"), std::string::npos);
+  EXPECT_EQ(same.find("#d62728\"><B>"), std::string::npos);
+  const std::string dot = snapshot_pair_dot({"model", &a, {}}, {"impl", &b, {}}, {"t"});
+  EXPECT_NE(dot.find("<B>refcount=2</B>"), std::string::npos);
+  EXPECT_NE(dot.find("<B>refcount=1</B>"), std::string::npos);
+  EXPECT_EQ(dot.find("<B>num_children=2</B>"), std::string::npos);
+  EXPECT_NE(dot.find("\"a:av:1\" ["), std::string::npos);
+  EXPECT_NE(dot.find("\"b:av:1\" ["), std::string::npos);
 }
 
 }  // namespace
