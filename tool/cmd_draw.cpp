@@ -90,8 +90,8 @@ int run_draw(const DrawOptions& o) {
       dot_exe = props::find_dot();
       if (dot_exe.empty()) {
         return usage(fmt::format(
-            "-o {} needs Graphviz's `dot`, which is not on PATH (Debian package graphviz; "
-            "scripts/deps.sh installs it), or write a .dot file",
+            "-o {} needs Graphviz's `dot`, which is not on PATH (the Debian package graphviz, "
+            "which scripts/deps.sh installs), or write a .dot file",
             o.output));
       }
     }
