@@ -5,7 +5,7 @@
 //     names it (an edge that names an undeclared node would declare it
 //     outside every cluster); edges come last, in the order of the records;
 //   - node ids are quoted, "PREFIX" + "vma:p0:4" / "av:3" / "folio:1", with
-//     PREFIX "" for one state and "m:" / "i:" (first / second) for two; a
+//     PREFIX "" for one state and "a:" / "b:" (first / second) for two; a
 //     record whose key repeats (a broken snapshot) gets ":dupN";
 //   - labels are HTML-like tables, text escaped; red and bold marks what
 //     differs from the other side, a light red fill what only this side has.

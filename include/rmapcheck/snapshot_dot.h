@@ -8,23 +8,22 @@
 // Synopsis
 //   DotSide                            one engine's state, with its label and notes
 //   snapshot_dot(side, title)          one state
-//   snapshot_pair_dot(a, b, title)     two states, a above b; the objects that
-//                                      differ (snapshot_difference) red and bold
+//   snapshot_pair_dot(a, b, title)     two states, a above b in aligned columns;
+//                                      what differs (snapshot_difference) red
 //
 // The picture (rankdir=LR; every arrow is a pointer of a kernel struct):
 //
-//   process p1 (cluster)            folios                 anon_vmas
-//   +------------------------+
-//   | vma [0,4) rw-p         |
-//   | pgoff=0 flags=rd,wr,ac |
-//   | anon_vma=#2  ==========|=====================> [#2] --parent--> [#1 root]
-//   | avc -> #2    ----------|--------------------->  ^                 ^
-//   | avc -> #1    ----------|------------------------|-----------------'
-//   | pte 0 -> folio #1 ro --|--> [folio #1] --mapping------------------'
-//   +------------------------+
+//   process p1 (cluster)                 folios              anon_vmas
+//   +--------------------------------+
+//   | vma [0,4) rw-p anon_vma=#2 ====|=========================> [#2] --parent, root--> [#1]
+//   | pgoff=0 flags=rd,wr,ac         |                             ^                     ^ ^
+//   | avc -> #2 ---------------------|-----------------------------'                     | |
+//   | avc -> #1 ---------------------|---------------------------------------------------' |
+//   | pte 0 -> folio #1 ro ----------|---> [folio #1 mapping=#1] --------------------------'
+//   +--------------------------------+
 //
-//   - a process is a cluster of its VMAs; a VMA is a table: range and perms,
-//     pgoff and flags, vma->anon_vma (bold edge), one row per anon_vma_chain
+//   - a process is a cluster of its VMAs; a VMA is a table: range, perms and
+//     vma->anon_vma (a bold edge), pgoff and flags, one row per anon_vma_chain
 //     in list order (vma->anon_vma_chain, newest first; an edge avc->anon_vma,
 //     dashed and red when the anon_vma's interval tree lacks that chain),
 //     then its present PTEs (an edge to the folio; runs of zero-page PTEs as
