@@ -14,6 +14,7 @@
 
 #include "properties/campaign.h"
 #include "properties/campaign_export.h"
+#include "properties/draw.h"
 
 namespace rmapcheck::props {
 
@@ -395,6 +396,7 @@ CampaignResult run_campaign(const CampaignOptions& opts, std::ostream& log) {
                   : "")
           << "\n";
       write_counterexample_c(cx.file, log);
+      save_counterexample_picture(opts, cx, log);  // NAME.dot (and .svg) beside NAME.trace
     }
   }
   return res;

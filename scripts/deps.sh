@@ -9,6 +9,7 @@ packages=(
   libboost-dev libcli11-dev nlohmann-json3-dev libfmt-dev
   clang libbpf-dev   # the oracle's BPF anon_vma iterator
   clang-format       # tests/style: the tree stays formatted
+  graphviz           # `rmapcheck draw -o FILE.svg`, the campaign's counterexample pictures
 )
 
 missing=()

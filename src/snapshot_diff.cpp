@@ -11,7 +11,13 @@
 //   +  #1 root refcount=1 ...
 //
 // with kContext unchanged lines around each change; empty iff a == b.
+//
+// snapshot_difference() compares the same records key by key, for pictures
+// (snapshot_dot.h) that mark the objects the diff would show.
 #include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
 
 #include "rmapcheck/snapshot.h"
 
@@ -65,7 +71,81 @@ std::vector<Edit> lcs_edits(const std::vector<std::string>& a, const std::vector
   return edits;
 }
 
+// The records of `list` grouped by key, each group in list order.
+template <typename Key, typename T, typename KeyOf>
+std::map<Key, std::vector<const T*>> group_by(const std::vector<T>& list, KeyOf key_of) {
+  std::map<Key, std::vector<const T*>> groups;
+  for (const T& x : list) groups[key_of(x)].push_back(&x);
+  return groups;
+}
+
+template <typename T>
+bool same_records(const std::vector<const T*>& a, const std::vector<const T*>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](const T* x, const T* y) { return *x == *y; });
+}
+
+// Inserts into `out` every key whose groups differ between a and b.
+template <typename Key, typename T, typename KeyOf>
+void differing_keys(const std::vector<T>& a, const std::vector<T>& b, KeyOf key_of,
+                    std::set<Key>& out) {
+  auto ga = group_by<Key>(a, key_of);
+  auto gb = group_by<Key>(b, key_of);
+  for (const auto& [key, records] : ga) {
+    auto it = gb.find(key);
+    if (it == gb.end() || !same_records(records, it->second)) out.insert(key);
+  }
+  for (const auto& [key, records] : gb) {
+    if (ga.find(key) == ga.end()) out.insert(key);
+  }
+}
+
 }  // namespace
+
+SnapshotDifference snapshot_difference(const Snapshot& a, const Snapshot& b) {
+  SnapshotDifference d;
+  if (a == b) return d;
+  using ProcKey = std::pair<std::string, Page>;
+  auto pa = group_by<std::string>(a.procs, [](const SnapProc& p) { return p.name; });
+  auto pb = group_by<std::string>(b.procs, [](const SnapProc& p) { return p.name; });
+  for (const auto& [name, records] : pa) {
+    if (pb.find(name) == pb.end()) d.procs.insert(name);
+  }
+  for (const auto& [name, records] : pb) {
+    auto it = pa.find(name);
+    if (it == pa.end()) {
+      d.procs.insert(name);
+      continue;
+    }
+    if (same_records(it->second, records)) continue;
+    // Live in both: the VMAs and PTEs of every record of that name.
+    std::vector<SnapVma> va, vb;
+    std::vector<SnapPte> ta, tb;
+    for (const SnapProc* p : it->second) {
+      va.insert(va.end(), p->vmas.begin(), p->vmas.end());
+      ta.insert(ta.end(), p->ptes.begin(), p->ptes.end());
+    }
+    for (const SnapProc* p : records) {
+      vb.insert(vb.end(), p->vmas.begin(), p->vmas.end());
+      tb.insert(tb.end(), p->ptes.begin(), p->ptes.end());
+    }
+    std::set<Page> vma_starts, pte_pages;
+    differing_keys<Page>(
+        va, vb, [](const SnapVma& v) { return v.start; }, vma_starts);
+    differing_keys<Page>(
+        ta, tb, [](const SnapPte& t) { return t.page; }, pte_pages);
+    for (Page s : vma_starts) d.vmas.insert(ProcKey{name, s});
+    for (Page s : pte_pages) d.ptes.insert(ProcKey{name, s});
+    if (vma_starts.empty() && pte_pages.empty()) d.procs.insert(name);
+  }
+  differing_keys<SnapId>(
+      a.anon_vmas, b.anon_vmas, [](const SnapAnonVma& x) { return x.id; }, d.anon_vmas);
+  differing_keys<SnapId>(
+      a.folios, b.folios, [](const SnapFolio& x) { return x.id; }, d.folios);
+  d.visibility = a.visible != b.visible;
+  if (d.empty()) d.order_only = true;
+  return d;
+}
 
 std::string diff_snapshots(const Snapshot& a, const Snapshot& b, std::string_view label_a,
                            std::string_view label_b) {

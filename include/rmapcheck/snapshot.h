@@ -13,6 +13,7 @@
 //   format_snapshot(s)       the full state printout (replay --step)
 //   format_maps(s)           one line per VMA: "PROC START-END PERMS ..." (replay --maps)
 //   diff_snapshots(a, b, la, lb)  a readable line diff, empty when equal
+//   snapshot_difference(a, b)     the objects that differ (for pictures), empty when equal
 //
 // What the engines fill in:
 //   - counters (refcount, num_children, num_active_vmas): the impl reports
@@ -27,7 +28,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "rmapcheck/op.h"
@@ -151,5 +154,31 @@ std::string format_maps(const Snapshot& s);
 // only differing sections, "-"/"+" prefixed. Empty iff a == b.
 std::string diff_snapshots(const Snapshot& a, const Snapshot& b, std::string_view label_a,
                            std::string_view label_b);
+
+// The same comparison as diff_snapshots, object by object: the keys of the
+// objects whose records differ (by the records' operator==, of which
+// Snapshot's is made), for a picture to highlight them. An object is keyed
+// as the printout names it: a process by name, a VMA by (process, start), a
+// PTE by (process, page), an anon_vma or a folio by its canonical id. A key
+// differs when the records under it (all of them, in list order, should a
+// snapshot hold duplicates) are not equal in a and b, or exist in only one.
+struct SnapshotDifference {
+  // Processes live in only one snapshot, or whose records differ in nothing
+  // but the order or number of duplicated VMAs and PTEs.
+  std::set<std::string> procs;
+  std::set<std::pair<std::string, Page>> vmas;  // (process, start)
+  std::set<std::pair<std::string, Page>> ptes;  // (process, page)
+  std::set<SnapId> anon_vmas, folios;
+  bool visibility = false;  // the two show different parts (Snapshot::visible)
+  // Unequal, yet nothing above differs: the same records in another list order.
+  bool order_only = false;
+
+  bool empty() const {
+    return procs.empty() && vmas.empty() && ptes.empty() && anon_vmas.empty() && folios.empty() &&
+           !visibility && !order_only;
+  }
+};
+// Empty iff a == b.
+SnapshotDifference snapshot_difference(const Snapshot& a, const Snapshot& b);
 
 }  // namespace rmapcheck

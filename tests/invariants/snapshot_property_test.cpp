@@ -4,7 +4,8 @@
 //   - canonicalize is idempotent, on any snapshot;
 //   - on a snapshot whose objects are all reachable from the processes,
 //     canonicalize does not depend on the engine's ids or list order;
-//   - diff_snapshots is empty iff the snapshots are equal;
+//   - diff_snapshots and snapshot_difference are empty iff the snapshots are equal;
+//   - snapshot_dot and snapshot_pair_dot draw anything, deterministically;
 //   - check_invariants, format_snapshot and rmap_walk never crash, whatever
 //     the snapshot holds (dangling ids, cycles, duplicates, freed objects).
 #include <gtest/gtest.h>
@@ -15,6 +16,7 @@
 #include <numeric>
 
 #include "fixture.h"
+#include "rmapcheck/snapshot_dot.h"
 
 namespace rmapcheck::testing {
 namespace {
@@ -209,6 +211,29 @@ RC_GTEST_PROP(DiffProperty, EmptyIffEqual, ()) {
   canonicalize(a);
   canonicalize(b);
   RC_ASSERT(diff_snapshots(a, b, "a", "b").empty() == (a == b));
+}
+
+// The object-wise comparison the pictures use agrees with the line diff.
+RC_GTEST_PROP(DiffProperty, DifferenceEmptyIffEqual, ()) {
+  Snapshot a = arbitrary_snapshot();
+  Snapshot b = *rc::gen::arbitrary<bool>() ? a : arbitrary_snapshot();
+  if (*rc::gen::arbitrary<bool>()) canonicalize(a);
+  canonicalize(b);
+  RC_ASSERT(snapshot_difference(a, b).empty() == (a == b));
+  RC_ASSERT(snapshot_difference(a, b).empty() == diff_snapshots(a, b, "a", "b").empty());
+}
+
+// Pictures of anything (dangling ids, duplicates, cycles) are made, and
+// made the same way twice.
+RC_GTEST_PROP(DotProperty, DrawsAnySnapshotDeterministically, ()) {
+  Snapshot a = arbitrary_snapshot();
+  Snapshot b = arbitrary_snapshot();
+  const std::string one = snapshot_dot(DotSide{"x", &a, {}}, {"t"});
+  RC_ASSERT(one.rfind("digraph rmap {\n", 0) == 0);
+  RC_ASSERT(one == snapshot_dot(DotSide{"x", &a, {}}, {"t"}));
+  const std::string two = snapshot_pair_dot({"a", &a, {}}, {"b", &b, {}}, {"t"});
+  RC_ASSERT(two == snapshot_pair_dot({"a", &a, {}}, {"b", &b, {}}, {"t"}));
+  RC_ASSERT(std::count(two.begin(), two.end(), '{') == std::count(two.begin(), two.end(), '}'));
 }
 
 RC_GTEST_PROP(CheckerProperty, NeverCrashesOnBrokenSnapshots, ()) {

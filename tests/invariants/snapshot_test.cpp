@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "fixture.h"
+#include "rmapcheck/snapshot_dot.h"
 
 namespace rmapcheck::testing {
 namespace {
@@ -156,6 +157,72 @@ TEST(Diff, EmptyIffEqual) {
             "+  #1 root refcount=1 num_children=2 num_active_vmas=1 tree=[p0@0 p1@0]\n"
             "     #2 parent=#1 root=#1 refcount=1 num_children=0 num_active_vmas=1 tree=[p1@0]\n"
             " folios\n");
+}
+
+// snapshot_difference keys what diff_snapshots prints: here one anon_vma's
+// refcount, one VMA's chain, one PTE, a process only in b, a folio only in a.
+TEST(Difference, KeysTheObjectsThatDiffer) {
+  const Snapshot a = fork_snapshot();
+  EXPECT_TRUE(snapshot_difference(a, a).empty());
+  Snapshot b = a;
+  anon_vma(b, 1).refcount = 1;
+  vma(b, "p1", 0).chain = {2};
+  pte(b, "p0", 1).writable = false;
+  b.procs.push_back(SnapProc{"p2", {}, {}});
+  b.folios.pop_back();
+  const SnapshotDifference d = snapshot_difference(a, b);
+  EXPECT_FALSE(d.empty());
+  EXPECT_EQ(d.procs, (std::set<std::string>{"p2"}));
+  EXPECT_EQ(d.vmas, (std::set<std::pair<std::string, Page>>{{"p1", 0}}));
+  EXPECT_EQ(d.ptes, (std::set<std::pair<std::string, Page>>{{"p0", 1}}));
+  EXPECT_EQ(d.anon_vmas, (std::set<SnapId>{1}));
+  EXPECT_EQ(d.folios, (std::set<SnapId>{2}));
+  EXPECT_FALSE(d.order_only);
+}
+
+// The same records in another list order: no key differs, yet unequal.
+TEST(Difference, OrderOnly) {
+  const Snapshot a = fork_snapshot();
+  Snapshot b = a;
+  std::swap(b.folios[0], b.folios[1]);
+  const SnapshotDifference d = snapshot_difference(a, b);
+  EXPECT_TRUE(d.order_only);
+  EXPECT_TRUE(d.anon_vmas.empty() && d.folios.empty() && d.vmas.empty());
+}
+
+// The picture of one state: every object once, every pointer an edge.
+TEST(Dot, OneStateNamesEveryObject) {
+  const Snapshot s = fork_snapshot();
+  const std::string dot = snapshot_dot(DotSide{"model", &s, {}}, {"fork"});
+  EXPECT_EQ(dot.rfind("digraph rmap {\n", 0), 0u);
+  EXPECT_EQ(dot.back(), '\n');
+  for (const char* node : {"\"vma:p0:0\" [", "\"vma:p1:0\" [", "\"av:1\" [", "\"av:2\" [",
+                           "\"folio:1\" [", "\"folio:2\" ["}) {
+    EXPECT_NE(dot.find(node), std::string::npos) << node;
+  }
+  EXPECT_NE(dot.find("\"vma:p1:0\":a:e -> \"av:2\""), std::string::npos);   // vma->anon_vma
+  EXPECT_NE(dot.find("\"vma:p1:0\":c1:e -> \"av:1\""), std::string::npos);  // an avc
+  EXPECT_NE(dot.find("\"av:2\" -> \"av:1\""), std::string::npos);           // parent
+  EXPECT_NE(dot.find("\"folio:2\":m:e -> \"av:1\""), std::string::npos);    // mapping
+  EXPECT_NE(dot.find("\"vma:p0:0\":t1:e -> \"folio:2\""), std::string::npos);
+  EXPECT_EQ(dot.find("#d62728\"><B>"), std::string::npos);  // nothing is marked red
+  EXPECT_EQ(dot, snapshot_dot(DotSide{"model", &s, {}}, {"fork"}));
+}
+
+// Two states: the objects that differ are red on both sides, the others not.
+TEST(Dot, PairMarksWhatDiffers) {
+  const Snapshot a = fork_snapshot();
+  Snapshot b = a;
+  anon_vma(b, 1).refcount = 1;
+  const std::string same = snapshot_pair_dot({"model", &a, {}}, {"impl", &a, {}}, {"t"});
+  EXPECT_EQ(same.find("><B>refcount"), std::string::npos);
+  EXPECT_EQ(same.find("#d62728\"><B>"), std::string::npos);
+  const std::string dot = snapshot_pair_dot({"model", &a, {}}, {"impl", &b, {}}, {"t"});
+  EXPECT_NE(dot.find("<B>refcount=2</B>"), std::string::npos);
+  EXPECT_NE(dot.find("<B>refcount=1</B>"), std::string::npos);
+  EXPECT_EQ(dot.find("<B>num_children=2</B>"), std::string::npos);
+  EXPECT_NE(dot.find("\"a:av:1\" ["), std::string::npos);
+  EXPECT_NE(dot.find("\"b:av:1\" ["), std::string::npos);
 }
 
 }  // namespace
