@@ -69,9 +69,9 @@ struct Coverage {
   std::array<std::uint64_t, kBranchCount> branch{};
   std::array<std::uint64_t, kAllocSiteCount> alloc_failed{};  // by AllocSite
 
-  void hit(Branch b) { ++branch[static_cast<int>(b)]; }
-  void failed(AllocSite s) { ++alloc_failed[static_cast<int>(s)]; }
-  std::uint64_t count(Branch b) const { return branch[static_cast<int>(b)]; }
+  void hit(Branch b) { ++branch[static_cast<std::size_t>(b)]; }
+  void failed(AllocSite s) { ++alloc_failed[static_cast<std::size_t>(s)]; }
+  std::uint64_t count(Branch b) const { return branch[static_cast<std::size_t>(b)]; }
   Coverage& operator+=(const Coverage& o);
 };
 
