@@ -73,7 +73,15 @@ std::string_view usage(OpKind k) {
   return "?";
 }
 
-// The first problem in the raw bytes of a line, if any.
+// "0x1f": a byte for a message.
+std::string hex_byte(unsigned char c) {
+  char hex[8];
+  std::snprintf(hex, sizeof hex, "0x%02x", c);
+  return hex;
+}
+
+// The first problem in the raw bytes of a line, if any. Every byte of every
+// trace goes through here: a message is formatted only when there is one.
 std::optional<Problem> check_bytes(std::string_view line) {
   if (line.size() > kMaxLineBytes)
     return Problem{"line is too long (" + std::to_string(line.size()) + " bytes; at most " +
@@ -83,12 +91,10 @@ std::optional<Problem> check_bytes(std::string_view line) {
   while (i < line.size()) {
     const auto c = static_cast<unsigned char>(line[i]);
     const int col = static_cast<int>(i) + 1;
-    char hex[8];
-    std::snprintf(hex, sizeof hex, "0x%02x", c);
     if (c == 0) return Problem{"NUL byte in the trace", col};
     if (c < 0x80) {
       if ((c < 0x20 && c != '\t') || c == 0x7f)
-        return Problem{std::string("control character ") + hex + " in the trace", col};
+        return Problem{"control character " + hex_byte(c) + " in the trace", col};
       ++i;
       continue;
     }
@@ -107,14 +113,14 @@ std::optional<Problem> check_bytes(std::string_view line) {
       if (c == 0xf0) lo = 0x90;
       if (c == 0xf4) hi = 0x8f;
     } else {
-      return Problem{std::string("invalid UTF-8 (byte ") + hex + ")", col};
+      return Problem{"invalid UTF-8 (byte " + hex_byte(c) + ")", col};
     }
     for (std::size_t k = 1; k <= extra; ++k) {
       if (i + k >= line.size()) return Problem{"invalid UTF-8 (truncated sequence)", col};
       const auto cc = static_cast<unsigned char>(line[i + k]);
       const unsigned char l = k == 1 ? lo : 0x80, h = k == 1 ? hi : 0xbf;
       if (cc < l || cc > h)
-        return Problem{std::string("invalid UTF-8 (bad sequence after byte ") + hex + ")", col};
+        return Problem{"invalid UTF-8 (bad sequence after byte " + hex_byte(c) + ")", col};
     }
     i += extra + 1;
   }
