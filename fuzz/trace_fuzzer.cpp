@@ -18,6 +18,10 @@
 //
 // Any disagreement prints a readable report and aborts, so that libFuzzer
 // saves the input as a crash. See docs/fuzzing.md.
+//
+// RMAPCHECK_FUZZ_MUTANTS=name[,name...] switches historical bugs back on in
+// the impl (docs/mutants.md), to see the harness catch them; unset, the impl
+// is the real one.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -26,6 +30,7 @@
 
 #include "properties/harness.h"
 #include "rmapcheck/engine.h"
+#include "rmapcheck/mutants.h"
 #include "rmapcheck/trace.h"
 
 namespace {
@@ -40,6 +45,9 @@ constexpr std::size_t kMaxInputBytes = 16384;
 constexpr std::size_t kMaxOps = 64;
 // parse_trace() reports at most this many problems, then one "too many errors".
 constexpr std::size_t kMaxDiagnostics = 20;
+
+// The impl's configuration, from RMAPCHECK_FUZZ_MUTANTS (LLVMFuzzerInitialize).
+EngineConfig g_impl_config;
 
 [[noreturn]] void fail(const std::string& what, std::string_view input, const std::string& detail) {
   std::fprintf(stderr, "\n==== trace_fuzzer: %s ====\n%s", what.c_str(), detail.c_str());
@@ -97,7 +105,7 @@ void check_replay(const Trace& t, std::string_view input) {
   capped.file = t.file;
   const std::size_t n = t.lines.size() < kMaxOps ? t.lines.size() : kMaxOps;
   capped.lines.assign(t.lines.begin(), t.lines.begin() + static_cast<std::ptrdiff_t>(n));
-  props::DualOutcome out = props::run_dual(capped, EngineConfig{});
+  props::DualOutcome out = props::run_dual(capped, g_impl_config);
   if (!out.failure) return;
   std::string ran = print_trace(capped);
   for (const Op& op : out.epilogue) ran += format_op(op) + "   # epilogue\n";
@@ -106,6 +114,27 @@ void check_replay(const Trace& t, std::string_view input) {
 }
 
 }  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
+  const char* env = std::getenv("RMAPCHECK_FUZZ_MUTANTS");
+  std::string_view names = env ? env : "";
+  while (!names.empty()) {
+    const std::size_t comma = names.find(',');
+    const std::string_view name = names.substr(0, comma);
+    names = comma == std::string_view::npos ? std::string_view{} : names.substr(comma + 1);
+    if (name.empty()) continue;
+    auto m = mutant_from_name(name);
+    if (!m) {
+      std::fprintf(stderr, "trace_fuzzer: RMAPCHECK_FUZZ_MUTANTS: unknown mutant '%.*s'\n",
+                   static_cast<int>(name.size()), name.data());
+      std::exit(2);
+    }
+    g_impl_config.mutants.set(*m);
+    std::fprintf(stderr, "trace_fuzzer: mutant %.*s is on in the impl\n", static_cast<int>(name.size()),
+                 name.data());
+  }
+  return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size > kMaxInputBytes) return -1;  // not kept in the corpus
