@@ -9,7 +9,7 @@
 //   (b) for a trace that parses: print it, parse the printed text, and
 //       require the same lines (ops and `=> RESULT`s), and that printing the
 //       reparsed trace gives the same text (print is a fixed point);
-//   (c) replay its first kMaxOps ops on the model and the impl in lock-step
+//   (c) replay its first 64 ops (RMAPCHECK_FUZZ_MAX_OPS) on the model and the impl in lock-step
 //       with props::run_dual (properties/harness.h): equal results, equal
 //       canonical snapshots, no invariant violation, no leak after every op,
 //       then every live process exits and nothing may be left.
@@ -39,15 +39,17 @@ using namespace rmapcheck;
 
 // Bounds on the work per input, so that an execution stays in the
 // milliseconds: longer inputs are rejected (not added to the corpus), and
-// only the first kMaxOps ops of a trace are replayed (every prefix of a
+// only the first 64 ops of a trace are replayed (every prefix of a
 // trace that parses is a trace that parses).
+// RMAPCHECK_FUZZ_MAX_OPS overrides the op cap.
 constexpr std::size_t kMaxInputBytes = 16384;
-constexpr std::size_t kMaxOps = 64;
+constexpr std::size_t kDefaultMaxOps = 64;
 // parse_trace() reports at most this many problems, then one "too many errors".
 constexpr std::size_t kMaxDiagnostics = 20;
 
 // The impl's configuration, from RMAPCHECK_FUZZ_MUTANTS (LLVMFuzzerInitialize).
 EngineConfig g_impl_config;
+std::size_t g_max_ops = kDefaultMaxOps;  // RMAPCHECK_FUZZ_MAX_OPS
 
 [[noreturn]] void fail(const std::string& what, std::string_view input, const std::string& detail) {
   std::fprintf(stderr, "\n==== trace_fuzzer: %s ====\n%s", what.c_str(), detail.c_str());
@@ -103,7 +105,7 @@ void check_round_trip(const Trace& t, std::string_view input) {
 void check_replay(const Trace& t, std::string_view input) {
   Trace capped;
   capped.file = t.file;
-  const std::size_t n = t.lines.size() < kMaxOps ? t.lines.size() : kMaxOps;
+  const std::size_t n = t.lines.size() < g_max_ops ? t.lines.size() : g_max_ops;
   capped.lines.assign(t.lines.begin(), t.lines.begin() + static_cast<std::ptrdiff_t>(n));
   props::DualOutcome out = props::run_dual(capped, g_impl_config);
   if (!out.failure) return;
@@ -116,6 +118,15 @@ void check_replay(const Trace& t, std::string_view input) {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
+  if (const char* max_ops = std::getenv("RMAPCHECK_FUZZ_MAX_OPS")) {
+    char* end = nullptr;
+    const unsigned long v = std::strtoul(max_ops, &end, 10);
+    if (end == max_ops || *end != '\0' || v < 1 || v > 100000) {
+      std::fprintf(stderr, "trace_fuzzer: RMAPCHECK_FUZZ_MAX_OPS: expected 1..100000, got '%s'\n", max_ops);
+      std::exit(2);
+    }
+    g_max_ops = v;
+  }
   const char* env = std::getenv("RMAPCHECK_FUZZ_MUTANTS");
   std::string_view names = env ? env : "";
   while (!names.empty()) {
