@@ -122,7 +122,8 @@ extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
     char* end = nullptr;
     const unsigned long v = std::strtoul(max_ops, &end, 10);
     if (end == max_ops || *end != '\0' || v < 1 || v > 100000) {
-      std::fprintf(stderr, "trace_fuzzer: RMAPCHECK_FUZZ_MAX_OPS: expected 1..100000, got '%s'\n", max_ops);
+      std::fprintf(stderr, "trace_fuzzer: RMAPCHECK_FUZZ_MAX_OPS: expected 1..100000, got '%s'\n",
+                   max_ops);
       std::exit(2);
     }
     g_max_ops = v;
@@ -141,8 +142,8 @@ extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
       std::exit(2);
     }
     g_impl_config.mutants.set(*m);
-    std::fprintf(stderr, "trace_fuzzer: mutant %.*s is on in the impl\n", static_cast<int>(name.size()),
-                 name.data());
+    std::fprintf(stderr, "trace_fuzzer: mutant %.*s is on in the impl\n",
+                 static_cast<int>(name.size()), name.data());
   }
   return 0;
 }
