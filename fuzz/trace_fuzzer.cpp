@@ -9,10 +9,11 @@
 //   (b) for a trace that parses: print it, parse the printed text, and
 //       require the same lines (ops and `=> RESULT`s), and that printing the
 //       reparsed trace gives the same text (print is a fixed point);
-//   (c) replay its first 64 ops (RMAPCHECK_FUZZ_MAX_OPS) on the model and the impl in lock-step
-//       with props::run_dual (properties/harness.h): equal results, equal
-//       canonical snapshots, no invariant violation, no leak after every op,
-//       then every live process exits and nothing may be left.
+//   (c) replay its first 64 ops (RMAPCHECK_FUZZ_MAX_OPS) on the model and
+//       the impl in lock-step with props::run_dual (properties/harness.h),
+//       which runs the one checker (rmapcheck/checker.h): equal results,
+//       equal canonical snapshots, no invariant violation, no leak after
+//       every op, then every live process exits and nothing may be left.
 // The `=> RESULT`s of the input are not checked against the engines: the
 // fuzzer writes them at random, and the model is the spec.
 //
