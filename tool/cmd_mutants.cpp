@@ -16,6 +16,7 @@
 
 #include "campaign_cli.h"
 #include "command.h"
+#include "rmapcheck/progress.h"
 
 namespace rmapcheck::tool {
 namespace {
@@ -91,9 +92,21 @@ int run(const Opts& o) {
   std::vector<Row> rows;
   int survivors = 0;
   nlohmann::ordered_json report = nlohmann::ordered_json::array();
+  auto selected = [&](const MutantInfo& m) {
+    return o.only.empty() || std::find(o.only.begin(), o.only.end(), m.name) != o.only.end();
+  };
+  ProgressConfig pc;
+  pc.label = "mutants";
+  pc.unit = "mutants";
+  pc.total = static_cast<std::uint64_t>(
+      std::count_if(all_mutants().begin(), all_mutants().end(), selected));
+  pc.ops_unit = "cases";
+  pc.style = progress_style_for_stderr();
+  Progress progress(pc);
+  std::uint64_t cases_done = 0;
   for (const auto& m : all_mutants()) {
-    if (!o.only.empty() && std::find(o.only.begin(), o.only.end(), m.name) == o.only.end())
-      continue;
+    if (!selected(m)) continue;
+    progress.clear();
     Row row{std::string(m.name), "", 0, 0, 0};
     if (m.needs_failalloc && !failalloc) {
       row.status = "skipped (engines ignore failalloc)";
@@ -133,8 +146,14 @@ int run(const Opts& o) {
         return 2;
       }
     }
+    opts.on_progress = [&](std::uint64_t cases, std::uint64_t) {
+      progress.set_note(fmt::format("{} ({} cases)", m.name, cases));
+      progress.update(rows.size(), cases_done + cases);
+    };
     std::ostringstream detail;
     props::CampaignResult r = props::run_campaign(opts, detail);
+    cases_done += r.totals.cases;
+    progress.clear();
     row.cases = r.totals.cases;
     // A kill counts only if the shrunk trace passes on the unmutated impl:
     // otherwise the engines disagree anyway and the mutant proved nothing.
@@ -172,6 +191,9 @@ int run(const Opts& o) {
     rows.push_back(row);
     if (r.interrupted) break;
   }
+  progress.set_note("");
+  progress.update(rows.size(), cases_done);
+  progress.finish();
   std::cout << fmt::format("\n{:<32} {:<9} {:>9} {:>8}\n", "mutant", "result", "to kill", "shrunk");
   std::vector<double> times;
   for (const auto& r : rows) {

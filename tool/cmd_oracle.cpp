@@ -126,6 +126,7 @@ CommandRun setup(CLI::App& sub) {
       r.nops = args->ops;
       r.out_dir = args->out;
       r.max_shrunk = args->max_shrunk;
+      r.progress = progress_style_for_stderr();
       oracle::RandomRunSummary sum = oracle::run_random(o, r, stdout);
       if (sum.diverge > 0) return 1;
       if (sum.errors > 0 || sum.flaky > 0) return 3;
