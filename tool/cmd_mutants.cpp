@@ -16,6 +16,7 @@
 
 #include "campaign_cli.h"
 #include "command.h"
+#include "options.h"
 #include "rmapcheck/progress.h"
 
 namespace rmapcheck::tool {
@@ -72,9 +73,12 @@ int run(const Opts& o) {
     }
     return 0;
   }
-  if (!(o.budget > 0)) {
-    std::cerr << "rmapcheck mutants: --budget must be positive\n";
-    return 2;
+  if (!o.out.empty()) {
+    // Before any work: each mutant's counterexample goes there.
+    if (auto e = probe_out_dir("--out", o.out); !e.empty()) {
+      std::cerr << "rmapcheck mutants: " << e << "\n";
+      return 2;
+    }
   }
   for (const auto& n : o.only) {
     if (!mutant_from_name(n)) {
@@ -221,13 +225,16 @@ int run(const Opts& o) {
 
 CommandRun setup(CLI::App& sub) {
   auto o = std::make_shared<Opts>();
-  sub.add_option("--budget", o->budget, "seconds of campaign per mutant (default 30)");
+  auto* budget =
+      sub.add_option("--budget", o->budget, "seconds of campaign per mutant (default 30)")
+          ->check(seconds_in(kMinSeconds, kMaxSeconds));
   sub.add_option("--cases", o->cases,
                  "cases per mutant instead of --budget: the kills then depend on the seed alone")
-      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100000000}));
-  sub.add_option("--seed", o->seed, "campaign seed (default 1)");
+      ->check(integer_in(1, kMaxCases))
+      ->excludes(budget);
+  sub.add_option("--seed", o->seed, "campaign seed (default 1)")->check(integer_in(0, kMaxU64));
   sub.add_option("--jobs", o->jobs, "worker processes per campaign (default 1)")
-      ->check(CLI::Range(1, 256));
+      ->check(integer_in(1, kMaxJobs));
   sub.add_flag("--list", o->list,
                "print the registry, one line per mutant (name, summary, the kernel fix it reverts) "
                "and exit");

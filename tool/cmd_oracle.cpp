@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "command.h"
+#include "options.h"
 #include "oracle/oracle.h"
 #include "oracle/random_run.h"
 #include "rmapcheck/trace.h"
@@ -21,6 +22,7 @@
 namespace rmapcheck::tool {
 namespace {
 
+constexpr std::uint64_t kMaxRandomTraces = 1000000000;
 constexpr int kExitCannotRun = 77;
 
 struct OracleArgs {
@@ -88,14 +90,17 @@ CommandRun setup(CLI::App& sub) {
   sub.add_flag("--show", args->show, "print the kernel's observation after every op; no model");
   sub.add_flag("--no-flags", args->no_flags, "do not read smaps VmFlags (compare r/w/x only)");
   sub.add_flag("--no-forest", args->no_forest, "do not compare the anon_vma forest (BPF)");
-  sub.add_option("--random", args->random, "replay N random traces instead of files");
-  sub.add_option("--seed", args->seed, "seed of the random traces (default 1)");
+  sub.add_option("--random", args->random, "replay N random traces instead of files")
+      ->check(integer_in(1, kMaxRandomTraces));
+  sub.add_option("--seed", args->seed, "seed of the random traces (default 1)")
+      ->check(integer_in(0, kMaxU64));
   sub.add_option("--ops", args->ops, "ops per random trace (default 40)")
-      ->check(CLI::Range(1, 100000));
+      ->check(integer_in(1, kMaxOps));
   sub.add_option("--out", args->out,
                  "where shrunk diverging traces go (default ./rmapcheck-out/oracle)");
   sub.add_option("--max-shrunk", args->max_shrunk,
-                 "shrink and save at most this many divergences (default 20)");
+                 "shrink and save at most this many divergences (default 20)")
+      ->check(integer_in(0, kMaxRandomTraces));
   return [args]() -> int {
     std::fputs(oracle::kernel_banner().c_str(), stdout);
     std::string env = oracle::check_environment();
@@ -110,6 +115,13 @@ CommandRun setup(CLI::App& sub) {
     if (args->show && args->random) {
       std::fprintf(stderr, "rmapcheck oracle: --show replays files only\n");
       return 2;
+    }
+    if (args->random) {
+      // Before any work: a divergence found must be saved.
+      if (auto e = probe_out_dir("--out", args->out); !e.empty()) {
+        std::fprintf(stderr, "rmapcheck oracle: %s\n", e.c_str());
+        return 2;
+      }
     }
     oracle::OracleOptions opt;
     opt.vm_flags = !args->no_flags;
