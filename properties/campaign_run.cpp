@@ -296,6 +296,12 @@ std::string indent(const std::string& text, const std::string& pad) {
   return out;
 }
 
+// A counterexample found under --mutant fails only with the mutant on: the
+// replay command must switch it on too.
+std::string replay_mutant_flag(const CampaignOptions& opts) {
+  return opts.mutant ? " --mutant " + std::string(mutant_info(*opts.mutant).name) : "";
+}
+
 }  // namespace
 
 std::string counterexample_text(const CampaignOptions& opts, const Counterexample& cx) {
@@ -308,7 +314,7 @@ std::string counterexample_text(const CampaignOptions& opts, const Counterexampl
     s += fmt::format("# reproduce: rmapcheck campaign {} --reproduce '{}'\n", opts.command_line,
                      cx.reproduce);
   }
-  s += "# replay:    rmapcheck replay THIS_FILE --engine both\n";
+  s += "# replay:    rmapcheck replay THIS_FILE --engine both" + replay_mutant_flag(opts) + "\n";
   s += cx.trace;
   return s;
 }
@@ -358,11 +364,7 @@ CampaignResult run_campaign(const CampaignOptions& opts, std::ostream& log) {
     }
     if (!cx.file.empty()) {
       log << "trace written to " << cx.file << "; replay: rmapcheck replay " << cx.file
-          << " --engine both"
-          << (opts.mutant
-                  ? " (with the impl mutant " + std::string(mutant_info(*opts.mutant).name) + ")"
-                  : "")
-          << "\n";
+          << " --engine both" << replay_mutant_flag(opts) << "\n";
       write_counterexample_c(cx.file, log);
     }
   }
