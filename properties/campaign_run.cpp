@@ -137,6 +137,7 @@ ProgressConfig progress_config(const CampaignOptions& o) {
   } else {
     c.seconds = o.seconds;
   }
+  c.final_line = true;  // one line at the end, however short the run
   c.style = o.quiet          ? ProgressStyle::Off
             : o.progress_bar ? ProgressStyle::Bar
                              : ProgressStyle::Lines;
@@ -334,7 +335,7 @@ CampaignResult run_campaign(const CampaignOptions& opts, std::ostream& log) {
   } else {
     wr = run_workers(opts, start, report, error);
   }
-  report(wr.totals, true);
+  report(wr.totals, false);
   progress.finish();
   if (!error.empty()) throw std::runtime_error(error);
   res.totals = wr.totals;

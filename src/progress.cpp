@@ -14,6 +14,10 @@ double since(Progress::Clock::time_point t0, Progress::Clock::time_point t1) {
   return std::chrono::duration<double>(t1 - t0).count();
 }
 
+std::string done_in(double seconds) {
+  return fmt::format("done in {:.1f}s", seconds);
+}
+
 }  // namespace
 
 ProgressStyle progress_style_for_stderr() {
@@ -29,7 +33,6 @@ Progress::~Progress() {
 
 void Progress::update(std::uint64_t done, std::uint64_t ops, bool force) {
   if (c_.style == ProgressStyle::Off) return;
-  stale_ = stale_ || done != done_ || ops != ops_;
   done_ = done;
   ops_ = ops;
   const auto now = Clock::now();
@@ -42,7 +45,6 @@ void Progress::update(std::uint64_t done, std::uint64_t ops, bool force) {
 }
 
 void Progress::set_note(std::string note) {
-  stale_ = stale_ || note != note_;
   note_ = std::move(note);
 }
 
@@ -54,22 +56,24 @@ void Progress::clear() {
 }
 
 void Progress::finish() {
-  if (c_.style == ProgressStyle::Off) return;
-  if (shown_ && (stale_ || (c_.style == ProgressStyle::Bar && !bar_on_line_))) show(Clock::now());
+  if (c_.style == ProgressStyle::Off || finished_) return;
+  finished_ = true;
+  if (shown_ || c_.final_line) show(Clock::now(), true);
   if (bar_on_line_) std::fputs("\n", stderr);
   std::fflush(stderr);
   bar_on_line_ = false;
 }
 
-void Progress::show(Clock::time_point now) {
+void Progress::show(Clock::time_point now, bool final) {
   last_ = now;
   shown_ = true;
-  stale_ = false;
   const double t = since(start_, now);
   const bool ops = !c_.ops_unit.empty();
   const double rate = t > 0 ? static_cast<double>(ops ? ops_ : done_) / t : 0;
   std::string left = "?";
-  if (c_.total) {
+  if (final) {
+    left.clear();
+  } else if (c_.total) {
     if (done_ > 0)
       left = fmt::format("{:.0f}", t * static_cast<double>(*c_.total - std::min(*c_.total, done_)) /
                                        static_cast<double>(done_));
@@ -92,14 +96,14 @@ void Progress::show(Clock::time_point now) {
     }
     std::string line = "\r" + bar + count;
     if (ops) line += fmt::format("  {} {}", ops_, c_.ops_unit);
-    line += fmt::format("  {:.0f} {}/s  {}s left", rate, rate_unit, left);
+    line += fmt::format("  {:.0f} {}/s  {}", rate, rate_unit, final ? done_in(t) : left + "s left");
     if (!note_.empty()) line += "  " + note_;
     std::fputs((line + "\033[K").c_str(), stderr);
     bar_on_line_ = true;
   } else {
     std::string line = c_.label + ": " + count;
     if (ops) line += fmt::format(", {} {}", ops_, c_.ops_unit);
-    line += fmt::format(", {:.0f} {}/s, {}s left", rate, rate_unit, left);
+    line += fmt::format(", {:.0f} {}/s, {}", rate, rate_unit, final ? done_in(t) : left + "s left");
     if (!note_.empty()) line += ", " + note_;
     std::fputs((line + "\n").c_str(), stderr);
   }

@@ -19,7 +19,8 @@
 //   p.update(done, ops, true)      shows them now
 //   p.set_note(text)               appended to the figures (e.g. the mutant running)
 //   p.clear()                      erases the bar before other output to the terminal
-//   p.finish()                     the final figures if any were shown; ends the bar
+//   p.finish()                     the final figures ("done in 3.0s" for the time left)
+//                                  if any were shown (or final_line); ends the bar
 #pragma once
 
 #include <chrono>
@@ -42,6 +43,7 @@ struct ProgressConfig {
   ProgressStyle style = ProgressStyle::Lines;
   std::string ops_unit = "ops";  // what `ops` counts, shown with its rate; "": the rate of `unit`
   double delay = 0;              // seconds before anything is shown
+  bool final_line = false;       // finish() shows the final figures even if nothing was shown
 };
 
 class Progress {
@@ -59,7 +61,7 @@ class Progress {
   void finish();
 
  private:
-  void show(Clock::time_point now);
+  void show(Clock::time_point now, bool final = false);
 
   ProgressConfig c_;
   Clock::time_point start_, last_;
@@ -67,7 +69,7 @@ class Progress {
   std::string note_;
   bool shown_ = false;        // anything shown yet
   bool bar_on_line_ = false;  // the bar is on the terminal's current line
-  bool stale_ = false;        // figures changed since last shown
+  bool finished_ = false;
 };
 
 }  // namespace rmapcheck
