@@ -62,15 +62,25 @@ RandomRunSummary run_random(Oracle& oracle, const RandomRunOptions& o, std::FILE
   RandomRunSummary s;
   std::size_t shrunk = 0;
   std::set<std::string> saved_texts;
+  ProgressConfig pc;
+  pc.label = "oracle";
+  pc.unit = "traces";
+  pc.total = o.count;
+  pc.style = o.progress;
+  Progress progress(pc);
+  std::uint64_t ops = 0;
   for (std::uint64_t k = 0; k < o.count; ++k) {
+    progress.update(k, ops);
     Trace t = oracle_random_trace(o.seed, k, o.nops);
     TraceVerdict v = oracle.run(t);
+    ops += v.ops_compared;
     ++s.traces;
     ++s.totals.cases;
     s.totals.ops += v.stats.ops;
     for (std::size_t i = 0; i < s.totals.by_kind.size(); ++i)
       s.totals.by_kind[i] += v.stats.by_kind[i];
     s.totals.coverage += v.model_coverage;
+    if (v.status != TraceVerdict::Status::Agree) progress.clear();  // a report follows
     if (v.status == TraceVerdict::Status::Agree) {
       ++s.agree;
       s.ops_agreed += v.ops_compared;
@@ -138,6 +148,8 @@ RandomRunSummary run_random(Oracle& oracle, const RandomRunOptions& o, std::FILE
                  original, small.lines.size(), path.c_str(), sv.report.c_str());
     std::fflush(log);
   }
+  progress.update(s.traces, ops);
+  progress.finish();
   double rate =
       s.traces ? 100.0 * static_cast<double>(s.agree) / static_cast<double>(s.traces) : 0.0;
   std::fprintf(log,

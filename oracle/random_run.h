@@ -22,6 +22,7 @@
 
 #include "oracle.h"
 #include "properties/campaign.h"
+#include "rmapcheck/progress.h"
 
 namespace rmapcheck::oracle {
 
@@ -30,7 +31,8 @@ struct RandomRunOptions {
   std::uint64_t seed = 1;
   std::size_t nops = 40;
   std::string out_dir = "rmapcheck-out/oracle";
-  std::size_t max_shrunk = 20;  // divergences beyond this are counted, not shrunk
+  std::size_t max_shrunk = 20;                  // divergences beyond this are counted, not shrunk
+  ProgressStyle progress = ProgressStyle::Off;  // traces done, on stderr (progress.h)
 };
 
 struct RandomRunSummary {

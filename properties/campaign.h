@@ -30,6 +30,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -64,8 +65,11 @@ struct CampaignOptions {
   ShardSpec shard;
   std::string out_dir;  // "" writes no file
   bool deterministic_report = false;
-  bool progress_bar = false;  // \r bar (a terminal); else plain lines
-  bool quiet = false;         // no progress at all (mutants)
+  bool progress_bar = false;  // \r bar (a terminal); else plain lines (rmapcheck/progress.h)
+  bool quiet = false;         // no progress display of its own (mutants shows its own)
+  // Called with the cases and ops done so far, as often as the display is
+  // updated (mutants feeds its own progress from it).
+  std::function<void(std::uint64_t cases, std::uint64_t ops)> on_progress;
   bool stop_at_first_failure = true;
   std::string command_line;  // the options that reproduce the campaign's cases
 };

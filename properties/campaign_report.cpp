@@ -170,10 +170,16 @@ std::optional<json> merge_reports(const std::vector<json>& reports, std::string&
       // Every shard is here: the merge is the unsharded campaign.
       config["shard"] = json{{"index", 0}, {"count", 1}};
     } else {
-      config["shard"] = json{{"indices", indices}, {"count", count}};
+      std::vector<std::uint64_t> missing;
+      for (std::uint64_t i = 0; i < count; ++i)
+        if (indices.count(i) == 0) missing.push_back(i);
+      config["shard"] = json{{"indices", indices}, {"count", count}, {"missing", missing}};
     }
     json rep{{"report", "rmapcheck-campaign"}, {"version", 1}, {"config", config}};
-    rep["result"] = best_cx ? "counterexample" : interrupted ? "interrupted" : "pass";
+    rep["result"] = best_cx                   ? "counterexample"
+                    : indices.size() != count ? "incomplete"
+                    : interrupted             ? "interrupted"
+                                              : "pass";
     rep["cases"] = sum.cases;
     rep["operations"] = sum.ops;
     const json counts = counts_json(sum);

@@ -1,4 +1,5 @@
-// campaign_run.cpp - the case loop, the worker processes, and the progress display.
+// campaign_run.cpp - the case loop and the worker processes; progress goes to the shared
+// reporter (rmapcheck/progress.h).
 #include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
@@ -9,12 +10,12 @@
 #include <chrono>
 #include <cstring>
 #include <functional>
-#include <iostream>
 #include <ostream>
 
 #include "properties/campaign.h"
 #include "properties/campaign_export.h"
 #include "properties/draw.h"
+#include "rmapcheck/progress.h"
 
 namespace rmapcheck::props {
 
@@ -125,58 +126,24 @@ WorkerResult run_worker(const CampaignOptions& o, std::uint64_t w, std::uint64_t
   return r;
 }
 
-class Progress {
- public:
-  Progress(const CampaignOptions& o, Clock::time_point start) : o_(o), start_(start), last_(start) {
-    if (o.cases) {
-      total_ = *o.cases > o.shard.index
-                   ? (*o.cases - o.shard.index + o.shard.count - 1) / o.shard.count
-                   : 0;
-    }
+// The campaign's figures for the shared progress reporter (progress.h).
+ProgressConfig progress_config(const CampaignOptions& o) {
+  ProgressConfig c;
+  c.label = "campaign";
+  c.unit = "cases";
+  if (o.cases) {
+    c.total = *o.cases > o.shard.index
+                  ? (*o.cases - o.shard.index + o.shard.count - 1) / o.shard.count
+                  : 0;
+  } else {
+    c.seconds = o.seconds;
   }
-  void update(std::uint64_t cases, std::uint64_t ops, bool force = false) {
-    if (o_.quiet) return;
-    auto now = Clock::now();
-    double interval = o_.progress_bar ? 0.25 : 10.0;
-    if (!force && since(last_, now) < interval) return;
-    last_ = now;
-    double t = since(start_, now);
-    double rate = t > 0 ? static_cast<double>(ops) / t : 0;
-    double left = o_.seconds - t;
-    if (o_.cases) {
-      left = cases > 0 ? t * static_cast<double>(total_ - std::min(total_, cases)) /
-                             static_cast<double>(cases)
-                       : 0;
-    }
-    if (left < 0) left = 0;
-    if (o_.progress_bar) {
-      double frac = o_.cases
-                        ? (total_ ? static_cast<double>(cases) / static_cast<double>(total_) : 1.0)
-                        : std::min(1.0, t / o_.seconds);
-      int filled = static_cast<int>(frac * 30);
-      std::string bar(static_cast<std::size_t>(filled), '#');
-      bar.resize(30, '.');
-      std::cerr << fmt::format("\r[{}] {} cases  {} ops  {:.0f} ops/s  {:.0f}s left ", bar, cases,
-                               ops, rate, left)
-                << std::flush;
-      dirty_ = true;
-    } else {
-      std::cerr << fmt::format("campaign: {} cases, {} ops, {:.0f} ops/s, {:.0f}s left\n", cases,
-                               ops, rate, left)
-                << std::flush;
-    }
-  }
-  void finish() {
-    if (dirty_) std::cerr << "\n";
-    dirty_ = false;
-  }
-
- private:
-  const CampaignOptions& o_;
-  Clock::time_point start_, last_;
-  std::uint64_t total_ = 0;
-  bool dirty_ = false;
-};
+  c.final_line = true;  // one line at the end, however short the run
+  c.style = o.quiet          ? ProgressStyle::Off
+            : o.progress_bar ? ProgressStyle::Bar
+                             : ProgressStyle::Lines;
+  return c;
+}
 
 bool write_all(int fd, const std::string& s) {
   const char* p = s.data();
@@ -193,7 +160,8 @@ bool write_all(int fd, const std::string& s) {
 
 // Worker processes, one pipe each: "P cases ops" progress lines, then one
 // "R {json}" result line.
-WorkerResult run_workers(const CampaignOptions& o, Clock::time_point start, Progress& progress,
+WorkerResult run_workers(const CampaignOptions& o, Clock::time_point start,
+                         const std::function<void(const CampaignTotals&, bool)>& progress,
                          std::string& error) {
   const auto jobs = static_cast<std::uint64_t>(o.jobs);
   struct Child {
@@ -291,7 +259,7 @@ WorkerResult run_workers(const CampaignOptions& o, Clock::time_point start, Prog
     }
     CampaignTotals sum;
     for (const auto& k : kids) sum += k.seen;
-    progress.update(sum.cases, sum.ops);
+    progress(sum, false);
   }
   WorkerResult all;
   for (auto& k : kids) {
@@ -330,6 +298,12 @@ std::string indent(const std::string& text, const std::string& pad) {
   return out;
 }
 
+// A counterexample found under --mutant fails only with the mutant on: the
+// replay command must switch it on too.
+std::string replay_mutant_flag(const CampaignOptions& opts) {
+  return opts.mutant ? " --mutant " + std::string(mutant_info(*opts.mutant).name) : "";
+}
+
 }  // namespace
 
 std::string counterexample_text(const CampaignOptions& opts, const Counterexample& cx) {
@@ -342,7 +316,7 @@ std::string counterexample_text(const CampaignOptions& opts, const Counterexampl
     s += fmt::format("# reproduce: rmapcheck campaign {} --reproduce '{}'\n", opts.command_line,
                      cx.reproduce);
   }
-  s += "# replay:    rmapcheck replay THIS_FILE --engine both\n";
+  s += "# replay:    rmapcheck replay THIS_FILE --engine both" + replay_mutant_flag(opts) + "\n";
   s += cx.trace;
   return s;
 }
@@ -350,17 +324,19 @@ std::string counterexample_text(const CampaignOptions& opts, const Counterexampl
 CampaignResult run_campaign(const CampaignOptions& opts, std::ostream& log) {
   CampaignResult res;
   const auto start = Clock::now();
-  Progress progress(opts, start);
+  Progress progress(progress_config(opts), start);
+  auto report = [&](const CampaignTotals& t, bool force) {
+    progress.update(t.cases, t.ops, force);
+    if (opts.on_progress) opts.on_progress(t.cases, t.ops);
+  };
   WorkerResult wr;
   std::string error;
   if (opts.jobs <= 1) {
-    wr = run_worker(opts, 0, 1, start, [&](const CampaignTotals& t, bool force) {
-      progress.update(t.cases, t.ops, force);
-    });
+    wr = run_worker(opts, 0, 1, start, report);
   } else {
-    wr = run_workers(opts, start, progress, error);
+    wr = run_workers(opts, start, report, error);
   }
-  progress.update(wr.totals.cases, wr.totals.ops, true);
+  report(wr.totals, false);
   progress.finish();
   if (!error.empty()) throw std::runtime_error(error);
   res.totals = wr.totals;
@@ -390,11 +366,7 @@ CampaignResult run_campaign(const CampaignOptions& opts, std::ostream& log) {
     }
     if (!cx.file.empty()) {
       log << "trace written to " << cx.file << "; replay: rmapcheck replay " << cx.file
-          << " --engine both"
-          << (opts.mutant
-                  ? " (with the impl mutant " + std::string(mutant_info(*opts.mutant).name) + ")"
-                  : "")
-          << "\n";
+          << " --engine both" << replay_mutant_flag(opts) << "\n";
       write_counterexample_c(cx.file, log);
       save_counterexample_picture(opts, cx, log);  // NAME.dot (and .svg) beside NAME.trace
     }

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
-#include <charconv>
 
 #include "number.h"
 
@@ -99,11 +98,12 @@ std::string_view errno_name(int err) {
 std::optional<int> errno_from_name(std::string_view s) {
   for (const auto& e : kErrnos)
     if (e.name == s) return e.err;
-  // "E<number>" is how format_result prints an errno without a name.
-  if (s.size() >= 2 && s[0] == 'E' && s[1] >= '1' && s[1] <= '9') {
-    int v = 0;
-    auto [p, ec] = std::from_chars(s.data() + 1, s.data() + s.size(), v);
-    if (ec == std::errc() && p == s.data() + s.size() && errno_name(v).empty()) return v;
+  // "E<number>": how format_result prints an errno without a name, and a
+  // spelling of any errno (E12 is ENOMEM); the number as anywhere in a trace.
+  if (s.size() >= 2 && s[0] == 'E' && s[1] >= '0' && s[1] <= '9') {
+    NumberParse n = parse_number(s.substr(1));
+    if (n.value && *n.value >= 1 && *n.value <= static_cast<std::uint64_t>(kMaxErrno))
+      return static_cast<int>(*n.value);
   }
   return std::nullopt;
 }
@@ -149,9 +149,18 @@ ResultParse parse_result(std::string_view text, OpKind kind) {
     std::string_view tok = text.substr(start, end - start);
     const std::string up = upper(tok);
     if (up == "SIGSEGV") {
+      // Only a user access faults; mmap, fork, rmap ... make none.
+      if (kind != OpKind::Read && kind != OpKind::Write)
+        return fail("only read and write can fault: " + std::string(op_kind_name(kind)) +
+                        " never returns SIGSEGV",
+                    start);
       p.result = Result::segv();
     } else if (auto e = errno_from_name(up)) {
       p.result = Result::error(*e);
+    } else if (up.size() >= 2 && up[0] == 'E' && up[1] >= '0' && up[1] <= '9') {
+      return fail("bad errno '" + std::string(tok) + "': E<number> takes an errno from 1 to " +
+                      std::to_string(kMaxErrno),
+                  start);
     } else if (tok[0] >= '0' && tok[0] <= '9') {
       NumberParse n = parse_number(tok);
       if (!n.value) return fail(n.error, start);
@@ -160,7 +169,10 @@ ResultParse parse_result(std::string_view text, OpKind kind) {
       } else if (kind == OpKind::Rmap) {
         return fail("rmap returns {PROC:PAGE ...}, not a number", start);
       } else if (*n.value != 0) {
-        return fail("only read returns a value: expected 0, an errno name or SIGSEGV", start);
+        return fail(kind == OpKind::Write
+                        ? "only read returns a value: expected 0, an errno name or SIGSEGV"
+                        : "only read returns a value: expected 0 or an errno name",
+                    start);
       } else {
         p.result = Result::ok();
       }

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <string>
 
@@ -318,6 +319,8 @@ class Parser {
   ParseOutcome run(std::string_view text) {
     Trace trace;
     trace.file = file_;
+    // A UTF-8 byte-order mark (some Windows editors write one) is not part of line 1.
+    if (text.substr(0, 3) == "\xef\xbb\xbf") text.remove_prefix(3);
     int line_no = 0;
     std::size_t pos = 0;
     while (pos < text.size() && !stopped_) {
@@ -438,15 +441,22 @@ ParseOutcome parse_trace(std::string_view text, std::string_view file) {
 }
 
 ParseOutcome load_trace_file(const std::string& path) {
+  const bool from_stdin = path == "-";
+  const std::string name = from_stdin ? std::string(kStdinName) : path;
   auto unreadable = [&](const std::string& why) {
     ParseOutcome out;
-    out.diagnostics.push_back({path, 0, 0, "cannot read the trace: " + why});
+    out.diagnostics.push_back({name, 0, 0, "cannot read the trace: " + why});
     return out;
   };
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) return unreadable("it is a directory");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return unreadable(std::strerror(errno));
+  if (!from_stdin && std::filesystem::is_directory(path, ec))
+    return unreadable("it is a directory");
+  std::ifstream file;
+  if (!from_stdin) {
+    file.open(path, std::ios::binary);
+    if (!file) return unreadable(std::strerror(errno));
+  }
+  std::istream& in = from_stdin ? std::cin : file;
   std::string text;
   char buf[65536];
   while (in.read(buf, sizeof buf) || in.gcount() > 0) {
@@ -455,7 +465,7 @@ ParseOutcome load_trace_file(const std::string& path) {
       return unreadable("it is larger than " + std::to_string(kMaxFileBytes >> 20) + " MiB");
   }
   if (in.bad()) return unreadable("read error");
-  return parse_trace(text, path);
+  return parse_trace(text, name);
 }
 
 }  // namespace rmapcheck

@@ -15,11 +15,15 @@ struct GeneratorFlags {
   std::size_t max_ops = 60;
   std::string weights;
 };
-void add_generator_options(CLI::App& sub, GeneratorFlags& f);
+// Returns the options added.
+std::vector<CLI::Option*> add_generator_options(CLI::App& sub, GeneratorFlags& f);
 // Returns an error message ("" when fine); fills opts.prop and opts.command_line.
 std::string finish_generator_options(const GeneratorFlags& f, props::CampaignOptions& opts);
 
-// `campaign-merge` / `campaign --merge`: exit status 0 pass, 1 counterexample, 2 bad input.
+// `campaign-merge` and `campaign --merge` (the one implementation of both):
+// exit status 0 pass, 1 counterexample or an incomplete campaign (a shard
+// missing or interrupted), 2 bad input or an unwritable --out.
+// out_dir "" prints the merged JSON instead of writing DIR/report.json.
 int merge_reports_main(const std::vector<std::string>& files, const std::string& out_dir,
                        bool deterministic);
 

@@ -4,14 +4,14 @@
 //
 // Exit status: 0 no counterexample, 1 counterexample found (or reproduced),
 // 2 usage error, 130 interrupted (SIGINT/SIGTERM) without a counterexample.
-#include <unistd.h>
-
 #include <iostream>
 #include <random>
 
 #include "campaign_cli.h"
 #include "command.h"
+#include "options.h"
 #include "properties/campaign_export.h"
+#include "rmapcheck/progress.h"
 
 namespace rmapcheck::tool {
 namespace {
@@ -26,8 +26,9 @@ struct Opts {
   std::string out = "rmapcheck-out";
   bool deterministic = false;
   bool keep_going = false;
-  std::string reproduce;
+  std::optional<std::string> reproduce;
   std::vector<std::string> merge;
+  bool out_given = false;  // --out on the command line (--merge then writes there)
   GeneratorFlags gen;
 };
 
@@ -62,12 +63,11 @@ int reproduce(const props::CampaignOptions& opts, const std::string& str) {
 }
 
 int run(const Opts& o) {
-  if (!o.merge.empty()) return merge_reports_main(o.merge, o.out, o.deterministic);
+  // The same run as `campaign-merge` (one implementation), --out included.
+  if (!o.merge.empty())
+    return merge_reports_main(o.merge, o.out_given ? o.out : "", o.deterministic);
   props::CampaignOptions opts;
   if (o.cases && o.seconds) return fail_usage("--cases and --time exclude each other");
-  if (o.cases && *o.cases == 0) return fail_usage("--cases must be at least 1");
-  if (o.seconds && !(*o.seconds > 0)) return fail_usage("--time must be positive");
-  if (o.jobs < 1 || o.jobs > 256) return fail_usage("--jobs must be 1..256");
   opts.cases = o.cases;
   if (o.seconds) opts.seconds = *o.seconds;
   opts.jobs = o.jobs;
@@ -104,11 +104,13 @@ int run(const Opts& o) {
   }
   opts.out_dir = o.out;
   if (!opts.out_dir.empty()) {
+    // Before any work: a report or a counterexample that cannot be written is lost.
+    if (auto e = probe_out_dir("--out", opts.out_dir); !e.empty()) return fail_usage(e);
     if (auto e = ensure_dir(opts.out_dir); !e.empty()) return fail_usage("--out " + e);
   }
-  opts.progress_bar = isatty(STDERR_FILENO) != 0;
+  opts.progress_bar = progress_style_for_stderr() == ProgressStyle::Bar;
   props::install_stop_handlers();
-  if (!o.reproduce.empty()) return reproduce(opts, o.reproduce);
+  if (o.reproduce) return reproduce(opts, *o.reproduce);
 
   std::cout << "campaign: seed " << opts.seed << ", "
             << (opts.cases ? std::to_string(*opts.cases) + " cases"
@@ -138,30 +140,48 @@ int run(const Opts& o) {
 
 CommandRun setup(CLI::App& sub) {
   auto o = std::make_shared<Opts>();
-  sub.add_option("--seed", o->seed, "campaign seed (default: a fresh one, printed)");
+  std::vector<CLI::Option*> run_only;  // the options of a run, which --merge excludes
+  run_only.push_back(
+      sub.add_option("--seed", o->seed, "campaign seed (default: a fresh one, printed)")
+          ->check(integer_in(0, kMaxU64)));
   auto* cases =
-      sub.add_option("--cases", o->cases, "number of cases over all shards (deterministic)");
-  sub.add_option("--time", o->seconds, "run for SECONDS (default 60 when --cases is not given)")
-      ->excludes(cases);
-  sub.add_option("--jobs", o->jobs, "worker processes (default 1)");
-  sub.add_option(
+      sub.add_option("--cases", o->cases, "number of cases over all shards (deterministic)")
+          ->check(integer_in(1, kMaxCases));
+  run_only.push_back(cases);
+  run_only.push_back(
+      sub.add_option("--time", o->seconds, "run for SECONDS (default 60 when --cases is not given)")
+          ->check(seconds_in(kMinSeconds, kMaxSeconds))
+          ->excludes(cases));
+  run_only.push_back(sub.add_option("--jobs", o->jobs, "worker processes (default 1)")
+                         ->check(integer_in(1, kMaxJobs)));
+  run_only.push_back(sub.add_option(
       "--shard", o->shard,
       "run shard I of N (I/N); default from GTEST_SHARD_INDEX/GTEST_TOTAL_SHARDS, "
-      "SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, JOB_COMPLETION_INDEX/RMAPCHECK_SHARD_COUNT");
-  sub.add_option("--mutant", o->mutant, "switch on one impl mutant (rmapcheck mutants --list)");
-  sub.add_option("--out", o->out,
-                 "directory for the report and counterexample traces (default rmapcheck-out)");
+      "SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, JOB_COMPLETION_INDEX/RMAPCHECK_SHARD_COUNT"));
+  run_only.push_back(sub.add_option("--mutant", o->mutant,
+                                    "switch on one impl mutant (rmapcheck mutants --list)"));
+  auto* out = sub.add_option(
+      "--out", o->out,
+      "directory for the report and counterexample traces (default rmapcheck-out; with --merge: "
+      "write DIR/report.json instead of printing the merged JSON)");
   sub.add_flag(
       "--deterministic-report", o->deterministic,
       "leave the wall-clock \"timing\" section out of the report (byte-identical per seed)");
-  sub.add_flag("--keep-going", o->keep_going, "do not stop at the first counterexample");
-  sub.add_option(
-      "--reproduce", o->reproduce,
-      "re-run the minimal case of a reproduce string (same --max-ops/--weights/--mutant)");
-  sub.add_option("--merge", o->merge,
-                 "merge these shard reports instead of running (= campaign-merge)");
-  add_generator_options(sub, o->gen);
-  return [o] { return run(*o); };
+  run_only.push_back(
+      sub.add_flag("--keep-going", o->keep_going, "do not stop at the first counterexample"));
+  run_only.push_back(
+      sub.add_option(
+             "--reproduce", o->reproduce,
+             "re-run the minimal case of a reproduce string (same --max-ops/--weights/--mutant)")
+          ->check(non_empty()));
+  for (CLI::Option* g : add_generator_options(sub, o->gen)) run_only.push_back(g);
+  auto* merge = sub.add_option("--merge", o->merge,
+                               "merge these shard reports instead of running (= campaign-merge)");
+  for (CLI::Option* r : run_only) merge->excludes(r);
+  return [o, out] {
+    o->out_given = out->count() > 0;
+    return run(*o);
+  };
 }
 
 CommandRegistrar reg{"campaign",

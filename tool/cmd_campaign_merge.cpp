@@ -7,16 +7,17 @@
 
 #include "campaign_cli.h"
 #include "command.h"
+#include "options.h"
 
 namespace rmapcheck::tool {
 
-void add_generator_options(CLI::App& sub, GeneratorFlags& f) {
-  sub.add_option("--max-ops", f.max_ops,
-                 "operations per case at most (the command count; default 60)")
-      ->check(CLI::Range(1, 100000));
-  sub.add_option("--weights", f.weights,
-                 "operation mix, e.g. fork=20,exit=10,failalloc=0 (names of the trace language; "
-                 "unnamed ones keep their defaults)");
+std::vector<CLI::Option*> add_generator_options(CLI::App& sub, GeneratorFlags& f) {
+  return {sub.add_option("--max-ops", f.max_ops,
+                         "operations per case at most (the command count; default 60)")
+              ->check(integer_in(1, kMaxOps)),
+          sub.add_option("--weights", f.weights,
+                         "operation mix, e.g. fork=20,exit=10,failalloc=0 (names of the trace "
+                         "language; unnamed ones keep their defaults)")};
 }
 
 std::string finish_generator_options(const GeneratorFlags& f, props::CampaignOptions& opts) {
@@ -39,6 +40,12 @@ std::string ensure_dir(const std::string& dir) {
 
 int merge_reports_main(const std::vector<std::string>& files, const std::string& out_dir,
                        bool deterministic) {
+  if (!out_dir.empty()) {
+    if (auto e = probe_out_dir("--out", out_dir); !e.empty()) {
+      std::cerr << "rmapcheck campaign-merge: " << e << "\n";
+      return 2;
+    }
+  }
   std::vector<nlohmann::ordered_json> reports;
   for (const auto& f : files) {
     std::ifstream in(f);
@@ -79,7 +86,19 @@ int merge_reports_main(const std::vector<std::string>& files, const std::string&
     std::cout << "merged " << files.size() << " report(s) into " << path << ": "
               << (*merged)["result"].get<std::string>() << "\n";
   }
-  return (*merged)["result"] == "counterexample" ? 1 : 0;
+  // A merge that lacks shards, or holds an interrupted one, is not the
+  // campaign that was asked for: never a pass.
+  const auto& shard = (*merged)["config"]["shard"];
+  if (shard.contains("missing")) {
+    std::string missing;
+    for (const auto& m : shard["missing"]) missing += (missing.empty() ? "" : ", ") + m.dump();
+    std::cerr << "rmapcheck campaign-merge: incomplete: " << shard["missing"].size() << " of "
+              << shard["count"].get<std::uint64_t>() << " shards missing (shard " << missing
+              << ")\n";
+  }
+  if ((*merged)["result"] == "interrupted")
+    std::cerr << "rmapcheck campaign-merge: incomplete: a shard was interrupted\n";
+  return (*merged)["result"] == "pass" ? 0 : 1;
 }
 
 namespace {

@@ -16,6 +16,8 @@
 
 #include "campaign_cli.h"
 #include "command.h"
+#include "options.h"
+#include "rmapcheck/progress.h"
 
 namespace rmapcheck::tool {
 namespace {
@@ -71,9 +73,12 @@ int run(const Opts& o) {
     }
     return 0;
   }
-  if (!(o.budget > 0)) {
-    std::cerr << "rmapcheck mutants: --budget must be positive\n";
-    return 2;
+  if (!o.out.empty()) {
+    // Before any work: each mutant's counterexample goes there.
+    if (auto e = probe_out_dir("--out", o.out); !e.empty()) {
+      std::cerr << "rmapcheck mutants: " << e << "\n";
+      return 2;
+    }
   }
   for (const auto& n : o.only) {
     if (!mutant_from_name(n)) {
@@ -91,9 +96,21 @@ int run(const Opts& o) {
   std::vector<Row> rows;
   int survivors = 0;
   nlohmann::ordered_json report = nlohmann::ordered_json::array();
+  auto selected = [&](const MutantInfo& m) {
+    return o.only.empty() || std::find(o.only.begin(), o.only.end(), m.name) != o.only.end();
+  };
+  ProgressConfig pc;
+  pc.label = "mutants";
+  pc.unit = "mutants";
+  pc.total = static_cast<std::uint64_t>(
+      std::count_if(all_mutants().begin(), all_mutants().end(), selected));
+  pc.ops_unit = "cases";
+  pc.style = progress_style_for_stderr();
+  Progress progress(pc);
+  std::uint64_t cases_done = 0;
   for (const auto& m : all_mutants()) {
-    if (!o.only.empty() && std::find(o.only.begin(), o.only.end(), m.name) == o.only.end())
-      continue;
+    if (!selected(m)) continue;
+    progress.clear();
     Row row{std::string(m.name), "", 0, 0, 0};
     if (m.needs_failalloc && !failalloc) {
       row.status = "skipped (engines ignore failalloc)";
@@ -133,8 +150,14 @@ int run(const Opts& o) {
         return 2;
       }
     }
+    opts.on_progress = [&](std::uint64_t cases, std::uint64_t) {
+      progress.set_note(fmt::format("{} ({} cases)", m.name, cases));
+      progress.update(rows.size(), cases_done + cases);
+    };
     std::ostringstream detail;
     props::CampaignResult r = props::run_campaign(opts, detail);
+    cases_done += r.totals.cases;
+    progress.clear();
     row.cases = r.totals.cases;
     // A kill counts only if the shrunk trace passes on the unmutated impl:
     // otherwise the engines disagree anyway and the mutant proved nothing.
@@ -172,6 +195,9 @@ int run(const Opts& o) {
     rows.push_back(row);
     if (r.interrupted) break;
   }
+  progress.set_note("");
+  progress.update(rows.size(), cases_done);
+  progress.finish();
   std::cout << fmt::format("\n{:<32} {:<9} {:>9} {:>8}\n", "mutant", "result", "to kill", "shrunk");
   std::vector<double> times;
   for (const auto& r : rows) {
@@ -199,13 +225,16 @@ int run(const Opts& o) {
 
 CommandRun setup(CLI::App& sub) {
   auto o = std::make_shared<Opts>();
-  sub.add_option("--budget", o->budget, "seconds of campaign per mutant (default 30)");
+  auto* budget =
+      sub.add_option("--budget", o->budget, "seconds of campaign per mutant (default 30)")
+          ->check(seconds_in(kMinSeconds, kMaxSeconds));
   sub.add_option("--cases", o->cases,
                  "cases per mutant instead of --budget: the kills then depend on the seed alone")
-      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100000000}));
-  sub.add_option("--seed", o->seed, "campaign seed (default 1)");
+      ->check(integer_in(1, kMaxCases))
+      ->excludes(budget);
+  sub.add_option("--seed", o->seed, "campaign seed (default 1)")->check(integer_in(0, kMaxU64));
   sub.add_option("--jobs", o->jobs, "worker processes per campaign (default 1)")
-      ->check(CLI::Range(1, 256));
+      ->check(integer_in(1, kMaxJobs));
   sub.add_flag("--list", o->list,
                "print the registry, one line per mutant (name, summary, the kernel fix it reverts) "
                "and exit");

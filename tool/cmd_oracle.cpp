@@ -5,8 +5,12 @@
 //   rmapcheck oracle --show FILE             the kernel's view after each op (no model)
 //   rmapcheck oracle --random N [--seed S] [--ops M] [--out DIR]
 //
-// Exit status: 0 all compared traces agree, 1 a divergence, 2 usage or input
-// error, 77 this machine cannot run the oracle (not Linux, not root).
+// Exit status (docs/conformance.md): 0 every trace compared to its end and
+// agreeing (--show: replayed to its end), 1 a divergence, 2 usage or input
+// error, 3 the oracle's machinery failed (or a random divergence did not
+// repeat), 4 a trace was compared only partly (a failalloc, which the kernel
+// cannot do) and none diverged, 77 this machine cannot run the oracle (not
+// Linux, not root). With several outcomes the first of 1, 3, 4 wins.
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -14,6 +18,7 @@
 #include <vector>
 
 #include "command.h"
+#include "options.h"
 #include "oracle/oracle.h"
 #include "oracle/random_run.h"
 #include "rmapcheck/trace.h"
@@ -21,6 +26,9 @@
 namespace rmapcheck::tool {
 namespace {
 
+constexpr std::uint64_t kMaxRandomTraces = 1000000000;
+constexpr int kExitMachinery = 3;
+constexpr int kExitPartial = 4;
 constexpr int kExitCannotRun = 77;
 
 struct OracleArgs {
@@ -54,9 +62,10 @@ int run_files(const OracleArgs& args, oracle::Oracle& o) {
     if (!v.shown.empty()) std::fputs(v.shown.c_str(), stdout);
     switch (v.status) {
       case oracle::TraceVerdict::Status::Agree:
+        // --show compares nothing with the model: replayed, never "agree".
         ++agree;
-        std::printf("%s: %s (%zu ops)\n", t.file.c_str(), args.show ? "replayed" : "agree",
-                    v.ops_compared);
+        std::printf("%s: %s (%zu ops)\n", t.file.c_str(),
+                    args.show ? "replayed on the kernel" : "agree", v.ops_compared);
         break;
       case oracle::TraceVerdict::Status::Partial:
         ++partial;
@@ -73,12 +82,24 @@ int run_files(const OracleArgs& args, oracle::Oracle& o) {
     }
     std::fflush(stdout);
   }
-  std::printf(
-      "oracle: %d agree, %d diverge, %d partial (not compared to the end), %d errors, of %zu "
-      "traces\n",
-      agree, diverge, partial, errors, traces.size());
+  if (args.show) {
+    std::printf(
+        "oracle --show: %d replayed on the kernel (nothing compared with the model), %d differ "
+        "from the trace's => results, %d partial (not replayed to the end), %d errors, of %zu "
+        "traces\n",
+        agree, diverge, partial, errors, traces.size());
+  } else {
+    std::printf(
+        "oracle: %d agree, %d diverge, %d partial (not compared to the end), %d errors, of %zu "
+        "traces\n",
+        agree, diverge, partial, errors, traces.size());
+  }
   if (diverge > 0) return 1;
-  if (errors > 0) return 3;
+  if (errors > 0) return kExitMachinery;
+  if (partial > 0) {
+    std::printf("oracle: exit %d: %d trace(s) NOT compared to the end\n", kExitPartial, partial);
+    return kExitPartial;
+  }
   return 0;
 }
 
@@ -88,14 +109,17 @@ CommandRun setup(CLI::App& sub) {
   sub.add_flag("--show", args->show, "print the kernel's observation after every op; no model");
   sub.add_flag("--no-flags", args->no_flags, "do not read smaps VmFlags (compare r/w/x only)");
   sub.add_flag("--no-forest", args->no_forest, "do not compare the anon_vma forest (BPF)");
-  sub.add_option("--random", args->random, "replay N random traces instead of files");
-  sub.add_option("--seed", args->seed, "seed of the random traces (default 1)");
+  sub.add_option("--random", args->random, "replay N random traces instead of files")
+      ->check(integer_in(1, kMaxRandomTraces));
+  sub.add_option("--seed", args->seed, "seed of the random traces (default 1)")
+      ->check(integer_in(0, kMaxU64));
   sub.add_option("--ops", args->ops, "ops per random trace (default 40)")
-      ->check(CLI::Range(1, 100000));
+      ->check(integer_in(1, kMaxOps));
   sub.add_option("--out", args->out,
                  "where shrunk diverging traces go (default ./rmapcheck-out/oracle)");
   sub.add_option("--max-shrunk", args->max_shrunk,
-                 "shrink and save at most this many divergences (default 20)");
+                 "shrink and save at most this many divergences (default 20)")
+      ->check(integer_in(0, kMaxRandomTraces));
   return [args]() -> int {
     std::fputs(oracle::kernel_banner().c_str(), stdout);
     std::string env = oracle::check_environment();
@@ -110,6 +134,13 @@ CommandRun setup(CLI::App& sub) {
     if (args->show && args->random) {
       std::fprintf(stderr, "rmapcheck oracle: --show replays files only\n");
       return 2;
+    }
+    if (args->random) {
+      // Before any work: a divergence found must be saved.
+      if (auto e = probe_out_dir("--out", args->out); !e.empty()) {
+        std::fprintf(stderr, "rmapcheck oracle: %s\n", e.c_str());
+        return 2;
+      }
     }
     oracle::OracleOptions opt;
     opt.vm_flags = !args->no_flags;
@@ -126,9 +157,10 @@ CommandRun setup(CLI::App& sub) {
       r.nops = args->ops;
       r.out_dir = args->out;
       r.max_shrunk = args->max_shrunk;
+      r.progress = progress_style_for_stderr();
       oracle::RandomRunSummary sum = oracle::run_random(o, r, stdout);
       if (sum.diverge > 0) return 1;
-      if (sum.errors > 0 || sum.flaky > 0) return 3;
+      if (sum.errors > 0 || sum.flaky > 0) return kExitMachinery;
       return 0;
     }
     return run_files(*args, o);

@@ -16,6 +16,7 @@
 // failed, 2 usage or input error, 3 every check passed but a lane (the
 // kernel at a `failalloc`) was not compared to the end of some trace.
 #include <fmt/core.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <memory>
@@ -28,6 +29,7 @@
 #include "rmapcheck/checker.h"
 #include "rmapcheck/engine.h"
 #include "rmapcheck/invariants.h"
+#include "rmapcheck/progress.h"
 #include "rmapcheck/trace.h"
 
 namespace rmapcheck::tool {
@@ -99,7 +101,8 @@ std::string describe_failure(const CheckFailure& f, const std::string& where) {
 
 class Replayer {
  public:
-  Replayer(const ReplayOptions& o, const oracle::Oracle* kernel) : opt_(o), kernel_(kernel) {}
+  Replayer(const ReplayOptions& o, const oracle::Oracle* kernel, Progress& progress)
+      : opt_(o), kernel_(kernel), progress_(progress) {}
 
   std::size_t ops_run() const { return ops_; }
   std::size_t partial() const { return partial_; }
@@ -119,10 +122,12 @@ class Replayer {
     Checker checker(std::move(engines));
     for (const TraceLine& tl : t.lines) {
       ++ops_;
+      progress_.update(ops_);
       const std::string op_text = format_op(tl.op);
       std::optional<CheckFailure> f = checker.step(tl.op, tl.expect);
       print_line(tl.line, op_text, checker, f);
       if (f) {
+        progress_.clear();
         fmt::print("{}", describe_failure(*f, fmt::format("{}:{}", t.file, tl.line)));
         if (opt_.step) print_state(checker.engine(0).snapshot());
         return 1;
@@ -175,6 +180,7 @@ class Replayer {
 
   const ReplayOptions& opt_;
   const oracle::Oracle* kernel_;  // makes kernel lanes; null without one
+  Progress& progress_;
   std::size_t ops_ = 0;
   std::size_t partial_ = 0;
 };
@@ -229,9 +235,22 @@ int run_replay(ReplayOptions& opt) {
       return 77;
     }
   }
-  Replayer replayer(opt, kernel.get());
+  // Progress of a long replay, on stderr: when each op is not printed to a
+  // terminal anyway, and only after the first second.
+  ProgressConfig pc;
+  pc.label = "replay";
+  pc.unit = "ops";
+  pc.total = 0;
+  for (const Trace& t : traces) *pc.total += t.lines.size();
+  pc.ops_unit = "";
+  pc.delay = 1;
+  const bool lines_on_terminal = !opt.quiet && !opt.maps && isatty(STDOUT_FILENO) != 0;
+  pc.style = lines_on_terminal ? ProgressStyle::Off : progress_style_for_stderr();
+  Progress progress(pc);
+  Replayer replayer(opt, kernel.get(), progress);
   int failed = 0;
   for (const Trace& t : traces) failed += replayer.run(t);
+  progress.finish();
   const auto total = traces.size();
   if (!opt.maps || failed) {
     std::string summary =

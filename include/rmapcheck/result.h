@@ -7,8 +7,9 @@
 //
 // Contract: an engine returns, for the same state and Op, exactly the Result
 // the kernel returns. `read` always yields Kind::Value (or Segv / an errno),
-// `rmap` always Kind::Rmap with hits sorted by (proc, page), every other op
-// Kind::Ok, Kind::Errno or Kind::Segv.
+// `write` Kind::Ok, Kind::Segv or Kind::Errno, `rmap` Kind::Rmap with hits
+// sorted by (proc, page) or an errno, every other op Kind::Ok or Kind::Errno
+// (only a user access faults; parse_result refuses SIGSEGV for the others).
 #pragma once
 
 #include <cstdint>
@@ -58,7 +59,10 @@ struct Result {
 };
 
 // Errno names the trace language knows: ENOMEM EINVAL EEXIST EFAULT ESRCH
-// EAGAIN EPERM EBUSY. Unknown numbers print as "E<number>".
+// EAGAIN EPERM EBUSY. Unknown numbers print as "E<number>"; errno_from_name
+// takes "E<number>" for any errno 1..kMaxErrno (the kernel's MAX_ERRNO),
+// named or not ("E12" is ENOMEM), the number decimal or 0x hex.
+inline constexpr int kMaxErrno = 4095;
 std::string_view errno_name(int err);
 std::optional<int> errno_from_name(std::string_view s);
 

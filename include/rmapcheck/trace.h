@@ -24,7 +24,7 @@
 //   parse_trace(text, file)          Trace, or diagnostics "file:line:col: message"
 //   print_trace(trace)               canonical text; parse(print(t)) == t
 //   format_op(op)                    one op in canonical form, no newline
-//   load_trace_file(path)            reads and parses a file
+//   load_trace_file(path)            reads and parses a file ("-": standard input)
 #pragma once
 
 #include <optional>
@@ -71,7 +71,9 @@ struct ParseOutcome {
 ParseOutcome parse_trace(std::string_view text, std::string_view file);
 
 // Reads the file; an unreadable file is one diagnostic "file:0:0: ...".
+// "-" reads standard input, named kStdinName in diagnostics.
 ParseOutcome load_trace_file(const std::string& path);
+inline constexpr std::string_view kStdinName = "<stdin>";
 
 std::string format_op(const Op& op);
 std::string format_line(const TraceLine& l);  // op, then " => RESULT" if expected

@@ -7,10 +7,22 @@
 #         [-DSTDOUT_LINES=<n>]      stdout has exactly n lines
 #         [-DGOLDEN_MAPS=<file>]    stdout lines, cut to "PROC START-END PERMS", == file
 #         [-DGOLDEN=<file>]         stdout == file
+#         [-DOUTPUT_LACKS=<text>]   stdout+stderr do not contain text
+#         [-DINPUT_FILE=<file>]     standard input comes from file
+#         [-DEMPTY_LAST_ARG=1]      one more argument, the empty string
 #         -P run_cli.cmake
 # ARGS separates arguments with '|'.
 string(REPLACE "|" ";" arg_list "${ARGS}")
-execute_process(COMMAND ${BIN} ${arg_list} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+set(input)
+if(DEFINED INPUT_FILE)
+  set(input INPUT_FILE ${INPUT_FILE})
+endif()
+if(EMPTY_LAST_ARG)
+  execute_process(COMMAND ${BIN} ${arg_list} "" ${input} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  list(APPEND arg_list "''")
+else()
+  execute_process(COMMAND ${BIN} ${arg_list} ${input} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+endif()
 set(shown "rmapcheck ${arg_list}\n--- exit ${rc}\n--- stdout:\n${out}--- stderr:\n${err}")
 
 if(NOT rc EQUAL RC)
@@ -32,6 +44,13 @@ if(DEFINED OUTPUT_HAS)
   string(FIND "${out}${err}" "${OUTPUT_HAS}" at)
   if(at EQUAL -1)
     message(FATAL_ERROR "expected the output to contain\n  ${OUTPUT_HAS}\n${shown}")
+  endif()
+endif()
+
+if(DEFINED OUTPUT_LACKS)
+  string(FIND "${out}${err}" "${OUTPUT_LACKS}" at)
+  if(NOT at EQUAL -1)
+    message(FATAL_ERROR "expected the output NOT to contain\n  ${OUTPUT_LACKS}\n${shown}")
   endif()
 endif()
 

@@ -104,7 +104,9 @@ TEST(Diagnostics, BadExpectedResults) {
             "value (read) or {PROC:PAGE ...} (rmap)");
   EXPECT_EQ(first_diag("mmap p0 0 1 rw =>"), "t.trace:1:18: missing result after '=>'");
   EXPECT_EQ(first_diag("mmap p0 0 1 rw => 5"),
-            "t.trace:1:19: only read returns a value: expected 0, an errno name or SIGSEGV");
+            "t.trace:1:19: only read returns a value: expected 0 or an errno name");
+  EXPECT_EQ(first_diag("write p0 0 => 5"),
+            "t.trace:1:15: only read returns a value: expected 0, an errno name or SIGSEGV");
   EXPECT_EQ(first_diag("mmap p0 0 1 rw => {}"), "t.trace:1:19: only rmap returns a {...} result");
   EXPECT_EQ(first_diag("rmap p0 0 => 0"),
             "t.trace:1:14: rmap returns {PROC:PAGE ...}, not a number");

@@ -41,8 +41,37 @@ TEST(Results, ErrnoNames) {
   for (int e : {ENOMEM, EINVAL, EEXIST, EFAULT, ESRCH, EAGAIN, EPERM, EBUSY})
     EXPECT_EQ(errno_from_name(errno_name(e)), e);
   EXPECT_FALSE(errno_from_name("ENOPE").has_value());
-  EXPECT_FALSE(errno_from_name("E12").has_value());  // ENOMEM has a name; "E12" is not its spelling
   EXPECT_FALSE(errno_from_name("E0").has_value());
+}
+
+// docs/trace-language.md: E<number> is any errno 1..4095, named or not, the
+// number written as anywhere in a trace (decimal or 0x hex); print writes
+// the name when there is one.
+TEST(Results, ErrnoByNumber) {
+  EXPECT_EQ(parsed("E12", OpKind::Mmap), Result::error(ENOMEM));
+  EXPECT_EQ(format_result(parsed("E12", OpKind::Mmap)), "ENOMEM");
+  EXPECT_EQ(parsed("e99", OpKind::Mmap), Result::error(99));
+  EXPECT_EQ(parsed("E0x63", OpKind::Mmap), Result::error(99));
+  EXPECT_EQ(parsed("E4095", OpKind::Mmap), Result::error(4095));
+  for (const char* bad : {"E0", "E4096", "E99999999999999999999", "E12x"}) {
+    ResultParse p = parse_result(bad, OpKind::Mmap);
+    EXPECT_FALSE(p.result.has_value()) << bad;
+    EXPECT_EQ(p.error,
+              "bad errno '" + std::string(bad) + "': E<number> takes an errno from 1 to 4095");
+  }
+}
+
+// Only read and write make a user access, so only they can fault.
+TEST(Results, OnlyAnAccessFaults) {
+  EXPECT_EQ(parsed("SIGSEGV", OpKind::Read), Result::segv());
+  EXPECT_EQ(parsed("sigsegv", OpKind::Write), Result::segv());
+  for (OpKind k : {OpKind::Mmap, OpKind::Munmap, OpKind::Mprotect, OpKind::Madvise, OpKind::Mremap,
+                   OpKind::Fork, OpKind::Exit, OpKind::Rmap}) {
+    ResultParse p = parse_result("SIGSEGV", k);
+    EXPECT_FALSE(p.result.has_value()) << op_kind_name(k);
+    EXPECT_EQ(p.error, "only read and write can fault: " + std::string(op_kind_name(k)) +
+                           " never returns SIGSEGV");
+  }
 }
 
 TEST(Results, ErrorColumnIsTheOffendingToken) {
