@@ -10,6 +10,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <map>
 #include <memory>
@@ -48,6 +49,7 @@ class ImplEngine final : public Engine {
   const Coverage& coverage() const override { return k_.cov; }
 
   Result apply(const Op& op) override {
+    ++version_;
     // `failalloc` arms kernel_state's countdown for the next op; every impl
     // allocation site honours it (should_fail_alloc), in the kernel's order,
     // as the model's alloc_fails() does (docs/failure.md).
@@ -149,60 +151,134 @@ class ImplEngine final : public Engine {
     return Result::rmap(std::move(hits));
   }
 
-  SnapId anon_vma_id(const anon_vma* av, std::map<const anon_vma*, SnapId>& freed) const {
+  // The id of an anon_vma: its own while live; a freed one a folio or a VMA
+  // still points to gets an id from its slot and generation (never
+  // dereferenced: the pool says it is freed).
+  SnapId anon_vma_id(const anon_vma* av) const {
     if (av == nullptr) return 0;
     if (k_.anon_vma_cachep.is_live(av)) return av->id;
-    auto [it, inserted] = freed.emplace(av, 0);
-    if (inserted) {
-      it->second = (SnapId{1} << 62) + (static_cast<SnapId>(k_.anon_vma_cachep.slot_of(av)) << 24) +
-                   k_.anon_vma_cachep.generation_of(av);
+    for (const auto& [ptr, id] : freed_) {
+      if (ptr == av) return id;
     }
-    return it->second;
+    const SnapId id = (SnapId{1} << 62) +
+                      (static_cast<SnapId>(k_.anon_vma_cachep.slot_of(av)) << 24) +
+                      k_.anon_vma_cachep.generation_of(av);
+    freed_.emplace_back(av, id);
+    return id;
   }
+
+  // One mark per pool slot, valid for one walk (epoch), so a walk needs no
+  // set and no clearing.
+  struct Marks {
+    std::vector<std::uint32_t> stamp;
+    std::uint32_t epoch = 0;
+    void begin(std::size_t capacity) {
+      if (stamp.size() < capacity) stamp.resize(capacity, 0);
+      if (++epoch == 0) {  // wrapped: start over
+        std::fill(stamp.begin(), stamp.end(), 0);
+        epoch = 1;
+      }
+    }
+    bool mark(std::size_t slot) {  // true the first time in this walk
+      if (stamp[slot] == epoch) return false;
+      stamp[slot] = epoch;
+      return true;
+    }
+  };
+
+  // Counts the distinct live objects of `pool` that a walk reaches.
+  template <class T>
+  static bool reach(const Pool<T>& pool, Marks& m, const T* p, std::size_t& count) {
+    if (p == nullptr || !pool.is_live(p)) return false;
+    if (!m.mark(pool.slot_of(p))) return false;
+    ++count;
+    return true;
+  }
+
+  std::vector<std::string> leaks_by_sets() const;
 
   kernel_state k_;
   int max_procs_;
   std::map<std::string, std::unique_ptr<mm_struct>> procs_;
+  std::uint64_t version_ = 0;  // apply() calls; the leak verdict below is for one version
+  mutable std::uint64_t reach_version_ = ~std::uint64_t{0};
+  mutable bool reach_complete_ = false;  // every live object reached, at reach_version_
+  mutable std::vector<std::pair<const anon_vma*, SnapId>> freed_;
+  mutable Marks vma_marks_, avc_marks_, av_marks_, folio_marks_;
+  mutable std::vector<const anon_vma*> todo_;
 };
 
+// One walk over the whole state builds the snapshot and, on the side,
+// counts the distinct live objects it reaches (mm_mt -> vmas -> avcs ->
+// anon_vmas, their roots and parents; PTEs -> folios). When every pool's
+// live count is reached, nothing leaked and leaks() has nothing to look at.
 Snapshot ImplEngine::snapshot() const {
   Snapshot s;
-  std::map<const anon_vma*, SnapId> freed;
+  freed_.clear();
+  vma_marks_.begin(k_.vm_area_cachep.capacity());
+  avc_marks_.begin(k_.anon_vma_chain_cachep.capacity());
+  av_marks_.begin(k_.anon_vma_cachep.capacity());
+  folio_marks_.begin(k_.folio_cachep.capacity());
+  std::size_t vmas = 0, avcs = 0, avs = 0, folios = 0;
+  todo_.clear();
+  s.procs.reserve(procs_.size());
   for (const auto& [name, mm] : procs_) {
-    SnapProc p;
+    SnapProc& p = s.procs.emplace_back();
     p.name = name;
+    p.vmas.reserve(mm->mm_mt.size());
     for (const vm_area_struct& vma : mm->mm_mt) {
-      SnapVma v;
+      reach(k_.vm_area_cachep, vma_marks_, &vma, vmas);
+      SnapVma& v = p.vmas.emplace_back();
       v.start = vma.vm_start;
       v.end = vma.vm_end;
       v.pgoff = vma.vm_pgoff;
       v.flags = vma.vm_flags;
-      v.anon_vma = anon_vma_id(vma.anon_vma, freed);
-      for (const anon_vma_chain& avc : vma.anon_vma_chain)
-        v.chain.push_back(anon_vma_id(avc.anon_vma, freed));
-      p.vmas.push_back(std::move(v));
+      v.anon_vma = anon_vma_id(vma.anon_vma);
+      todo_.push_back(vma.anon_vma);
+      for (const anon_vma_chain& avc : vma.anon_vma_chain) {
+        reach(k_.anon_vma_chain_cachep, avc_marks_, &avc, avcs);
+        v.chain.push_back(anon_vma_id(avc.anon_vma));
+        todo_.push_back(avc.anon_vma);
+      }
     }
-    for (Page t = 0; t < PTRS_PER_PMD; ++t) {
+    std::size_t present = 0;
+    for (const auto& table : mm->pmd) {
+      if (table == nullptr) continue;
+      for (std::uint64_t w : table->present)
+        present += static_cast<std::size_t>(__builtin_popcountll(w));
+    }
+    p.ptes.reserve(present);
+    for (Page t = 0; t < mm->pmd.size(); ++t) {
       const pte_table* table = mm->pmd[t].get();
       if (table == nullptr) continue;
-      for (Page i = 0; i < PTRS_PER_PTE; ++i) {
-        const pte_t& pte = table->pte[i];
-        if (!pte.present) continue;
-        SnapPte sp;
+      table->for_each_present([&](Page i, const pte_t& pte) {
+        SnapPte& sp = p.ptes.emplace_back();
         sp.page = t * PTRS_PER_PTE + i;
         sp.kind = pte.page == nullptr ? SnapPte::Kind::Zero : SnapPte::Kind::Folio;
         sp.folio = pte.page == nullptr ? 0 : pte.page->id;
         sp.writable = pte.write;
-        p.ptes.push_back(sp);
-      }
+        reach(k_.folio_cachep, folio_marks_, pte.page, folios);
+      });
     }
-    s.procs.push_back(std::move(p));
   }
+  while (!todo_.empty()) {
+    const anon_vma* av = todo_.back();
+    todo_.pop_back();
+    if (!reach(k_.anon_vma_cachep, av_marks_, av, avs)) continue;
+    todo_.push_back(av->root);
+    todo_.push_back(av->parent);
+  }
+  reach_version_ = version_;
+  reach_complete_ =
+      vmas == k_.vm_area_cachep.live_count() && avcs == k_.anon_vma_chain_cachep.live_count() &&
+      avs == k_.anon_vma_cachep.live_count() && folios == k_.folio_cachep.live_count();
+
+  s.anon_vmas.reserve(k_.anon_vma_cachep.live_count() + freed_.size());
   k_.anon_vma_cachep.for_each_live([&](const anon_vma& av) {
-    SnapAnonVma a;
+    SnapAnonVma& a = s.anon_vmas.emplace_back();
     a.id = av.id;
-    a.root = anon_vma_id(av.root, freed);
-    a.parent = anon_vma_id(av.parent, freed);
+    a.root = anon_vma_id(av.root);
+    a.parent = anon_vma_id(av.parent);
     a.refcount = av.refcount;
     a.num_children = av.num_children;
     a.num_active_vmas = av.num_active_vmas;
@@ -210,12 +286,12 @@ Snapshot ImplEngine::snapshot() const {
       a.tree.push_back({avc.vma->vm_mm->name, avc.vma->vm_start});
     });
     a.tree_error = anon_vma_interval_tree_verify(av.rb_root);
-    s.anon_vmas.push_back(std::move(a));
   });
+  s.folios.reserve(k_.folio_cachep.live_count());
   k_.folio_cachep.for_each_live([&](const folio& f) {
-    SnapFolio sf;
+    SnapFolio& sf = s.folios.emplace_back();
     sf.id = f.id;
-    sf.anon_vma = anon_vma_id(folio_anon_vma(&f), freed);
+    sf.anon_vma = anon_vma_id(folio_anon_vma(&f));
     sf.index = f.index;
     sf.mapcount = f.mapcount;
     sf.exclusive = f.anon_exclusive;
@@ -225,24 +301,30 @@ Snapshot ImplEngine::snapshot() const {
     // (I-MAPPING reports that, and the pool would fault on it).
     const anon_vma* av = folio_anon_vma(&f);
     if (av != nullptr && k_.anon_vma_cachep.is_live(av) && k_.anon_vma_cachep.is_live(av->root)) {
-      std::vector<RmapHit> walk;
+      std::vector<RmapHit>& walk = sf.walk.emplace();
       for (const rmap_hit& h :
            folio_rmap_hits(const_cast<kernel_state&>(k_), const_cast<folio*>(&f)))
         walk.push_back({h.mm->name, h.address});
-      sf.walk = std::move(walk);
     } else {
       sf.walk = std::vector<RmapHit>{};
     }
-    s.folios.push_back(std::move(sf));
   });
-  for (const auto& [ptr, id] : freed) {
-    SnapAnonVma a;
+  // Freed anon_vmas still pointed to, in pointer order (as the std::map of
+  // an earlier version listed them; canonicalize() renames them anyway).
+  std::sort(freed_.begin(), freed_.end());
+  for (const auto& [ptr, id] : freed_) {
+    SnapAnonVma& a = s.anon_vmas.emplace_back();
     a.id = id;
     a.freed = true;
-    s.anon_vmas.push_back(std::move(a));
   }
   canonicalize(s);
   return s;
+}
+
+std::vector<std::string> ImplEngine::leaks() const {
+  // The snapshot of this same state reached every live object: no leak.
+  if (reach_version_ == version_ && reach_complete_) return {};
+  return leaks_by_sets();
 }
 
 // Every live pool object must be reachable from some mm: mm_mt -> vmas ->
@@ -251,7 +333,7 @@ Snapshot ImplEngine::snapshot() const {
 // to their mm (unique_ptr) and cannot leak. Freed objects a live one still
 // points to are the snapshot's business (I-MAPPING, freed anon_vmas), not
 // leaks, and are never dereferenced here.
-std::vector<std::string> ImplEngine::leaks() const {
+std::vector<std::string> ImplEngine::leaks_by_sets() const {
   std::set<const vm_area_struct*> vmas;
   std::set<const anon_vma_chain*> avcs;
   std::set<const anon_vma*> avs;
@@ -266,11 +348,11 @@ std::vector<std::string> ImplEngine::leaks() const {
         todo.push_back(avc.anon_vma);
       }
     }
-    for (Page t = 0; t < PTRS_PER_PMD; ++t) {
-      const pte_table* table = mm->pmd[t].get();
+    for (const auto& table : mm->pmd) {
       if (table == nullptr) continue;
-      for (const pte_t& pte : table->pte)
-        if (pte.present && pte.page != nullptr) folios.insert(pte.page);
+      table->for_each_present([&](Page, const pte_t& pte) {
+        if (pte.page != nullptr) folios.insert(pte.page);
+      });
     }
   }
   while (!todo.empty()) {

@@ -10,7 +10,8 @@
 //   anon_vma_chain        80          32            112   (the tree hook caches the key)
 //   anon_vma              72          32            104
 //   folio                 56          32             88
-//   pte_table           8200           -           8200   (512 PTEs, 16 bytes each; not pooled)
+//   pte_table           8256           -           8256   (512 PTEs of 16 bytes + a 64-byte
+//                                                         bitmap of the present ones; not pooled)
 //   interval tree hook    48 of the avc (rb_node 24, rb_subtree_last 8, cached key 16)
 //
 // One VMA linked to a non-forked anon_vma costs vm_area_struct + one avc =
@@ -32,7 +33,7 @@ inline constexpr std::size_t kAvc = 80;
 inline constexpr std::size_t kAnonVma = 72;
 inline constexpr std::size_t kFolio = 56;
 inline constexpr std::size_t kTreeHook = 48;
-inline constexpr std::size_t kPteTable = 8200;
+inline constexpr std::size_t kPteTable = 8256;
 inline constexpr std::size_t kPerLinkedVma = (kVma + kPoolHeader) + (kAvc + kPoolHeader);
 
 static_assert(Pool<vm_area_struct>::header_bytes() == kPoolHeader, "update impl/footprint.h");

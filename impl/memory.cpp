@@ -11,14 +11,28 @@
 
 namespace rmapcheck::impl {
 
+namespace {
+void mark_present(pte_table* t, Page addr, bool present) {
+  const Page i = addr % PTRS_PER_PTE;
+  const std::uint64_t bit = std::uint64_t{1} << (i % 64);
+  if (present) {
+    t->present[i / 64] |= bit;
+  } else {
+    t->present[i / 64] &= ~bit;
+  }
+}
+}  // namespace
+
 pte_t* pte_offset_map(mm_struct* mm, Page addr) {
-  pte_table* t = mm->pmd[addr / PTRS_PER_PTE].get();
+  pte_table* t = pmd_table(mm, addr / PTRS_PER_PTE);
   return t == nullptr ? nullptr : &t->pte[addr % PTRS_PER_PTE];
 }
 
 // pte_alloc + pte_offset_map
 pte_t* pte_alloc_map(mm_struct* mm, Page addr) {
-  auto& slot = mm->pmd[addr / PTRS_PER_PTE];
+  const Page t = addr / PTRS_PER_PTE;
+  if (t >= mm->pmd.size()) mm->pmd.resize(t + 1);
+  auto& slot = mm->pmd[t];
   if (slot == nullptr) {
     if (mm->k->should_fail_alloc(AllocSite::PageTable)) return nullptr;
     slot = std::make_unique<pte_table>();
@@ -27,9 +41,8 @@ pte_t* pte_alloc_map(mm_struct* mm, Page addr) {
 }
 
 void set_pte_at(mm_struct* mm, Page addr, pte_t* ptep, pte_t val) {
-  pte_table* t = mm->pmd[addr / PTRS_PER_PTE].get();
-  if (!ptep->present && val.present) t->nr_present++;
-  if (ptep->present && !val.present) t->nr_present--;
+  pte_table* t = pmd_table(mm, addr / PTRS_PER_PTE);
+  if (ptep->present != val.present) mark_present(t, addr, val.present);
   *ptep = val;
 }
 
@@ -37,9 +50,9 @@ void set_pte_at(mm_struct* mm, Page addr, pte_t* ptep, pte_t val) {
 // free_pgtables/reclaim_pt; only AllocSite::PageTable counting can tell).
 void pte_clear(mm_struct* mm, Page addr, pte_t* ptep) {
   auto& slot = mm->pmd[addr / PTRS_PER_PTE];
-  if (ptep->present) slot->nr_present--;
+  if (ptep->present) mark_present(slot.get(), addr, false);
   *ptep = pte_t{};
-  if (slot->nr_present == 0) slot.reset();
+  if (slot->empty()) slot.reset();
 }
 
 // folio_put: the last reference frees the folio.
@@ -142,7 +155,7 @@ void zap_page_range_single(vm_area_struct* vma, Page start, Page end) {
   Page addr = start;
   while (addr < end) {
     const Page table_end = std::min(end, (addr / PTRS_PER_PTE + 1) * PTRS_PER_PTE);
-    if (mm->pmd[addr / PTRS_PER_PTE] == nullptr) {  // pmd_none: skip the table
+    if (pmd_table(mm, addr / PTRS_PER_PTE) == nullptr) {  // pmd_none: skip the table
       addr = table_end;
       continue;
     }
@@ -178,13 +191,13 @@ int copy_page_range(vm_area_struct* dst_vma, vm_area_struct* src_vma) {
   Page addr = src_vma->vm_start;
   while (addr < src_vma->vm_end) {
     const Page table_end = std::min(src_vma->vm_end, (addr / PTRS_PER_PTE + 1) * PTRS_PER_PTE);
-    if (src_mm->pmd[addr / PTRS_PER_PTE] == nullptr) {
+    if (pmd_table(src_mm, addr / PTRS_PER_PTE) == nullptr) {
       addr = table_end;
       continue;
     }
     if (pte_alloc_map(dst_mm, addr) == nullptr) return -ENOMEM;
-    pte_table& src_table = *src_mm->pmd[addr / PTRS_PER_PTE];
-    pte_table& dst_table = *dst_mm->pmd[addr / PTRS_PER_PTE];
+    pte_table& src_table = *pmd_table(src_mm, addr / PTRS_PER_PTE);
+    pte_table& dst_table = *pmd_table(dst_mm, addr / PTRS_PER_PTE);
     for (; addr < table_end; ++addr) {
       pte_t* src = &src_table.pte[addr % PTRS_PER_PTE];
       if (!src->present) continue;
@@ -230,11 +243,12 @@ void change_protection(vm_area_struct* vma, Page start, Page end) {
   Page addr = start;
   while (addr < end) {
     const Page table_end = std::min(end, (addr / PTRS_PER_PTE + 1) * PTRS_PER_PTE);
-    if (mm->pmd[addr / PTRS_PER_PTE] == nullptr) {
+    pte_table* t = pmd_table(mm, addr / PTRS_PER_PTE);
+    if (t == nullptr) {
       addr = table_end;
       continue;
     }
-    pte_table& table = *mm->pmd[addr / PTRS_PER_PTE];
+    pte_table& table = *t;
     for (; addr < table_end; ++addr) {
       pte_t* pte = &table.pte[addr % PTRS_PER_PTE];
       if (!pte->present) continue;

@@ -15,7 +15,8 @@
 //                       hooked into mm->mm_mt (the maple tree's stand-in)
 //   folio               mapping (anon_vma | FOLIO_MAPPING_ANON), index, mapcount,
 //                       refcount, anon_exclusive (PageAnonExclusive), value
-//   pte_t, pte_table    the per-mm two-level page table (pmd -> 512 ptes)
+//   pte_t, pte_table    the per-mm two-level page table (pmd -> 512 ptes, with a
+//                       bitmap of the present ones)
 //   mm_struct           name, VMA index, page table
 //
 // Cost: bytes per object are in impl/footprint.h (static_assert-checked):
@@ -137,21 +138,48 @@ struct pte_t {
 inline constexpr Page PTRS_PER_PTE = 512;
 inline constexpr Page PTRS_PER_PMD = (kWindowPages + PTRS_PER_PTE - 1) / PTRS_PER_PTE;
 
+// `present` has bit i set iff pte[i].present: snapshot() and leaks() visit
+// the present PTEs only, and an empty table is all-zero words.
 struct pte_table {
   std::array<pte_t, PTRS_PER_PTE> pte{};
-  unsigned nr_present = 0;
+  std::array<std::uint64_t, PTRS_PER_PTE / 64> present{};
+  bool empty() const {
+    for (std::uint64_t w : present)
+      if (w != 0) return false;
+    return true;
+  }
+  // f(index, pte) for every present PTE, in index order.
+  template <class F>
+  void for_each_present(F&& f) const {
+    for (std::size_t w = 0; w < present.size(); ++w) {
+      for (std::uint64_t bits = present[w]; bits != 0; bits &= bits - 1) {
+        const auto i = w * 64 + static_cast<std::size_t>(__builtin_ctzll(bits));
+        f(static_cast<Page>(i), pte[i]);
+      }
+    }
+  }
 };
+
+struct mm_struct;
+// The pte_table of slot `t`, or nullptr (pmd_none).
+pte_table* pmd_table(const mm_struct* mm, Page t);
 
 struct mm_struct {
   std::string name;
   kernel_state* k = nullptr;
   vma_tree mm_mt;
   int map_count = 0;
-  std::vector<std::unique_ptr<pte_table>> pmd;  // PTRS_PER_PMD slots, allocated lazily
+  // Up to PTRS_PER_PMD slots; the vector grows to the highest table touched
+  // (pte_alloc_map), so a process that uses the first 2 MiB has one slot.
+  std::vector<std::unique_ptr<pte_table>> pmd;
 
-  mm_struct() : pmd(PTRS_PER_PMD) {}
+  mm_struct() = default;
   mm_struct(const mm_struct&) = delete;
   mm_struct& operator=(const mm_struct&) = delete;
 };
+
+inline pte_table* pmd_table(const mm_struct* mm, Page t) {
+  return t < mm->pmd.size() ? mm->pmd[t].get() : nullptr;
+}
 
 }  // namespace rmapcheck::impl
