@@ -7,6 +7,7 @@
 // live process reaches.
 #include "rmapcheck/engine.h"
 
+#include <algorithm>
 #include <set>
 #include <string>
 #include <vector>
@@ -26,10 +27,17 @@ class ModelEngine final : public Engine {
     state_.procs["p0"].name = "p0";
   }
   EngineKind kind() const override { return EngineKind::Model; }
-  Snapshot snapshot() const override { return build_snapshot(state_); }
+  Snapshot snapshot() const override {
+    bool complete = false;
+    Snapshot snap = build_snapshot(state_, &complete);
+    reach_version_ = version_;
+    reach_complete_ = complete;
+    return snap;
+  }
   const Coverage& coverage() const override { return state_.cov; }
 
   Result apply(const Op& op) override {
+    ++version_;
     if (op.kind == OpKind::FailAlloc) {
       state_.fail = FailPlan{op.nth > 0, op.site, op.nth, 0};
       return Result::ok();
@@ -46,31 +54,35 @@ class ModelEngine final : public Engine {
   // their chains and anon_vma pointers with their roots and parents, the
   // folios its PTEs map. Everything else allocated is a leak.
   std::vector<std::string> leaks() const override {
-    std::set<Id> avs, folios;
-    std::vector<Id> todo;
+    // The snapshot of this same state reached everything: nothing leaked.
+    if (reach_version_ == version_ && reach_complete_) return {};
+    std::vector<Id> avs, folios, todo;
     for (const auto& [name, p] : state_.procs) {
       for (const auto& [id, v] : p.vmas) {
         todo.insert(todo.end(), v.chain.begin(), v.chain.end());
         if (v.anon_vma != 0) todo.push_back(v.anon_vma);
       }
       for (const auto& [page, pte] : p.ptes)
-        if (!pte.zero) folios.insert(pte.folio);
+        if (!pte.zero) folios.push_back(pte.folio);
     }
+    std::sort(folios.begin(), folios.end());
     while (!todo.empty()) {
       const Id av = todo.back();
       todo.pop_back();
-      if (!avs.insert(av).second) continue;
+      if (std::find(avs.begin(), avs.end(), av) != avs.end()) continue;
+      avs.push_back(av);
       auto it = state_.anon_vmas.find(av);
       if (it == state_.anon_vmas.end()) continue;
       todo.push_back(it->second.root);
       todo.push_back(it->second.parent);
     }
+    std::sort(avs.begin(), avs.end());
     std::vector<std::string> out;
     for (const auto& [id, a] : state_.anon_vmas)
-      if (!a.freed && !avs.count(id))
+      if (!a.freed && !std::binary_search(avs.begin(), avs.end(), id))
         out.push_back("model: anon_vma #" + std::to_string(id) + " reached by no process");
     for (const auto& [id, f] : state_.folios)
-      if (!folios.count(id))
+      if (!std::binary_search(folios.begin(), folios.end(), id))
         out.push_back("model: folio #" + std::to_string(id) + " mapped by no process");
     return out;
   }
@@ -126,6 +138,9 @@ class ModelEngine final : public Engine {
   }
 
   State state_;
+  std::uint64_t version_ = 0;  // apply() calls
+  mutable std::uint64_t reach_version_ = ~std::uint64_t{0};
+  mutable bool reach_complete_ = false;  // build_snapshot's verdict at reach_version_
 };
 
 }  // namespace

@@ -112,6 +112,9 @@ Result do_mremap(State& s, Proc& p, const Op& op);
 std::vector<RmapHit> rmap_walk_anon(const State& s, Id folio);
 
 // ---- snapshot.cpp ----
-Snapshot build_snapshot(const State& s);
+// `reach_complete` (optional): set to whether every allocated anon_vma and
+// folio is reached from a live process (the snapshot's walk finds that on
+// the side), i.e. whether leaks() would find nothing.
+Snapshot build_snapshot(const State& s, bool* reach_complete = nullptr);
 
 }  // namespace rmapcheck::model

@@ -1,47 +1,145 @@
 // snapshot.cpp - the model's state as a rmapcheck::Snapshot (model ids), canonicalized.
+//
+// The counters are derived by their definitions (state.cpp: num_children,
+// num_active_vmas, refcount, mapcount, anon_vma_tree), here all in one pass
+// over the VMAs, chains and PTEs instead of one scan per anon_vma and folio:
+//   live(X)            some VMA's chain holds X
+//   tree(X)            (proc, vma start) of every VMA whose chain holds X
+//   num_active_vmas(X) VMAs whose anon_vma is X
+//   num_children(X)    live, allocated Y with Y.parent == X (0 when X is freed)
+//   refcount(X)        [live] + (X root ? allocated Y != X with Y.root == X : 0)
+//                      (0 when X is freed)
+//   mapcount(F)        PTEs (not the zero page) that map F
+// and each folio's walk is the model's own (rmap_walk_anon).
+// (A slip here shows at once: every campaign op compares them with the
+// counters the impl stores.)
+#include <algorithm>
+
 #include "model/ops.h"
 
 namespace rmapcheck::model {
 
-Snapshot build_snapshot(const State& s) {
+namespace {
+
+// Position of `id` among the sorted `ids`, or npos.
+constexpr std::size_t npos = ~std::size_t{0};
+std::size_t pos_of(const std::vector<Id>& ids, Id id) {
+  const auto it = std::lower_bound(ids.begin(), ids.end(), id);
+  return it != ids.end() && *it == id ? static_cast<std::size_t>(it - ids.begin()) : npos;
+}
+
+}  // namespace
+
+Snapshot build_snapshot(const State& s, bool* reach_complete) {
   Snapshot out;
+  // Scratch, by position in the sorted ids; kept for the thread's next call.
+  thread_local std::vector<Id> av_ids, folio_ids;  // the maps' keys, sorted
+  thread_local std::vector<char> live, reached;
+  thread_local std::vector<long> active, children, descendants, mapcount;
+  thread_local std::vector<std::vector<SnapTreeNode>> tree;
+  av_ids.clear();
+  for (const auto& [id, a] : s.anon_vmas) av_ids.push_back(id);
+  folio_ids.clear();
+  for (const auto& [id, f] : s.folios) folio_ids.push_back(id);
+  const std::size_t na = av_ids.size();
+  live.assign(na, 0);
+  reached.assign(na, 0);  // reached from a live process (leaks())
+  active.assign(na, 0);
+  children.assign(na, 0);
+  descendants.assign(na, 0);
+  mapcount.assign(folio_ids.size(), 0);
+  tree.resize(std::max(tree.size(), na));
+  for (std::size_t k = 0; k < na; ++k) tree[k].clear();
+
+  out.procs.reserve(s.procs.size());
   for (const auto& [name, p] : s.procs) {
-    SnapProc sp;
+    SnapProc& sp = out.procs.emplace_back();
     sp.name = name;
-    for (Id id : vmas_in_order(p)) {
-      const Vma& v = p.vmas.at(id);
+    sp.vmas.reserve(p.vmas.size());
+    for (const auto& [id, v] : p.vmas) {
       sp.vmas.push_back(SnapVma{v.start, v.end, v.pgoff, v.flags, v.anon_vma, v.chain});
+      if (const std::size_t i = pos_of(av_ids, v.anon_vma); v.anon_vma != 0 && i != npos)
+        ++active[i];
+      for (std::size_t c = 0; c < v.chain.size(); ++c) {
+        const Id av = v.chain[c];
+        if (std::find(v.chain.begin(), v.chain.begin() + static_cast<std::ptrdiff_t>(c), av) !=
+            v.chain.begin() + static_cast<std::ptrdiff_t>(c))
+          continue;  // one tree node per VMA
+        const std::size_t i = pos_of(av_ids, av);
+        if (i == npos) continue;
+        live[i] = 1;
+        tree[i].push_back(SnapTreeNode{name, v.start});
+      }
     }
+    // Address order (vmas_in_order): by start; the map's id order breaks ties.
+    std::stable_sort(sp.vmas.begin(), sp.vmas.end(),
+                     [](const SnapVma& a, const SnapVma& b) { return a.start < b.start; });
+    sp.ptes.reserve(p.ptes.size());
     for (const auto& [page, pte] : p.ptes) {
-      SnapPte t;
+      SnapPte& t = sp.ptes.emplace_back();
       t.page = page;
       t.kind = pte.zero ? SnapPte::Kind::Zero : SnapPte::Kind::Folio;
       t.folio = pte.zero ? 0 : pte.folio;
       t.writable = pte.writable;
-      sp.ptes.push_back(t);
+      if (!pte.zero) {
+        if (const std::size_t i = pos_of(folio_ids, pte.folio); i != npos) ++mapcount[i];
+      }
     }
-    out.procs.push_back(std::move(sp));
   }
+  if (reach_complete != nullptr) {
+    // What leaks() reaches: every anon_vma of a chain or a vma->anon_vma,
+    // their roots and parents, transitively; every folio a PTE maps.
+    std::vector<std::size_t> todo;
+    for (std::size_t k = 0; k < na; ++k) {
+      if (live[k] || active[k] > 0) todo.push_back(k);
+    }
+    while (!todo.empty()) {
+      const std::size_t k = todo.back();
+      todo.pop_back();
+      if (reached[k]) continue;
+      reached[k] = 1;
+      const AnonVma& a = s.anon_vmas.at(av_ids[k]);
+      for (Id next : {a.root, a.parent}) {
+        if (const std::size_t i = pos_of(av_ids, next); i != npos && !reached[i]) todo.push_back(i);
+      }
+    }
+    bool complete = true;
+    std::size_t k = 0;
+    for (const auto& [id, a] : s.anon_vmas) complete = complete && (a.freed || reached[k++]);
+    for (long n : mapcount) complete = complete && n > 0;
+    *reach_complete = complete;
+  }
+  for (const auto& [id, y] : s.anon_vmas) {
+    if (y.freed) continue;
+    const std::size_t self = pos_of(av_ids, id);
+    if (const std::size_t i = pos_of(av_ids, y.parent); live[self] && i != npos) ++children[i];
+    if (const std::size_t i = pos_of(av_ids, y.root); y.root != id && i != npos) ++descendants[i];
+  }
+
+  out.anon_vmas.reserve(na);
+  std::size_t i = 0;
   for (const auto& [id, a] : s.anon_vmas) {
+    const std::size_t k = i++;
     if (a.freed) {
       bool named = false;  // a freed anon_vma appears only while a folio names it
       for (const auto& [fid, f] : s.folios) named = named || f.anon_vma == id;
       if (!named) continue;
     }
-    SnapAnonVma sa;
+    SnapAnonVma& sa = out.anon_vmas.emplace_back();
     sa.id = id;
     sa.freed = a.freed;
     sa.root = a.root;
     sa.parent = a.parent;
-    sa.refcount = refcount(s, id);
-    sa.num_children = a.freed ? 0 : num_children(s, id);
-    sa.num_active_vmas = num_active_vmas(s, id);
-    for (const auto& [proc, start] : anon_vma_tree(s, id))
-      sa.tree.push_back(SnapTreeNode{proc, start});
-    out.anon_vmas.push_back(std::move(sa));
+    sa.refcount = a.freed ? 0 : (live[k] ? 1 : 0) + (a.root == id ? descendants[k] : 0);
+    sa.num_children = a.freed ? 0 : children[k];
+    sa.num_active_vmas = active[k];
+    sa.tree = tree[k];
+    if (!std::is_sorted(sa.tree.begin(), sa.tree.end())) std::sort(sa.tree.begin(), sa.tree.end());
   }
+  out.folios.reserve(folio_ids.size());
+  i = 0;
   for (const auto& [id, f] : s.folios) {
-    out.folios.push_back(SnapFolio{id, f.anon_vma, f.index, mapcount(s, id), f.exclusive, f.value,
+    out.folios.push_back(SnapFolio{id, f.anon_vma, f.index, mapcount[i++], f.exclusive, f.value,
                                    rmap_walk_anon(s, id)});
   }
   canonicalize(out);
