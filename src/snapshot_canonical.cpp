@@ -17,7 +17,8 @@
 // other, so the breakage survives canonicalization and the invariants see it.
 // Id 0 means "none" and is never renamed.
 #include <algorithm>
-#include <map>
+#include <utility>
+#include <vector>
 
 #include "rmapcheck/snapshot.h"
 
@@ -26,57 +27,197 @@ namespace rmapcheck {
 namespace {
 
 // One namespace of ids (anon_vmas or folios): engine id -> canonical id.
+// The listed objects' ids are a sorted array (the lists are sorted by engine
+// id first), so a lookup is a binary search and the new ids sit in a flat
+// array beside it; an id no object has (dangling) goes to a short side list.
+// The buffers live as long as the thread: canonicalize() allocates nothing
+// once they have grown.
 class Renamer {
  public:
+  template <class List>
+  void reset(const List& listed) {
+    keys_.clear();
+    dense_ = true;
+    for (const auto& x : listed) {
+      keys_.push_back(x.id);
+      dense_ = dense_ && x.id == keys_.size();
+    }
+    new_.assign(keys_.size(), 0);
+    extra_.clear();
+    order_.clear();
+  }
   void name(SnapId old_id) {
-    if (old_id == 0 || map_.count(old_id) != 0) return;
-    map_.emplace(old_id, static_cast<SnapId>(order_.size() + 1));
+    if (old_id == 0) return;
+    SnapId& slot = slot_of(old_id);
+    if (slot != 0) return;
+    slot = static_cast<SnapId>(order_.size() + 1);
     order_.push_back(old_id);
   }
-  bool named(SnapId old_id) const { return map_.count(old_id) != 0; }
   SnapId operator()(SnapId old_id) const {
     if (old_id == 0) return 0;
-    auto it = map_.find(old_id);
-    return it == map_.end() ? 0 : it->second;
+    const auto it = std::lower_bound(keys_.begin(), keys_.end(), old_id);
+    if (it != keys_.end() && *it == old_id)
+      return new_[static_cast<std::size_t>(it - keys_.begin())];
+    for (const auto& [o, n] : extra_) {
+      if (o == old_id) return n;
+    }
+    return 0;
+  }
+  // The position of the first listed object with this id, or npos.
+  std::size_t position(SnapId old_id) const {
+    if (dense_) {  // ids 1..n, as in a snapshot canonicalized before
+      return old_id >= 1 && old_id <= keys_.size() ? static_cast<std::size_t>(old_id - 1) : npos;
+    }
+    const auto it = std::lower_bound(keys_.begin(), keys_.end(), old_id);
+    return it != keys_.end() && *it == old_id ? static_cast<std::size_t>(it - keys_.begin()) : npos;
   }
   std::size_t size() const { return order_.size(); }
   SnapId old_at(std::size_t i) const { return order_[i]; }
+  static constexpr std::size_t npos = ~std::size_t{0};
 
  private:
-  std::map<SnapId, SnapId> map_;
-  std::vector<SnapId> order_;  // order_[new - 1] == old
+  SnapId& slot_of(SnapId old_id) {
+    const std::size_t pos = position(old_id);
+    if (pos != npos) return new_[pos];
+    for (auto& [o, n] : extra_) {
+      if (o == old_id) return n;
+    }
+    return extra_.emplace_back(old_id, 0).second;
+  }
+
+  bool dense_ = false;        // keys_ is exactly 1..n: the position is the id - 1
+  std::vector<SnapId> keys_;  // listed engine ids, sorted
+  std::vector<SnapId> new_;   // new_[i]: canonical id of keys_[i], 0 while unnamed
+  std::vector<std::pair<SnapId, SnapId>> extra_;  // unlisted ids: engine -> canonical
+  std::vector<SnapId> order_;                     // order_[new - 1] == old
 };
 
 // Step 2: name root and parent of every named anon_vma, in new-id order,
 // until no new name appears. `from` skips the part already closed.
 void close_over_ancestors(const Snapshot& s, Renamer& av, std::size_t from) {
   for (std::size_t i = from; i < av.size(); ++i) {
-    const SnapAnonVma* a = s.find_anon_vma(av.old_at(i));
-    if (a == nullptr) continue;  // dangling: nothing to follow
-    av.name(a->root);
-    av.name(a->parent);
+    const std::size_t pos = av.position(av.old_at(i));
+    if (pos == Renamer::npos) continue;  // dangling: nothing to follow
+    const SnapAnonVma& a = s.anon_vmas[pos];
+    av.name(a.root);
+    av.name(a.parent);
   }
+}
+
+// std::stable_sort allocates a buffer even for sorted input; most inputs
+// here (a snapshot canonicalized before) are sorted already.
+template <class Vec, class Less>
+void sort_stable(Vec& v, Less less) {
+  if (!std::is_sorted(v.begin(), v.end(), less)) std::stable_sort(v.begin(), v.end(), less);
+}
+
+constexpr auto by_id = [](const auto& a, const auto& b) { return a.id < b.id; };
+
+// True when canonicalize(s) would change nothing: everything sorted, the
+// ids of both lists exactly 1..n, and the traversal below meeting each id
+// first in increasing order (each already its own canonical number). Costs
+// a fraction of a renaming (an index per lookup, no writes), and a snapshot
+// an engine canonicalized is canonicalized again by its callers.
+bool already_canonical(const Snapshot& s) {
+  auto vma_less = [](const SnapVma& a, const SnapVma& b) {
+    return a.start != b.start ? a.start < b.start : a.end < b.end;
+  };
+  if (!std::is_sorted(s.procs.begin(), s.procs.end(),
+                      [](const SnapProc& a, const SnapProc& b) { return a.name < b.name; }))
+    return false;
+  for (const SnapProc& p : s.procs) {
+    if (!std::is_sorted(p.vmas.begin(), p.vmas.end(), vma_less)) return false;
+    if (!std::is_sorted(p.ptes.begin(), p.ptes.end(),
+                        [](const SnapPte& a, const SnapPte& b) { return a.page < b.page; }))
+      return false;
+  }
+  const std::size_t na = s.anon_vmas.size(), nf = s.folios.size();
+  for (std::size_t i = 0; i < na; ++i) {
+    if (s.anon_vmas[i].id != i + 1) return false;
+    if (!std::is_sorted(s.anon_vmas[i].tree.begin(), s.anon_vmas[i].tree.end())) return false;
+  }
+  for (std::size_t i = 0; i < nf; ++i) {
+    if (s.folios[i].id != i + 1) return false;
+  }
+  thread_local std::vector<char> av_seen, fo_seen;
+  av_seen.assign(na + 1, 0);
+  fo_seen.assign(nf + 1, 0);
+  SnapId next_av = 1, next_fo = 1;
+  // Names `id` as canonicalize() would; false when that would rename it.
+  auto av = [&](SnapId id) {
+    if (id == 0) return true;
+    if (id > na) return false;  // dangling: leave it to the renaming
+    if (av_seen[id] != 0) return true;
+    if (id != next_av) return false;
+    av_seen[id] = 1;
+    ++next_av;
+    return true;
+  };
+  auto fo = [&](SnapId id) {
+    if (id == 0) return true;
+    if (id > nf) return false;
+    if (fo_seen[id] != 0) return true;
+    if (id != next_fo) return false;
+    fo_seen[id] = 1;
+    ++next_fo;
+    return true;
+  };
+  auto close = [&](SnapId from) {
+    for (SnapId i = from; i < next_av; ++i) {
+      const SnapAnonVma& a = s.anon_vmas[i - 1];
+      if (!av(a.root) || !av(a.parent)) return false;
+    }
+    return true;
+  };
+  for (const SnapProc& p : s.procs) {
+    for (const SnapVma& v : p.vmas) {
+      if (!av(v.anon_vma)) return false;
+      for (SnapId c : v.chain)
+        if (!av(c)) return false;
+    }
+  }
+  if (!close(1)) return false;
+  for (const SnapProc& p : s.procs) {
+    for (const SnapPte& pte : p.ptes)
+      if (pte.kind == SnapPte::Kind::Folio && !fo(pte.folio)) return false;
+  }
+  const SnapId closed = next_av;
+  for (SnapId i = 1; i < next_fo; ++i)
+    if (!av(s.folios[i - 1].anon_vma)) return false;
+  if (!close(closed)) return false;
+  for (const SnapAnonVma& a : s.anon_vmas)
+    if (!av(a.id)) return false;
+  for (const SnapFolio& f : s.folios)
+    if (!fo(f.id)) return false;
+  for (const SnapAnonVma& a : s.anon_vmas)
+    if (!av(a.root) || !av(a.parent)) return false;
+  for (const SnapFolio& f : s.folios)
+    if (!av(f.anon_vma)) return false;
+  for (const SnapProc& p : s.procs) {
+    for (const SnapPte& pte : p.ptes)
+      if (!fo(pte.folio)) return false;
+  }
+  return true;
 }
 
 }  // namespace
 
 void canonicalize(Snapshot& s) {
+  if (already_canonical(s)) return;
   // Sorting first makes the traversal independent of the engine's list order.
-  std::stable_sort(s.procs.begin(), s.procs.end(),
-                   [](const SnapProc& a, const SnapProc& b) { return a.name < b.name; });
+  sort_stable(s.procs, [](const SnapProc& a, const SnapProc& b) { return a.name < b.name; });
   for (SnapProc& p : s.procs) {
-    std::stable_sort(p.vmas.begin(), p.vmas.end(), [](const SnapVma& a, const SnapVma& b) {
+    sort_stable(p.vmas, [](const SnapVma& a, const SnapVma& b) {
       return a.start != b.start ? a.start < b.start : a.end < b.end;
     });
-    std::stable_sort(p.ptes.begin(), p.ptes.end(),
-                     [](const SnapPte& a, const SnapPte& b) { return a.page < b.page; });
+    sort_stable(p.ptes, [](const SnapPte& a, const SnapPte& b) { return a.page < b.page; });
   }
-  std::stable_sort(s.anon_vmas.begin(), s.anon_vmas.end(),
-                   [](const SnapAnonVma& a, const SnapAnonVma& b) { return a.id < b.id; });
-  std::stable_sort(s.folios.begin(), s.folios.end(),
-                   [](const SnapFolio& a, const SnapFolio& b) { return a.id < b.id; });
+  sort_stable(s.anon_vmas, by_id);
+  sort_stable(s.folios, by_id);
 
-  Renamer av, fo;
+  thread_local Renamer av, fo;
+  av.reset(s.anon_vmas);
+  fo.reset(s.folios);
   // 1. VMAs.
   for (const SnapProc& p : s.procs) {
     for (const SnapVma& v : p.vmas) {
@@ -94,7 +235,8 @@ void canonicalize(Snapshot& s) {
   }
   std::size_t closed = av.size();
   for (std::size_t i = 0; i < fo.size(); ++i) {
-    if (const SnapFolio* f = s.find_folio(fo.old_at(i))) av.name(f->anon_vma);
+    const std::size_t pos = fo.position(fo.old_at(i));
+    if (pos != Renamer::npos) av.name(s.folios[pos].anon_vma);
   }
   close_over_ancestors(s, av, closed);
   // 4. Leftovers, in engine-id order (the lists are sorted by engine id).
@@ -121,17 +263,15 @@ void canonicalize(Snapshot& s) {
     a.id = av(a.id);
     a.root = av(a.root);
     a.parent = av(a.parent);
-    std::sort(a.tree.begin(), a.tree.end());
+    if (!std::is_sorted(a.tree.begin(), a.tree.end())) std::sort(a.tree.begin(), a.tree.end());
   }
   for (SnapFolio& f : s.folios) {
     f.id = fo(f.id);
     f.anon_vma = av(f.anon_vma);
     if (f.walk) std::sort(f.walk->begin(), f.walk->end());
   }
-  std::stable_sort(s.anon_vmas.begin(), s.anon_vmas.end(),
-                   [](const SnapAnonVma& a, const SnapAnonVma& b) { return a.id < b.id; });
-  std::stable_sort(s.folios.begin(), s.folios.end(),
-                   [](const SnapFolio& a, const SnapFolio& b) { return a.id < b.id; });
+  sort_stable(s.anon_vmas, by_id);
+  sort_stable(s.folios, by_id);
 }
 
 }  // namespace rmapcheck
