@@ -19,8 +19,9 @@ std::vector<RmapHit> rmap_walk(const SnapIndex& ix, SnapId folio) {
   const SnapAnonVma* a = ix.anon_vma(f->anon_vma);  // a freed one: walked as it lies
   if (a == nullptr) return hits;
   const Page pgoff = f->index;  // pgoff_start == pgoff_end for nr_pages == 1
-  for (const SnapTreeNode& n : a->tree) {
-    const VmaRef r = ix.vma_at_start(n.proc, n.vma_start);
+  for (std::size_t j = 0; j < a->tree.size(); ++j) {
+    const SnapTreeNode& n = a->tree[j];
+    const VmaRef r = ix.node_vma(*a, j);
     if (r.vma == nullptr || r.vma->end <= r.vma->start) continue;
     const SnapVma& v = *r.vma;
     const Page last = v.pgoff + (v.end - v.start) - 1;
@@ -75,15 +76,39 @@ std::string hits_text(const std::vector<RmapHit>& hits) {
   return out + "}";
 }
 
-// PTEs per folio id: how many map it, across all processes.
-std::map<SnapId, long> pte_counts(const Snapshot& s) {
-  std::map<SnapId, long> n;
-  for (const SnapProc& p : s.procs) {
-    for (const SnapPte& pte : p.ptes) {
-      if (pte.kind == SnapPte::Kind::Folio) ++n[pte.folio];
+// The walk and the brute-force scan of folio `id`, as sorted, distinct
+// (process, page) pairs, without building a name: `walk` from the tree
+// nodes' VMAs (resolved in the index), `brute` from every PTE.
+void fast_sets(const SnapIndex& ix, SnapId id, std::vector<std::pair<const SnapProc*, Page>>& walk,
+               std::vector<std::pair<const SnapProc*, Page>>& brute) {
+  walk.clear();
+  brute.clear();
+  const SnapFolio* f = ix.folio(id);
+  const SnapAnonVma* a = f == nullptr ? nullptr : ix.anon_vma(f->anon_vma);
+  if (a != nullptr) {
+    for (std::size_t j = 0; j < a->tree.size(); ++j) {
+      const VmaRef r = ix.node_vma(*a, j);
+      if (r.vma == nullptr || r.vma->end <= r.vma->start) continue;
+      const SnapVma& v = *r.vma;
+      if (f->index < v.pgoff || f->index > v.pgoff + (v.end - v.start) - 1) continue;
+      const Page page = v.start + (f->index - v.pgoff);
+      for (const SnapPte& pte : r.proc->ptes) {
+        if (pte.page == page && pte.kind == SnapPte::Kind::Folio && pte.folio == id) {
+          walk.emplace_back(r.proc, page);
+          break;
+        }
+      }
     }
   }
-  return n;
+  for (const SnapProc& p : ix.snap.procs) {
+    for (const SnapPte& pte : p.ptes) {
+      if (pte.kind == SnapPte::Kind::Folio && pte.folio == id) brute.emplace_back(&p, pte.page);
+    }
+  }
+  for (auto* v : {&walk, &brute}) {
+    std::sort(v->begin(), v->end());
+    v->erase(std::unique(v->begin(), v->end()), v->end());
+  }
 }
 }  // namespace
 
@@ -102,45 +127,52 @@ void check_mapping(const SnapIndex& ix, Violations& out) {
         }
         continue;
       }
-      const std::string where = page_name(p.name, pte.page) + " " + folio_name(pte.folio);
+      const auto where = [&] { return page_name(p.name, pte.page) + " " + folio_name(pte.folio); };
       if (v == nullptr) {
-        add(out, InvariantId::Mapping, where, "the PTE lies outside any VMA");
+        add(out, InvariantId::Mapping, where(), "the PTE lies outside any VMA");
         continue;
       }
       const SnapFolio* f = ix.folio(pte.folio);
-      const std::string objects = where + " " + vma_name(p.name, *v);
+      const auto objects = [&] { return where() + " " + vma_name(p.name, *v); };
       if (f == nullptr) {
-        add(out, InvariantId::Mapping, objects, "the PTE maps a folio that is not allocated");
+        add(out, InvariantId::Mapping, objects(), "the PTE maps a folio that is not allocated");
         continue;
       }
-      std::vector<std::string> why;
-      const std::string state = av_state(ix, f->anon_vma);
-      if (!state.empty()) {
-        why.push_back(fmt::format("the folio's anon_vma #{} is {}", f->anon_vma, state));
-      } else if (!ix.live(f->anon_vma)) {
-        why.push_back(
-            fmt::format("the folio's anon_vma #{} is not live (empty tree)", f->anon_vma));
+      const SnapAnonVma* va = ix.anon_vma(v->anon_vma);
+      const SnapAnonVma* fa = ix.anon_vma(f->anon_vma);
+      const Page lin = linear_index(*v, pte.page);
+      const bool bad_state = f->anon_vma == 0 || !ix.live(f->anon_vma);
+      const bool bad_chain = !chain_has(*v, f->anon_vma);
+      const bool bad_index = f->index != lin;
+      const bool bad_root = va != nullptr && fa != nullptr && va->root != fa->root;
+      if (!bad_state && !bad_chain && !bad_index && !bad_root) continue;
+      const std::string obj = objects();
+      if (bad_state) {
+        const std::string state = av_state(ix, f->anon_vma);
+        if (!state.empty()) {
+          add(out, InvariantId::Mapping, obj,
+              fmt::format("the folio's anon_vma #{} is {}", f->anon_vma, state));
+        } else {
+          add(out, InvariantId::Mapping, obj,
+              fmt::format("the folio's anon_vma #{} is not live (empty tree)", f->anon_vma));
+        }
       }
-      if (!chain_has(*v, f->anon_vma)) {
-        why.push_back(
+      if (bad_chain) {
+        add(out, InvariantId::Mapping, obj,
             fmt::format("the VMA's chain does not link the folio's anon_vma #{}", f->anon_vma));
       }
-      const Page lin = linear_index(*v, pte.page);
-      if (f->index != lin) {
-        why.push_back(
+      if (bad_index) {
+        add(out, InvariantId::Mapping, obj,
             fmt::format("folio index is {} but the page's linear index is {} "
                         "(pgoff {} + {} - {})",
                         f->index, lin, v->pgoff, pte.page, v->start));
       }
-      const SnapAnonVma* va = ix.anon_vma(v->anon_vma);
-      const SnapAnonVma* fa = ix.anon_vma(f->anon_vma);
-      if (va != nullptr && fa != nullptr && va->root != fa->root) {
-        why.push_back(
+      if (bad_root) {
+        add(out, InvariantId::Mapping, obj,
             fmt::format("the folio's anon_vma has root #{}, the VMA's anon_vma #{} "
                         "has root #{}",
                         fa->root, va->id, va->root));
       }
-      for (std::string& w : why) add(out, InvariantId::Mapping, objects, std::move(w));
     }
   }
 }
@@ -167,10 +199,31 @@ std::string reach_mismatch(std::string_view whose, const std::vector<RmapHit>& w
 // the impl's interval-tree query, the model's chain walk), when it reports
 // one, and the walk the snapshot's chains define (rmap_walk), which checks
 // the structures themselves and is all a hand-built snapshot has.
+// `walk` (named hits) equals `brute` ((process, page) pairs, sorted by
+// process pointer) when both are strictly increasing and agree pair by
+// pair: then the named page-table hits are exactly `walk`. False means
+// "compare by name" (a real difference, or an order the pointers do not
+// give, as with two processes of one name).
+bool same_hits(const std::vector<RmapHit>& walk,
+               const std::vector<std::pair<const SnapProc*, Page>>& brute) {
+  if (walk.size() != brute.size()) return false;
+  for (std::size_t k = 0; k < walk.size(); ++k) {
+    if (walk[k].page != brute[k].second || walk[k].proc != brute[k].first->name) return false;
+    if (k > 0 && !(walk[k - 1] < walk[k])) return false;
+  }
+  return true;
+}
+
 void check_reach(const SnapIndex& ix, Violations& out) {
-  for (const auto& [id, n] : pte_counts(ix.snap)) {
+  std::vector<std::pair<const SnapProc*, Page>> fast_walk, fast_brute;
+  for (const auto& [id, n] : ix.pte_counts) {
     const SnapFolio* f = ix.folio(id);
     if (f == nullptr) continue;  // I-MAPPING / I-MAPCOUNT report it
+    // Equal as (process, page) sets => equal as (name, page) sets; only a
+    // difference needs the named hits (which may still be equal when two
+    // processes share a name: I-BIDIR's business).
+    fast_sets(ix, id, fast_walk, fast_brute);
+    if ((!f->walk || same_hits(*f->walk, fast_brute)) && fast_walk == fast_brute) continue;
     const std::vector<RmapHit> brute = brute_force_mappers(ix.snap, id);
     if (f->walk) {
       std::string why = reach_mismatch("the engine's rmap walk", *f->walk, brute);
@@ -184,14 +237,12 @@ void check_reach(const SnapIndex& ix, Violations& out) {
 // I-MAPCOUNT: F.mapcount == #PTEs mapping F; no allocated folio is unmapped
 // (the last unmap frees it); one PTE per page; every mapped folio exists.
 void check_mapcount(const SnapIndex& ix, Violations& out) {
-  const std::map<SnapId, long> count = pte_counts(ix.snap);
-  std::set<SnapId> seen;
   for (const SnapFolio& f : ix.snap.folios) {
-    if (!seen.insert(f.id).second) {
+    if (ix.folio(f.id) != &f) {  // an earlier entry has this id
       add(out, InvariantId::Mapcount, folio_name(f.id), "the folio is listed twice");
       continue;
     }
-    const long n = count.count(f.id) != 0 ? count.at(f.id) : 0;
+    const long n = ix.pte_count(f.id);
     if (n == 0) {
       add(out, InvariantId::Mapcount, folio_name(f.id),
           fmt::format("allocated but no PTE maps it (mapcount {}): leaked", f.mapcount));
@@ -200,7 +251,7 @@ void check_mapcount(const SnapIndex& ix, Violations& out) {
           fmt::format("mapcount is {} but {} PTE(s) map it", f.mapcount, n));
     }
   }
-  for (const auto& [id, n] : count) {
+  for (const auto& [id, n] : ix.pte_counts) {
     if (ix.folio(id) == nullptr) {
       add(out, InvariantId::Mapcount, folio_name(id),
           fmt::format("{} PTE(s) map a folio that is not allocated", n));
@@ -219,9 +270,8 @@ void check_mapcount(const SnapIndex& ix, Violations& out) {
 // exclusive and the VMA has VM_WRITE; the zero page is never writable.
 // A write through a shared folio would leak data between processes.
 void check_excl(const SnapIndex& ix, Violations& out) {
-  const std::map<SnapId, long> count = pte_counts(ix.snap);
   for (const auto& [id, f] : ix.folios) {
-    const long n = count.count(id) != 0 ? count.at(id) : 0;
+    const long n = ix.pte_count(id);
     if (f->exclusive && n != 1) {
       add(out, InvariantId::Excl, folio_name(id),
           fmt::format("marked exclusive (PageAnonExclusive) but {} PTE(s) map it", n));
@@ -235,16 +285,16 @@ void check_excl(const SnapIndex& ix, Violations& out) {
             "the zero page is mapped writable");
         continue;
       }
-      const std::string where = page_name(p.name, pte.page) + " " + folio_name(pte.folio);
+      const auto where = [&] { return page_name(p.name, pte.page) + " " + folio_name(pte.folio); };
       const SnapFolio* f = ix.folio(pte.folio);
       if (f != nullptr && !f->exclusive) {
-        add(out, InvariantId::Excl, where,
+        add(out, InvariantId::Excl, where(),
             fmt::format("a writable PTE maps a folio that is not exclusive (mapcount {})",
                         f->mapcount));
       }
       const SnapVma* v = vma_containing(p, pte.page);
       if (v != nullptr && (v->flags & VM_WRITE) == 0) {
-        add(out, InvariantId::Excl, where + " " + vma_name(p.name, *v),
+        add(out, InvariantId::Excl, where() + " " + vma_name(p.name, *v),
             fmt::format("a writable PTE in a VMA without VM_WRITE ({})", vma_perms(v->flags)));
       }
     }

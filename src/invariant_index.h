@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
@@ -23,23 +24,20 @@ struct VmaRef {
   const SnapVma* vma = nullptr;
 };
 
+// Built once per check_invariants() from flat arrays: the anon_vmas and
+// folios by id (first entry per id, in id order), each tree node's VMA, and
+// the PTE count of every folio id. Nothing here formats a string.
 class SnapIndex {
  public:
-  explicit SnapIndex(const Snapshot& s) : snap(s) {
-    for (const SnapAnonVma& a : s.anon_vmas) anon_vmas.emplace(a.id, &a);
-    for (const SnapFolio& f : s.folios) folios.emplace(f.id, &f);
-    for (const SnapProc& p : s.procs) {
-      for (const SnapVma& v : p.vmas) vmas.emplace(std::make_pair(p.name, v.start), VmaRef{&p, &v});
-    }
-  }
+  explicit SnapIndex(const Snapshot& s);
 
   const SnapAnonVma* anon_vma(SnapId id) const {
-    auto it = anon_vmas.find(id);
-    return it == anon_vmas.end() ? nullptr : it->second;
+    const std::size_t i = av_pos(id);
+    return i == npos ? nullptr : anon_vmas[i].second;
   }
   const SnapFolio* folio(SnapId id) const {
-    auto it = folios.find(id);
-    return it == folios.end() ? nullptr : it->second;
+    const std::size_t i = pos_of(folios, folios_dense_, id);
+    return i == npos ? nullptr : folios[i].second;
   }
   // Listed and not freed.
   bool allocated(SnapId id) const {
@@ -52,16 +50,42 @@ class SnapIndex {
     const SnapAnonVma* a = anon_vma(id);
     return a != nullptr && !a->freed && !a->tree.empty();
   }
-  // The VMA a tree node names: (proc, vm_start).
-  VmaRef vma_at_start(const std::string& proc, Page start) const {
-    auto it = vmas.find(std::make_pair(proc, start));
-    return it == vmas.end() ? VmaRef{} : it->second;
+  // The VMA a tree node names: (proc, vm_start); the first such VMA of the
+  // first process of that name that has one.
+  VmaRef vma_at_start(const std::string& proc, Page start) const;
+  VmaRef vma_at_start(const SnapProc& first_of_name, Page start) const;
+  // The same for node j of `a`'s tree (a in snap.anon_vmas), resolved once.
+  VmaRef node_vma(const SnapAnonVma& a, std::size_t j) const {
+    return node_refs_[node_off_[static_cast<std::size_t>(&a - snap.anon_vmas.data())] + j];
+  }
+  // Position of id in `anon_vmas`, or npos.
+  std::size_t av_pos(SnapId id) const { return pos_of(anon_vmas, avs_dense_, id); }
+  // How many PTEs (of all processes) map folio id.
+  long pte_count(SnapId id) const {
+    const auto it = std::lower_bound(pte_counts.begin(), pte_counts.end(), id,
+                                     [](const auto& e, SnapId x) { return e.first < x; });
+    return it != pte_counts.end() && it->first == id ? it->second : 0;
   }
 
+  static constexpr std::size_t npos = ~std::size_t{0};
+
   const Snapshot& snap;
-  std::map<SnapId, const SnapAnonVma*> anon_vmas;  // first entry per id
-  std::map<SnapId, const SnapFolio*> folios;
-  std::map<std::pair<std::string, Page>, VmaRef> vmas;
+  std::vector<std::pair<SnapId, const SnapAnonVma*>> anon_vmas;  // first entry per id, by id
+  std::vector<std::pair<SnapId, const SnapFolio*>> folios;
+  std::vector<std::pair<SnapId, long>> pte_counts;  // folio id -> PTEs mapping it, by id
+
+ private:
+  template <class Vec>
+  static std::size_t pos_of(const Vec& v, bool dense, SnapId id) {
+    if (dense) return id >= 1 && id <= v.size() ? static_cast<std::size_t>(id - 1) : npos;
+    const auto it = std::lower_bound(v.begin(), v.end(), id,
+                                     [](const auto& e, SnapId x) { return e.first < x; });
+    return it != v.end() && it->first == id ? static_cast<std::size_t>(it - v.begin()) : npos;
+  }
+
+  bool avs_dense_ = false, folios_dense_ = false;  // ids are exactly 1..n: index = id - 1
+  std::vector<VmaRef> node_refs_;
+  std::vector<std::size_t> node_off_;  // by position in snap.anon_vmas
 };
 
 // The VMA of `p` that contains `page`, or nullptr.
@@ -84,8 +108,12 @@ inline bool chain_has(const SnapVma& v, SnapId id) {
   return false;
 }
 
-inline std::set<SnapId> chainset(const SnapVma& v) {
-  return {v.chain.begin(), v.chain.end()};
+// chainset(vma): the chain's ids, sorted, each once (what a std::set of
+// them would iterate), in `out`.
+inline void chainset(const SnapVma& v, std::vector<SnapId>& out) {
+  out.assign(v.chain.begin(), v.chain.end());
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
 }
 
 // Object names used in every message.

@@ -55,13 +55,15 @@ void check_active_in_chain(const SnapIndex& ix, Violations& out) {
 void check_distinct(const SnapIndex& ix, Violations& out) {
   for (const SnapProc& p : ix.snap.procs) {
     for (const SnapVma& v : p.vmas) {
-      std::set<SnapId> seen, reported;
-      for (SnapId c : v.chain) {
-        if (!seen.insert(c).second && reported.insert(c).second) {
-          const auto n = std::count(v.chain.begin(), v.chain.end(), c);
-          add(out, InvariantId::Distinct, vma_name(p.name, v) + " " + av_name(c),
-              fmt::format("the chain links this anon_vma {} times", n));
-        }
+      for (std::size_t i = 0; i < v.chain.size(); ++i) {
+        const SnapId c = v.chain[i];
+        // Reported once, at its second link.
+        const auto before =
+            std::count(v.chain.begin(), v.chain.begin() + static_cast<std::ptrdiff_t>(i), c);
+        if (before != 1) continue;
+        const auto n = std::count(v.chain.begin(), v.chain.end(), c);
+        add(out, InvariantId::Distinct, vma_name(p.name, v) + " " + av_name(c),
+            fmt::format("the chain links this anon_vma {} times", n));
       }
     }
   }
@@ -71,10 +73,14 @@ void check_distinct(const SnapIndex& ix, Violations& out) {
 // identified by (proc, start), so overlapping or duplicate VMAs and duplicate
 // tree nodes also break it.
 void check_bidir(const SnapIndex& ix, Violations& out) {
-  std::set<std::string> names;
-  for (const SnapProc& p : ix.snap.procs) {
-    if (!names.insert(p.name).second) {
-      add(out, InvariantId::Bidir, "process " + p.name, "the process is listed twice");
+  const auto& procs = ix.snap.procs;
+  for (std::size_t pi = 0; pi < procs.size(); ++pi) {
+    const SnapProc& p = procs[pi];
+    for (std::size_t q = 0; q < pi; ++q) {
+      if (procs[q].name == p.name) {
+        add(out, InvariantId::Bidir, "process " + p.name, "the process is listed twice");
+        break;
+      }
     }
     for (std::size_t i = 0; i + 1 < p.vmas.size(); ++i) {
       const SnapVma& a = p.vmas[i];
@@ -85,18 +91,26 @@ void check_bidir(const SnapIndex& ix, Violations& out) {
       }
     }
     for (const SnapVma& v : p.vmas) {
-      std::set<SnapId> done;
-      for (SnapId c : v.chain) {
-        if (!done.insert(c).second) continue;  // I-DISTINCT's business
+      for (std::size_t i = 0; i < v.chain.size(); ++i) {
+        const SnapId c = v.chain[i];
+        if (std::find(v.chain.begin(), v.chain.begin() + static_cast<std::ptrdiff_t>(i), c) !=
+            v.chain.begin() + static_cast<std::ptrdiff_t>(i))
+          continue;  // I-DISTINCT's business
         const SnapAnonVma* a = ix.anon_vma(c);
-        const std::string state = av_state(ix, c);
-        if (!state.empty()) {
+        if (a == nullptr || a->freed || c == 0) {
           add(out, InvariantId::Bidir, vma_name(p.name, v) + " " + av_name(c),
-              "the chain links an anon_vma that is " + state);
+              "the chain links an anon_vma that is " + av_state(ix, c));
           continue;
         }
-        const SnapTreeNode node{p.name, v.start};
-        if (std::find(a->tree.begin(), a->tree.end(), node) == a->tree.end()) {
+        // A node that resolved to this very VMA is the node (p, v.start);
+        // only when none did are the nodes compared by name.
+        bool found = false;
+        for (std::size_t j = 0; j < a->tree.size() && !found; ++j)
+          found = ix.node_vma(*a, j).vma == &v;
+        found = found || std::any_of(a->tree.begin(), a->tree.end(), [&](const SnapTreeNode& n) {
+                  return n.vma_start == v.start && n.proc == p.name;
+                });
+        if (!found) {
           add(out, InvariantId::Bidir, vma_name(p.name, v) + " " + av_name(c),
               fmt::format("the chain links the anon_vma but its tree has no node {}@{}", p.name,
                           v.start));
@@ -106,14 +120,15 @@ void check_bidir(const SnapIndex& ix, Violations& out) {
   }
   for (const SnapAnonVma& a : ix.snap.anon_vmas) {
     if (ix.anon_vma(a.id) != &a) continue;  // duplicate entry: I-REF reports it
-    std::set<SnapTreeNode> seen;
-    for (const SnapTreeNode& n : a.tree) {
-      if (!seen.insert(n).second) {
+    for (std::size_t j = 0; j < a.tree.size(); ++j) {
+      const SnapTreeNode& n = a.tree[j];
+      if (std::find(a.tree.begin(), a.tree.begin() + static_cast<std::ptrdiff_t>(j), n) !=
+          a.tree.begin() + static_cast<std::ptrdiff_t>(j)) {
         add(out, InvariantId::Bidir, av_name(a.id),
             fmt::format("the tree holds node {}@{} twice", n.proc, n.vma_start));
         continue;
       }
-      const VmaRef r = ix.vma_at_start(n.proc, n.vma_start);
+      const VmaRef r = ix.node_vma(a, j);
       if (r.vma == nullptr) {
         add(out, InvariantId::Bidir, av_name(a.id),
             fmt::format("tree node {}@{} names no VMA of process {}", n.proc, n.vma_start, n.proc));
@@ -135,8 +150,9 @@ void check_key(const SnapIndex& ix, Violations& out) {
     if (!a.tree_error.empty()) {
       add(out, InvariantId::Key, av_name(a.id), "interval tree unsound: " + a.tree_error);
     }
-    for (const SnapTreeNode& n : a.tree) {
-      const VmaRef r = ix.vma_at_start(n.proc, n.vma_start);
+    for (std::size_t j = 0; j < a.tree.size(); ++j) {
+      const SnapTreeNode& n = a.tree[j];
+      const VmaRef r = ix.node_vma(a, j);
       if (r.vma == nullptr) {
         add(out, InvariantId::Key, av_name(a.id),
             fmt::format("tree node {}@{} has no current VMA to take its key from (stale node "
@@ -153,13 +169,14 @@ void check_key(const SnapIndex& ix, Violations& out) {
 // I-CLOSE: a in chainset(V) => a.parent in chainset(V). So every chain holds
 // its root and a live child keeps its parent live.
 void check_close(const SnapIndex& ix, Violations& out) {
+  std::vector<SnapId> cs;
   for (const SnapProc& p : ix.snap.procs) {
     for (const SnapVma& v : p.vmas) {
-      const std::set<SnapId> cs = chainset(v);
+      chainset(v, cs);
       for (SnapId c : cs) {
         const SnapAnonVma* a = ix.anon_vma(c);
         if (a == nullptr) continue;  // dangling: I-BIDIR
-        if (cs.count(a->parent) == 0) {
+        if (!std::binary_search(cs.begin(), cs.end(), a->parent)) {
           add(out, InvariantId::Close, vma_name(p.name, v) + " " + av_name(c),
               fmt::format("the chain links {} but not its parent #{}", av_name(c), a->parent));
         }
@@ -172,20 +189,28 @@ void check_close(const SnapIndex& ix, Violations& out) {
 // same chainset. anon_vma_merge and merge Case 3 drop one VMA's chain on the
 // strength of this. Broken by CVE-2022-42703 and the 2010 neighbour reuse.
 void check_samechain(const SnapIndex& ix, Violations& out) {
+  std::vector<const SnapVma*> first;  // the first VMA with each anon_vma
+  std::vector<SnapId> cw, cv;
   for (const SnapProc& p : ix.snap.procs) {
-    std::map<SnapId, const SnapVma*> first;
+    first.clear();
     for (const SnapVma& v : p.vmas) {
       if (v.anon_vma == 0) continue;
-      auto [it, fresh] = first.emplace(v.anon_vma, &v);
-      if (fresh) continue;
-      const SnapVma& w = *it->second;
-      if (chainset(w) != chainset(v)) {
+      const auto it = std::find_if(first.begin(), first.end(),
+                                   [&](const SnapVma* w) { return w->anon_vma == v.anon_vma; });
+      if (it == first.end()) {
+        first.push_back(&v);
+        continue;
+      }
+      const SnapVma& w = **it;
+      chainset(w, cw);
+      chainset(v, cv);
+      if (cw != cv) {
         std::string why = fmt::format("both have anon_vma #{} but the chains differ: ", v.anon_vma);
         why += "{";
-        for (SnapId c : chainset(w)) why += fmt::format("#{} ", c);
+        for (SnapId c : cw) why += fmt::format("#{} ", c);
         if (why.back() == ' ') why.pop_back();
         why += "} vs {";
-        for (SnapId c : chainset(v)) why += fmt::format("#{} ", c);
+        for (SnapId c : cv) why += fmt::format("#{} ", c);
         if (why.back() == ' ') why.pop_back();
         why += "}";
         add(out, InvariantId::SameChain, vma_name(p.name, w) + " " + vma_name(p.name, v), why);

@@ -6,6 +6,7 @@
 // once and runs in catalogue order here.
 #include "rmapcheck/invariants.h"
 
+#include <algorithm>
 #include <array>
 
 #include "invariant_index.h"
@@ -31,6 +32,100 @@ std::optional<InvariantId> invariant_from_name(std::string_view s) {
   }
   return std::nullopt;
 }
+
+namespace detail {
+
+namespace {
+// `out`: (id, &entry) of `list`, first entry per id, in id order; `dense`
+// when the ids are exactly 1..n (a canonical snapshot), so that a lookup is
+// an index.
+template <class List, class Out>
+void by_id(const List& list, Out& out, bool& dense) {
+  out.clear();
+  out.reserve(list.size());
+  bool sorted = true;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    if (i > 0 && list[i].id < list[i - 1].id) sorted = false;
+    out.emplace_back(list[i].id, &list[i]);
+  }
+  auto less = [](const auto& a, const auto& b) { return a.first < b.first; };
+  if (!sorted) std::stable_sort(out.begin(), out.end(), less);
+  out.erase(std::unique(out.begin(), out.end(),
+                        [](const auto& a, const auto& b) { return a.first == b.first; }),
+            out.end());
+  dense = true;
+  for (std::size_t i = 0; i < out.size() && dense; ++i) dense = out[i].first == i + 1;
+}
+}  // namespace
+
+SnapIndex::SnapIndex(const Snapshot& s) : snap(s) {
+  by_id(s.anon_vmas, anon_vmas, avs_dense_);
+  by_id(s.folios, folios, folios_dense_);
+  node_off_.resize(s.anon_vmas.size());
+  std::size_t nodes = 0;
+  for (std::size_t i = 0; i < s.anon_vmas.size(); ++i) {
+    node_off_[i] = nodes;
+    nodes += s.anon_vmas[i].tree.size();
+  }
+  node_refs_.reserve(nodes);
+  for (const SnapAnonVma& a : s.anon_vmas) {
+    // Nodes are sorted by process: look a process up once per run of nodes.
+    const std::string* last = nullptr;
+    const SnapProc* first_of_name = nullptr;
+    for (const SnapTreeNode& n : a.tree) {
+      if (last == nullptr || *last != n.proc) {
+        last = &n.proc;
+        first_of_name = nullptr;
+        for (const SnapProc& p : s.procs) {
+          if (p.name == n.proc) {
+            first_of_name = &p;
+            break;
+          }
+        }
+      }
+      node_refs_.push_back(first_of_name == nullptr ? VmaRef{}
+                                                    : vma_at_start(*first_of_name, n.vma_start));
+    }
+  }
+  std::vector<SnapId> ids;
+  for (const SnapProc& p : s.procs) {
+    for (const SnapPte& pte : p.ptes) {
+      if (pte.kind == SnapPte::Kind::Folio) ids.push_back(pte.folio);
+    }
+  }
+  std::sort(ids.begin(), ids.end());
+  for (std::size_t i = 0; i < ids.size();) {
+    std::size_t j = i;
+    while (j < ids.size() && ids[j] == ids[i]) ++j;
+    pte_counts.emplace_back(ids[i], static_cast<long>(j - i));
+    i = j;
+  }
+}
+
+VmaRef SnapIndex::vma_at_start(const std::string& proc, Page start) const {
+  for (const SnapProc& p : snap.procs) {
+    if (p.name != proc) continue;
+    for (const SnapVma& v : p.vmas) {
+      if (v.start == start) return VmaRef{&p, &v};
+    }
+  }
+  return VmaRef{};
+}
+
+// From the first process of its name on (the processes of one name are not
+// always adjacent in a broken snapshot).
+VmaRef SnapIndex::vma_at_start(const SnapProc& first, Page start) const {
+  const SnapProc* end = snap.procs.data() + snap.procs.size();
+  for (const SnapProc* p = &first; p != end; ++p) {
+    if (p != &first && p->name != first.name) continue;
+    for (const SnapVma& v : p->vmas) {
+      if (v.start == start) return VmaRef{p, &v};
+    }
+  }
+  return VmaRef{};
+}
+
+}  // namespace detail
 
 std::string Violation::to_string() const {
   return std::string(invariant_name(id)) + ": " + objects + ": " + why;
