@@ -18,7 +18,8 @@
 //
 // Contract
 //   - Agree only when every op of the trace was compared and agreed. With
-//     OracleOptions::model off nothing is compared: never Agree (Partial).
+//     OracleOptions::model off nothing is compared; the tool reports such a
+//     trace as shown on the kernel, never as an agreement.
 //   - A trace the kernel cannot replay to the end (failalloc) is Partial:
 //     the ops before it were compared, the rest not; never Agree.
 //   - Same trace, same verdict (the kernel is deterministic here when the
