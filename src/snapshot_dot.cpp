@@ -57,16 +57,6 @@ std::string esc(std::string_view s) {
   return out;
 }
 
-std::string id_ref(SnapId id) {
-  return id == 0 ? "none" : fmt::format("#{}", id);
-}
-
-std::string flags_field(VmFlags f) {
-  std::string codes = vm_flags_codes(f);
-  std::replace(codes.begin(), codes.end(), ' ', ',');
-  return codes.empty() ? "-" : codes;
-}
-
 // For each entry of a: true when it lies outside a longest common
 // subsequence of a and b (what a line diff of the two lists would mark).
 std::vector<bool> unmatched(const std::vector<SnapId>& a, const std::vector<SnapId>& b) {

@@ -27,8 +27,6 @@
 
 namespace rmapcheck {
 
-namespace {
-
 std::string id_ref(SnapId id) {
   return id == 0 ? "none" : fmt::format("#{}", id);
 }
@@ -38,6 +36,8 @@ std::string flags_field(VmFlags f) {
   std::replace(codes.begin(), codes.end(), ' ', ',');
   return codes.empty() ? "-" : codes;
 }
+
+namespace {
 
 std::string chain_field(const std::vector<SnapId>& chain) {
   std::string out = "[";

@@ -148,6 +148,10 @@ void canonicalize(Snapshot& s);
 void restrict_to(Snapshot& s, Visibility v);
 
 std::string format_snapshot(const Snapshot& s);
+// How every printer (format_snapshot, format_maps, the DOT pictures) writes
+// an id ("#3", "none") and a VMA's flags ("rd,wr,ac", "-").
+std::string id_ref(SnapId id);
+std::string flags_field(VmFlags f);
 std::string format_maps(const Snapshot& s);
 
 // Line diff of the two formatted snapshots, labelled ("model", "impl"):
