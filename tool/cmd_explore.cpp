@@ -27,7 +27,7 @@ namespace {
 constexpr std::uint64_t kMiB = 1024 * 1024;
 
 struct Opts {
-  std::uint64_t pages = 3, procs = 2, depth = 4, values = 2, fail_nth = 1, threads = 1;
+  std::uint64_t pages = 2, procs = 2, depth = 3, values = 2, fail_nth = 1, threads = 1;
   std::optional<std::uint64_t> max_forks, max_states, max_memory_mb;
   std::string ops = "all", prots = "all", store = "fp64", mutant;
   std::optional<double> seconds;
@@ -68,9 +68,11 @@ std::string report_text(const props::ExploreConfig& cfg, const std::string& log,
   if (!cfg.mutant_name.empty()) s += "impl mutant: " + cfg.mutant_name + "\n";
   s += log;
   s += props::completeness_line(r, cfg) + "\n";
-  if (r.verdict != props::ExploreResult::Verdict::Counterexample && cfg.store != props::StoreKind::Exact)
-    s += fmt::format("probability that a state was missed (fingerprint collision): at most {:.2g}\n",
-                     r.omission_probability);
+  if (r.verdict != props::ExploreResult::Verdict::Counterexample &&
+      cfg.store != props::StoreKind::Exact)
+    s +=
+        fmt::format("probability that a state was missed (fingerprint collision): at most {:.2g}\n",
+                    r.omission_probability);
   if (r.failure) {
     s += "counterexample:\n";
     for (const Op& op : r.trace) s += "    " + format_op(op) + "\n";
@@ -109,11 +111,15 @@ int run(const Opts& o) {
     b.all_ops = false;
     for (const std::string& name : split(o.ops)) {
       auto k = op_kind_from_name(name);
-      if (!k) return fail_usage("--ops: unknown op '" + name + "' (mmap, munmap, mprotect, madvise, mremap, read, write, fork, exit, rmap, failalloc; or all)");
+      if (!k)
+        return fail_usage("--ops: unknown op '" + name +
+                          "' (mmap, munmap, mprotect, madvise, mremap, read, write, fork, exit, "
+                          "rmap, failalloc; or all)");
       if (std::find(b.ops.begin(), b.ops.end(), *k) == b.ops.end()) b.ops.push_back(*k);
     }
     if (b.ops.empty() || (b.ops.size() == 1 && b.ops[0] == OpKind::FailAlloc))
-      return fail_usage("--ops '" + o.ops + "' names no op to explore (failalloc only arms the others)");
+      return fail_usage("--ops '" + o.ops +
+                        "' names no op to explore (failalloc only arms the others)");
   }
   if (o.prots == "all") {
     b.prots = {Prot::None, Prot::R, Prot::RW, Prot::RX, Prot::RWX};
@@ -121,7 +127,9 @@ int run(const Opts& o) {
     b.all_prots = false;
     for (const std::string& name : split(o.prots)) {
       auto p = prot_from_name(name);
-      if (!p) return fail_usage("--prots: unknown protection '" + name + "' (none, r, rw, rx, rwx; or all)");
+      if (!p)
+        return fail_usage("--prots: unknown protection '" + name +
+                          "' (none, r, rw, rx, rwx; or all)");
       if (std::find(b.prots.begin(), b.prots.end(), *p) == b.prots.end()) b.prots.push_back(*p);
     }
     if (b.prots.empty()) return fail_usage("--prots '" + o.prots + "' names no protection");
@@ -211,24 +219,31 @@ int run(const Opts& o) {
 
 CommandRun setup(CLI::App& sub) {
   auto o = std::make_shared<Opts>();
-  sub.add_option("--pages", o->pages, "window W: every START and NPAGES inside pages [0, W) (default 3)")
+  sub.add_option("--pages", o->pages,
+                 "window W: every START and NPAGES inside pages [0, W) (default 2)")
       ->check(integer_in(1, 8));
-  sub.add_option("--procs", o->procs, "at most P live processes (default 2)")->check(integer_in(1, 8));
-  sub.add_option("--depth", o->depth, "at most D ops from the start (default 4)")->check(integer_in(0, 64));
+  sub.add_option("--procs", o->procs, "at most P live processes (default 2)")
+      ->check(integer_in(1, 8));
+  sub.add_option("--depth", o->depth, "at most D ops from the start (default 3)")
+      ->check(integer_in(0, 64));
   sub.add_option("--ops", o->ops,
                  "comma-separated ops to try (mmap,munmap,mprotect,madvise,mremap,read,write,fork,"
                  "exit,rmap,failalloc) or all (default)");
-  sub.add_option("--prots", o->prots, "protections for mmap and mprotect (none,r,rw,rx,rwx) or all");
-  sub.add_option("--values", o->values, "distinct write values 1..V (default 2)")->check(integer_in(1, 8));
-  sub.add_option("--max-forks", o->max_forks, "at most N forks on a path (default: no bound but --depth)")
+  sub.add_option("--prots", o->prots,
+                 "protections for mmap and mprotect (none,r,rw,rx,rwx) or all");
+  sub.add_option("--values", o->values, "distinct write values 1..V (default 2)")
+      ->check(integer_in(1, 8));
+  sub.add_option("--max-forks", o->max_forks,
+                 "at most N forks on a path (default: no bound but --depth)")
       ->check(integer_in(0, 64));
   sub.add_option("--fail-nth", o->fail_nth,
                  "with failalloc: fail the K-th allocation at each site, K = 1..N (default 1)")
       ->check(integer_in(1, 4));
   sub.add_option("--threads", o->threads, "threads (same result for any number; default 1)")
       ->check(integer_in(1, 64));
-  sub.add_option("--store", o->store,
-                 "visited states: fp64 (8-byte fingerprints, default), fp128, or exact (the states' bytes)");
+  sub.add_option(
+      "--store", o->store,
+      "visited states: fp64 (8-byte fingerprints, default), fp128, or exact (the states' bytes)");
   sub.add_option("--mutant", o->mutant, "switch on one impl mutant (rmapcheck mutants --list)");
   sub.add_option("--time", o->seconds, "stop after SECONDS, between depths: INCOMPLETE")
       ->check(seconds_in(kMinSeconds, kMaxSeconds));
@@ -237,7 +252,8 @@ CommandRun setup(CLI::App& sub) {
   sub.add_option("--max-memory", o->max_memory_mb,
                  "MiB for the state store and trail (default: half of the memory available now)")
       ->check(integer_in(1, kMaxU64 / kMiB));
-  sub.add_option("--out", o->out, "directory for the report and a counterexample (default rmapcheck-out)");
+  sub.add_option("--out", o->out,
+                 "directory for the report and a counterexample (default rmapcheck-out)");
   return [o, &sub] {
     // The command line as parsed, for the report and the counterexample's header.
     std::string line;
@@ -250,9 +266,9 @@ CommandRun setup(CLI::App& sub) {
   };
 }
 
-CommandRegistrar reg{"explore",
-                     "Exhaustive bounded exploration: every reachable state, shortest counterexamples",
-                     &setup};
+CommandRegistrar reg{
+    "explore", "Exhaustive bounded exploration: every reachable state, shortest counterexamples",
+    &setup};
 
 }  // namespace
 }  // namespace rmapcheck::tool
