@@ -315,6 +315,13 @@ ExploreResult Search::run() {
     level_end = trail_.size();
   }
   r.states = store_.size();
+  if (cfg_.keep_leaf_paths && !r.failure) {
+    std::vector<char> has_child(trail_.size(), 0);
+    for (const TrailEntry& t : trail_)
+      if (t.parent != kNoParent) has_child[t.parent] = 1;
+    for (std::uint32_t s = 0; s < trail_.size(); ++s)
+      if (!has_child[s]) r.leaf_paths.push_back(replay(s).ops);
+  }
   if (cfg_.store != StoreKind::Exact) {
     // Each transition's lookup could meet any stored fingerprint by chance.
     const double bits = cfg_.store == StoreKind::Fp64 ? 64 : 128;

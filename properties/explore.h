@@ -75,6 +75,7 @@ struct ExploreConfig {
   std::uint64_t max_memory = 0;     // bytes for the store and the trail
   std::string out_dir;              // counterexample and report
   std::string command_line;         // printed in the report
+  bool keep_leaf_paths = false;     // fill ExploreResult::leaf_paths (explore --kernel)
   bool (*interrupted)() = nullptr;  // true once SIGINT/SIGTERM came (props::stop_requested)
 };
 
@@ -104,6 +105,10 @@ struct ExploreResult {
   std::vector<Op> trace;   // the counterexample's ops, failing op last
   std::string trace_path;  // where it was saved ("" if not)
   double seconds = 0;
+  // With keep_leaf_paths: the path (the ops from the start) to every state
+  // no other state's first path extends; together they pass through every
+  // distinct state found.
+  std::vector<std::vector<Op>> leaf_paths;
 };
 
 ExploreResult explore(const ExploreConfig& cfg, std::ostream& log);

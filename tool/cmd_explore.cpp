@@ -5,7 +5,9 @@
 // Exit status: 0 COMPLETE (every sequence within the bounds checked, no
 // violation), 1 counterexample, 2 usage error (before any work), 4
 // INCOMPLETE (--time, --max-states or --max-memory reached first), 130
-// interrupted (SIGINT/SIGTERM; the report is written first).
+// interrupted (SIGINT/SIGTERM; the report is written first). With --kernel:
+// 1 also when the live kernel disagrees, 3 when the oracle's machinery
+// failed, 77 when this machine cannot run the oracle (not root, ...).
 #include <fmt/format.h>
 
 #include <fstream>
@@ -17,6 +19,7 @@
 #include "options.h"
 #include "properties/campaign.h"
 #include "properties/campaign_export.h"
+#include "oracle/oracle.h"
 #include "properties/explore.h"
 #include "rmapcheck/file_io.h"
 #include "rmapcheck/trace.h"
@@ -32,6 +35,7 @@ struct Opts {
   std::string ops = "all", prots = "all", store = "fp64", mutant;
   std::optional<double> seconds;
   std::string out = "rmapcheck-out";
+  bool kernel = false;
   std::string command_line;
 };
 
@@ -95,6 +99,43 @@ std::string counterexample_text(const props::ExploreConfig& cfg, const props::Ex
   return s;
 }
 
+// explore --kernel: every distinct state's first path, through the leaves
+// of the search tree, replayed on the live kernel by the oracle (the
+// checker's kernel lane beside the model). Returns the exit status.
+int replay_on_kernel(const props::ExploreConfig& cfg, const props::ExploreResult& r,
+                     const std::string& out, std::string& summary) {
+  oracle::OracleOptions opt;
+  oracle::Oracle o(opt);
+  for (const std::string& l : o.limits()) std::cout << "not compared here: " << l << "\n";
+  std::size_t agree = 0, ops = 0, k = 0;
+  for (const std::vector<Op>& path : r.leaf_paths) {
+    ++k;
+    Trace t;
+    t.file = "<explore path " + std::to_string(k) + ">";
+    for (const Op& op : path) t.lines.push_back(TraceLine{op, std::nullopt, 0});
+    oracle::TraceVerdict v = o.run(t);
+    ops += v.ops_compared;
+    if (v.status == oracle::TraceVerdict::Status::Agree) {
+      ++agree;
+      continue;
+    }
+    std::string err;
+    const std::string path_file = out + "/explore-kernel-divergence.trace";
+    std::string text = "# rmapcheck explore --kernel: the live kernel and the model differ\n";
+    text += "# replay:    rmapcheck oracle THIS_FILE\n" + print_trace(t);
+    if (!write_file_atomic(path_file, text, err)) std::cerr << "rmapcheck explore: " << err << "\n";
+    summary = fmt::format("explore --kernel: {} on path {} of {} ({}):\n{}trace written to {}\n",
+                          oracle::verdict_name(v.status), k, r.leaf_paths.size(),
+                          props::bounds_text(cfg.bounds), v.report, path_file);
+    return v.status == oracle::TraceVerdict::Status::Diverge ? 1 : 3;
+  }
+  summary = fmt::format(
+      "explore --kernel: AGREE: the model agrees with Linux on all {} distinct states reachable in <= "
+      "{} ops ({}): {} paths through them replayed, {} ops compared on the live kernel\n",
+      r.states, r.depth_done, props::bounds_text(cfg.bounds), agree, ops);
+  return 0;
+}
+
 int run(const Opts& o) {
   props::ExploreConfig cfg;
   cfg.command_line = o.command_line;
@@ -142,6 +183,16 @@ int run(const Opts& o) {
     cfg.store = props::StoreKind::Exact;
   } else {
     return fail_usage("--store '" + o.store + "' is not fp64, fp128 or exact");
+  }
+  if (o.kernel) {
+    if (std::find(b.ops.begin(), b.ops.end(), OpKind::FailAlloc) != b.ops.end())
+      return fail_usage("--kernel: the live kernel cannot fail one chosen allocation; give --ops without failalloc");
+    if (!o.mutant.empty()) return fail_usage("--kernel compares the model with Linux: no --mutant");
+    if (std::string env = oracle::check_environment(); !env.empty()) {
+      std::cerr << "rmapcheck explore: --kernel cannot run here: " << env << "\n";
+      return 77;
+    }
+    cfg.keep_leaf_paths = true;
   }
   if (!o.mutant.empty()) {
     auto m = mutant_from_name(o.mutant);
@@ -202,7 +253,12 @@ int run(const Opts& o) {
       std::cerr << "rmapcheck explore: cannot write the counterexample: " << err << "\n";
     }
   }
-  const std::string report = report_text(cfg, tee.str(), r);
+  std::string kernel_summary;
+  int kernel_rc = 0;
+  if (o.kernel && r.verdict == props::ExploreResult::Verdict::Complete)
+    kernel_rc = replay_on_kernel(cfg, r, o.out, kernel_summary);
+  std::string report = report_text(cfg, tee.str(), r);
+  report += kernel_summary;
   std::cout << report.substr(report.find(tee.str()) + tee.str().size());
   if (!r.trace_path.empty()) props::write_counterexample_c(r.trace_path, std::cout);
   const std::string report_path = o.out + "/explore-report.txt";
@@ -212,6 +268,7 @@ int run(const Opts& o) {
   }
   std::cout << "report written to " << report_path << "\n";
   if (r.failure) return 1;
+  if (kernel_rc != 0) return kernel_rc;
   if (r.verdict == props::ExploreResult::Verdict::Incomplete)
     return r.why_incomplete == "interrupted" ? 130 : 4;
   return 0;
@@ -254,6 +311,9 @@ CommandRun setup(CLI::App& sub) {
       ->check(integer_in(1, kMaxU64 / kMiB));
   sub.add_option("--out", o->out,
                  "directory for the report and a counterexample (default rmapcheck-out)");
+  sub.add_flag("--kernel", o->kernel,
+               "then replay the path to every distinct state on the live kernel (root; exit 77 "
+               "if this machine cannot)");
   return [o, &sub] {
     // The command line as parsed, for the report and the counterexample's header.
     std::string line;
