@@ -17,9 +17,9 @@
 #include "campaign_cli.h"
 #include "command.h"
 #include "options.h"
+#include "oracle/oracle.h"
 #include "properties/campaign.h"
 #include "properties/campaign_export.h"
-#include "oracle/oracle.h"
 #include "properties/explore.h"
 #include "rmapcheck/file_io.h"
 #include "rmapcheck/trace.h"
@@ -130,7 +130,8 @@ int replay_on_kernel(const props::ExploreConfig& cfg, const props::ExploreResult
     return v.status == oracle::TraceVerdict::Status::Diverge ? 1 : 3;
   }
   summary = fmt::format(
-      "explore --kernel: AGREE: the model agrees with Linux on all {} distinct states reachable in <= "
+      "explore --kernel: AGREE: the model agrees with Linux on all {} distinct states reachable in "
+      "<= "
       "{} ops ({}): {} paths through them replayed, {} ops compared on the live kernel\n",
       r.states, r.depth_done, props::bounds_text(cfg.bounds), agree, ops);
   return 0;
@@ -186,7 +187,9 @@ int run(const Opts& o) {
   }
   if (o.kernel) {
     if (std::find(b.ops.begin(), b.ops.end(), OpKind::FailAlloc) != b.ops.end())
-      return fail_usage("--kernel: the live kernel cannot fail one chosen allocation; give --ops without failalloc");
+      return fail_usage(
+          "--kernel: the live kernel cannot fail one chosen allocation; give --ops without "
+          "failalloc");
     if (!o.mutant.empty()) return fail_usage("--kernel compares the model with Linux: no --mutant");
     if (std::string env = oracle::check_environment(); !env.empty()) {
       std::cerr << "rmapcheck explore: --kernel cannot run here: " << env << "\n";
