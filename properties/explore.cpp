@@ -202,14 +202,6 @@ void Search::expand(Chunk& chunk, std::size_t level_begin) const {
   }
 }
 
-std::string thousands(std::uint64_t n) {
-  std::string d = std::to_string(n), out;
-  for (std::size_t i = 0; i < d.size(); ++i) {
-    if (i > 0 && (d.size() - i) % 3 == 0) out += ',';
-    out += d[i];
-  }
-  return out;
-}
 
 std::string megabytes(std::uint64_t b) {
   return fmt::format("{:.1f} MB", static_cast<double>(b) / 1e6);
@@ -334,6 +326,15 @@ ExploreResult Search::run() {
 }
 
 }  // namespace
+
+std::string thousands(std::uint64_t n) {
+  std::string d = std::to_string(n), out;
+  for (std::size_t i = 0; i < d.size(); ++i) {
+    if (i > 0 && (d.size() - i) % 3 == 0) out += ',';
+    out += d[i];
+  }
+  return out;
+}
 
 ExploreResult explore(const ExploreConfig& cfg, std::ostream& log) {
   return Search(cfg, log).run();

@@ -114,6 +114,7 @@ struct ExploreResult {
 ExploreResult explore(const ExploreConfig& cfg, std::ostream& log);
 
 std::string bounds_text(const ExploreBounds& b);
+std::string thousands(std::uint64_t n);  // 1234567 -> "1,234,567"
 std::string completeness_line(const ExploreResult& r, const ExploreConfig& cfg);
 
 }  // namespace rmapcheck::props

@@ -133,7 +133,8 @@ int replay_on_kernel(const props::ExploreConfig& cfg, const props::ExploreResult
       "explore --kernel: AGREE: the model agrees with Linux on all {} distinct states reachable in "
       "<= "
       "{} ops ({}): {} paths through them replayed, {} ops compared on the live kernel\n",
-      r.states, r.depth_done, props::bounds_text(cfg.bounds), agree, ops);
+      props::thousands(r.states), r.depth_done, props::bounds_text(cfg.bounds),
+      props::thousands(agree), props::thousands(ops));
   return 0;
 }
 
