@@ -202,7 +202,6 @@ void Search::expand(Chunk& chunk, std::size_t level_begin) const {
   }
 }
 
-
 std::string megabytes(std::uint64_t b) {
   return fmt::format("{:.1f} MB", static_cast<double>(b) / 1e6);
 }
