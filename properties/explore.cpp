@@ -80,6 +80,7 @@ struct Found {
 struct Chunk {
   std::size_t lo = 0, hi = 0;
   std::vector<Successor> out;
+  std::vector<std::uint32_t> outdeg;  // transitions checked from each state of the chunk
   std::uint64_t transitions = 0;
   std::optional<Found> found;
   bool stopped = false;  // time, interrupt: the level is incomplete
@@ -112,6 +113,10 @@ class Search {
   EngineConfig engine_cfg_;
   StateStore store_;
   std::vector<TrailEntry> trail_;
+  bool sharded() const { return cfg_.shard_count > 1; }
+  std::vector<StateRecord> records_;  // sharded: one per trail entry
+  std::vector<StateRecord> unowned_;  // sharded: prefix-level states another shard expands
+  int prefix_depth_ = -1;
   Clock::time_point start_ = Clock::now();
 };
 
@@ -149,6 +154,7 @@ void Search::expand(Chunk& chunk, std::size_t level_begin) const {
   std::string bytes;
   std::vector<Op> ops;
   StateStore seen(cfg_.store);  // new states this chunk has already found
+  chunk.outdeg.assign(chunk.hi - chunk.lo, 0);
   for (std::size_t pos = chunk.lo; pos < chunk.hi; ++pos) {
     const auto state = static_cast<std::uint32_t>(level_begin + pos);
     Concrete c = replay(state);
@@ -179,6 +185,7 @@ void Search::expand(Chunk& chunk, std::size_t level_begin) const {
           if (failure) break;
         }
         ++chunk.transitions;
+        ++chunk.outdeg[pos - chunk.lo];
         if (failure) {
           Found f{pos, transition, std::move(*failure), c.ops};
           // The checker numbers the ops it stepped; in the trace they follow the path.
@@ -218,6 +225,7 @@ ExploreResult Search::run() {
     key_of(model->snapshot(), 0, fp, bytes);
     store_.insert(fp, bytes);
     trail_.push_back({});
+    if (sharded()) records_.push_back({fp, 0, kNotExpanded});
   }
   std::size_t level_begin = 0, level_end = 1;
   r.levels.push_back({0, 1, 1, 0, 0, memory()});
@@ -258,6 +266,7 @@ ExploreResult Search::run() {
       r.verdict = ExploreResult::Verdict::Counterexample;
       r.depth_done = depth - 1;
       r.failure = found->failure;
+      r.headline = found->failure.headline();
       r.trace = found->ops;
       r.states = store_.size();
       break;
@@ -268,8 +277,13 @@ ExploreResult Search::run() {
       r.depth_done = depth - 1;
       break;
     }
+    if (sharded()) {
+      for (const Chunk& ch : chunks)
+        for (std::size_t pos = ch.lo; pos < ch.hi; ++pos)
+          records_[level_begin + pos].outdeg = ch.outdeg[pos - ch.lo];
+    }
     // Merge in frontier order: the first path to a state is the one kept.
-    std::uint64_t added = 0;
+    std::vector<const Successor*> fresh;
     bool full = false;
     for (const Chunk& ch : chunks) {
       for (const Successor& s : ch.out) {
@@ -277,11 +291,26 @@ ExploreResult Search::run() {
           full = true;
           break;
         }
-        if (!store_.insert(s.fp, s.bytes)) continue;
-        trail_.push_back({s.parent, s.transition});
-        ++added;
+        if (store_.insert(s.fp, s.bytes)) fresh.push_back(&s);
       }
       if (full) break;
+    }
+    // Every shard has run the same search so far: the first level large
+    // enough to share out is the same one in each.
+    const std::uint32_t n_shards = cfg_.shard_count;
+    const bool prefix = sharded() && prefix_depth_ < 0 &&
+                        (fresh.size() >= 16 * std::size_t{n_shards} || depth == cfg_.bounds.depth);
+    if (prefix) prefix_depth_ = depth;
+    std::uint64_t added = 0;
+    for (const Successor* s : fresh) {
+      const auto d = static_cast<std::uint32_t>(depth);
+      if (prefix && s->fp.lo % n_shards != cfg_.shard_index) {
+        unowned_.push_back({s->fp, d, kNotExpanded});
+        continue;
+      }
+      trail_.push_back({s->parent, s->transition});
+      if (sharded()) records_.push_back({s->fp, d, kNotExpanded});
+      ++added;
     }
     const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
     r.levels.push_back({depth, store_.size(), added, transitions, secs, memory()});
@@ -306,6 +335,11 @@ ExploreResult Search::run() {
     level_end = trail_.size();
   }
   r.states = store_.size();
+  if (sharded()) {
+    r.records = std::move(records_);
+    r.records.insert(r.records.end(), unowned_.begin(), unowned_.end());
+    r.prefix_depth = prefix_depth_;
+  }
   if (cfg_.keep_leaf_paths && !r.failure) {
     std::vector<char> has_child(trail_.size(), 0);
     for (const TrailEntry& t : trail_)
@@ -340,12 +374,15 @@ ExploreResult explore(const ExploreConfig& cfg, std::ostream& log) {
 }
 
 std::string completeness_line(const ExploreResult& r, const ExploreConfig& cfg) {
-  const std::string bounds = bounds_text(cfg.bounds);
+  return completeness_line(r, bounds_text(cfg.bounds), cfg.bounds.depth);
+}
+
+std::string completeness_line(const ExploreResult& r, const std::string& bounds, int depth) {
   switch (r.verdict) {
     case ExploreResult::Verdict::Complete: {
       std::string within = r.exhausted
                                ? fmt::format("reachable (no new state after {} ops; bound {})",
-                                             r.depth_done - 1, cfg.bounds.depth)
+                                             r.depth_done - 1, depth)
                                : fmt::format("reachable in <= {} ops", r.depth_done);
       return fmt::format(
           "explore: COMPLETE: {} distinct states {} ({}); every invariant holds and model and impl "
@@ -363,7 +400,7 @@ std::string completeness_line(const ExploreResult& r, const ExploreConfig& cfg) 
           "explore: COUNTEREXAMPLE: {} ops, shortest within the bounds (every sequence of <= {} "
           "ops "
           "holds; {}): {}",
-          r.trace.size(), r.depth_done, bounds, r.failure ? r.failure->headline() : "?");
+          r.trace.size(), r.depth_done, bounds, r.headline);
   }
   return "explore: ?";
 }

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "rmapcheck/checker.h"
+#include "rmapcheck/fingerprint.h"
 #include "rmapcheck/mutants.h"
 #include "rmapcheck/op.h"
 
@@ -68,13 +69,18 @@ struct ExploreConfig {
   ExploreBounds bounds;
   StoreKind store = StoreKind::Fp64;
   int threads = 1;
-  MutantSet mutants;                // impl mutants (the model has none)
-  std::string mutant_name;          // for the report and the replay line
-  double time_limit = 0;            // seconds; 0: none
-  std::uint64_t max_states = 0;     // 0: what max_memory allows
-  std::uint64_t max_memory = 0;     // bytes for the store and the trail
-  std::string out_dir;              // counterexample and report
-  std::string command_line;         // printed in the report
+  MutantSet mutants;             // impl mutants (the model has none)
+  std::string mutant_name;       // for the report and the replay line
+  double time_limit = 0;         // seconds; 0: none
+  std::uint64_t max_states = 0;  // 0: what max_memory allows
+  std::uint64_t max_memory = 0;  // bytes for the store and the trail
+  std::string out_dir;           // counterexample and report
+  std::string command_line;      // printed in the report
+  // --shard I/N: all shards run the same search up to the prefix depth
+  // (the first level with at least 16 N states); from there shard I expands
+  // only the prefix states whose fingerprint is I mod N, and every shard
+  // reports its states (ExploreResult::records) for explore-merge.
+  std::uint32_t shard_index = 0, shard_count = 1;
   bool keep_leaf_paths = false;     // fill ExploreResult::leaf_paths (explore --kernel)
   bool (*interrupted)() = nullptr;  // true once SIGINT/SIGTERM came (props::stop_requested)
 };
@@ -92,6 +98,16 @@ struct DepthLine {
   std::uint64_t memory = 0;       // bytes of store and trail after it
 };
 
+// A state as a shard reports it: its fingerprint, the depth at which this
+// shard first reached it, and how many transitions it checked from it
+// (kNotExpanded: none, the state was at the depth bound or another shard's).
+struct StateRecord {
+  Fingerprint fp;
+  std::uint32_t depth = 0;
+  std::uint32_t outdeg = 0;
+};
+inline constexpr std::uint32_t kNotExpanded = UINT32_MAX;
+
 struct ExploreResult {
   enum class Verdict : std::uint8_t { Complete, Incomplete, Counterexample };
   Verdict verdict = Verdict::Complete;
@@ -102,6 +118,7 @@ struct ExploreResult {
   std::vector<DepthLine> levels;
   double omission_probability = 0;  // fingerprint stores: a missed state, at most
   std::optional<CheckFailure> failure;
+  std::string headline;    // failure->headline(), or a merged shard's
   std::vector<Op> trace;   // the counterexample's ops, failing op last
   std::string trace_path;  // where it was saved ("" if not)
   double seconds = 0;
@@ -109,6 +126,9 @@ struct ExploreResult {
   // no other state's first path extends; together they pass through every
   // distinct state found.
   std::vector<std::vector<Op>> leaf_paths;
+  // Sharded runs: every state this shard stored, and where the shards split.
+  std::vector<StateRecord> records;
+  int prefix_depth = -1;
 };
 
 ExploreResult explore(const ExploreConfig& cfg, std::ostream& log);
@@ -116,5 +136,6 @@ ExploreResult explore(const ExploreConfig& cfg, std::ostream& log);
 std::string bounds_text(const ExploreBounds& b);
 std::string thousands(std::uint64_t n);  // 1234567 -> "1,234,567"
 std::string completeness_line(const ExploreResult& r, const ExploreConfig& cfg);
+std::string completeness_line(const ExploreResult& r, const std::string& bounds, int depth);
 
 }  // namespace rmapcheck::props

@@ -11,6 +11,7 @@ packages=(
   libclang-rt-14-dev # libFuzzer and the sanitizer runtimes for clang (fuzz/, the fuzz preset)
   clang-format       # tests/style: the tree stays formatted
   graphviz           # `rmapcheck draw -o FILE.svg`, the campaign's counterexample pictures
+  parallel           # tests/explore: sharded explore runs side by side (docs/explore.md)
 )
 
 missing=()

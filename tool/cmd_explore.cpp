@@ -21,6 +21,7 @@
 #include "properties/campaign.h"
 #include "properties/campaign_export.h"
 #include "properties/explore.h"
+#include "properties/explore_shard.h"
 #include "rmapcheck/file_io.h"
 #include "rmapcheck/trace.h"
 
@@ -36,6 +37,7 @@ struct Opts {
   std::optional<double> seconds;
   std::string out = "rmapcheck-out";
   bool kernel = false;
+  std::string shard;
   std::string command_line;
 };
 
@@ -186,6 +188,20 @@ int run(const Opts& o) {
   } else {
     return fail_usage("--store '" + o.store + "' is not fp64, fp128 or exact");
   }
+  {
+    // --shard, else the cluster's array variables (as for the campaign).
+    std::string error;
+    auto spec = o.shard.empty() ? props::shard_from_env(error) : props::parse_shard(o.shard, error);
+    if (!error.empty()) return fail_usage(error);
+    if (!spec) spec = props::ShardSpec{};
+    if (spec->count > 1024) return fail_usage("--shard: at most 1024 shards");
+    if (spec->count > 1 && cfg.store == props::StoreKind::Exact)
+      return fail_usage(
+          "--shard merges states by fingerprint: give --store fp64 or fp128, not exact");
+    if (o.kernel && spec->count > 1) return fail_usage("--kernel runs unsharded");
+    cfg.shard_index = static_cast<std::uint32_t>(spec->index);
+    cfg.shard_count = static_cast<std::uint32_t>(spec->count);
+  }
   if (o.kernel) {
     if (std::find(b.ops.begin(), b.ops.end(), OpKind::FailAlloc) != b.ops.end())
       return fail_usage(
@@ -247,15 +263,27 @@ int run(const Opts& o) {
   } tee;
   std::ostream log(&tee);
   props::ExploreResult r = props::explore(cfg, log);
+  // Shards may share OUT: each writes files of its own.
+  const std::string shard_suffix =
+      cfg.shard_count > 1 ? fmt::format("-shard-{}-of-{}", cfg.shard_index, cfg.shard_count) : "";
   log.flush();
   std::string err;
   if (r.failure) {
-    const std::string path = o.out + "/explore-counterexample.trace";
+    const std::string path = o.out + "/explore-counterexample" + shard_suffix + ".trace";
     if (write_file_atomic(path, counterexample_text(cfg, r), err)) {
       r.trace_path = path;
     } else {
       std::cerr << "rmapcheck explore: cannot write the counterexample: " << err << "\n";
     }
+  }
+  if (cfg.shard_count > 1) {
+    const std::string path = o.out + "/" + props::shard_file_name(cfg.shard_index, cfg.shard_count);
+    if (!write_file_atomic(path, props::shard_file_text(cfg, r), err)) {
+      std::cerr << "rmapcheck explore: cannot write the shard report: " << err << "\n";
+      return 3;
+    }
+    std::cout << "shard report written to " << path
+              << " (rmapcheck explore-merge combines the shards)\n";
   }
   std::string kernel_summary;
   int kernel_rc = 0;
@@ -265,7 +293,7 @@ int run(const Opts& o) {
   report += kernel_summary;
   std::cout << report.substr(report.find(tee.str()) + tee.str().size());
   if (!r.trace_path.empty()) props::write_counterexample_c(r.trace_path, std::cout);
-  const std::string report_path = o.out + "/explore-report.txt";
+  const std::string report_path = o.out + "/explore-report" + shard_suffix + ".txt";
   if (!write_file_atomic(report_path, report, err)) {
     std::cerr << "rmapcheck explore: cannot write the report: " << err << "\n";
     return 3;
@@ -315,6 +343,8 @@ CommandRun setup(CLI::App& sub) {
       ->check(integer_in(1, kMaxU64 / kMiB));
   sub.add_option("--out", o->out,
                  "directory for the report and a counterexample (default rmapcheck-out)");
+  sub.add_option("--shard", o->shard,
+                 "explore shard I of N (I/N); explore-merge combines the N shard reports");
   sub.add_flag("--kernel", o->kernel,
                "then replay the path to every distinct state on the live kernel (root; exit 77 "
                "if this machine cannot)");
