@@ -10,15 +10,12 @@
 // Exit status: 0 written, 2 usage or input error (bad trace: every
 // diagnostic "file:line:col: message"; unreadable trace; -o not writable).
 #include <fmt/format.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
+#include <cstdlib>
 #include <string>
 
 #include "command.h"
+#include "options.h"
 #include "export/export_c.h"
 #include "properties/campaign.h"
 #include "rmapcheck/trace.h"
@@ -37,26 +34,10 @@ int usage_error(const std::string& msg) {
   return 2;
 }
 
-// Why `path` cannot be written (its directory is missing or not writable,
-// or it is a directory), or "".
-std::string unwritable(const std::string& path) {
-  struct stat st {};
-  if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return "it is a directory";
-  const std::size_t slash = path.find_last_of('/');
-  const std::string dir = slash == std::string::npos ? "."
-                          : slash == 0               ? "/"
-                                                     : path.substr(0, slash);
-  if (stat(dir.c_str(), &st) != 0) return fmt::format("{}: {}", dir, std::strerror(errno));
-  if (!S_ISDIR(st.st_mode)) return fmt::format("{} is not a directory", dir);
-  if (access(dir.c_str(), W_OK | X_OK) != 0)
-    return fmt::format("{}: {}", dir, std::strerror(errno));
-  return "";
-}
-
 int run(const ExportArgs& a) {
   if (!a.out.empty()) {
-    if (std::string why = unwritable(a.out); !why.empty())
-      return usage_error(fmt::format("cannot write {}: {}", a.out, why));
+    if (std::string why = probe_out_file(a.out); !why.empty())
+      return usage_error(fmt::format("cannot write -o {}: {}", a.out, why));
   }
   exporter::ExportOptions opt;
   if (!a.mispredict.empty()) {

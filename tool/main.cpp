@@ -36,10 +36,8 @@ int main(int argc, char** argv) {
   if (argc > 1 && argv[1][0] != '-' &&
       std::none_of(specs.begin(), specs.end(),
                    [&](const CommandSpec& s) { return s.name == argv[1]; })) {
-    std::fprintf(stderr,
-                 "rmapcheck: unknown command '%s' (commands: %s)\nRun with --help for more "
-                 "information.\n",
-                 argv[1], names.c_str());
+    std::fprintf(stderr, "rmapcheck: unknown command '%s' (commands: %s)\n\n%s", argv[1],
+                 names.c_str(), app.help().c_str());
     return 2;
   }
   try {
