@@ -18,7 +18,7 @@ std::vector<CommandSpec>& command_registry() {
 
 int main(int argc, char** argv) {
   using namespace rmapcheck::tool;
-  CLI::App app{"rmapcheck: an executable, checked specification of Linux anon rmap"};
+  CLI::App app{"rmapcheck: an executable, checked specification of Linux anon rmap", "rmapcheck"};
   app.require_subcommand(1);
   app.set_version_flag("--version", version_text(), "print the version and exit");
   auto specs = command_registry();

@@ -17,7 +17,7 @@
 #                     trace when the line switches on a mutant); NAME -> a
 #                     mutant; DIR -> out; LIST -> model,impl; crash-<sha1>
 #                     -> an example; [optional parts] -> included
-#      small budgets  --cases N > 2000 -> 50 (mutants: 200); --time S -> 1
+#      small budgets  --cases N > 200 -> 50 (mutants: 20); --time S -> 1
 #                     unless a mutant stops the campaign at its first
 #                     counterexample; --budget S -> 1; --random N > 3 -> 3;
 #                     a campaign with no budget gets --cases 20, `mutants`
@@ -98,20 +98,20 @@ substitute() {
   c=$(sed -E 's/[[:space:]]+#[[:space:]].*$//' <<<"$c")
   [[ $c == *--mutant* ]] && file=examples/08-cve-2022-42703.trace
   c=$(sed -E \
+    -e 's/\[([^]]*)\]/\1/g' \
     -e 's/crash-<sha1>/examples\/02-fork-and-cow.trace/g' \
     -e 's/(^| )FILE\.\.\.( |$)/\1examples\/02-fork-and-cow.trace examples\/05-anon-vma-reuse.trace\2/g' \
     -e "s#(^| )FILE( |\$)#\\1${file}\\2#g" \
     -e 's/(^| )NAME( |$)/\1cve-2022-42703\2/g' \
     -e 's/(^| )DIR( |$)/\1out\2/g' \
     -e 's/(^| )LIST( |$)/\1model,impl\2/g' \
-    -e 's/\[([^]]*)\]/\1/g' \
     -e 's#--out /+#--out #g' <<<"$c")
   local mutants=0
   [[ $c =~ rmapcheck\ mutants ]] && mutants=1
   # --cases N: a small N stays.
   local small=50
-  [ $mutants = 1 ] && small=200
-  c=$(perl -pe "s/--cases (\\d+)/'--cases '.(\$1 > 2000 ? $small : \$1)/ge; s/--random (\\d+)/'--random '.(\$1 > 3 ? 3 : \$1)/ge; s/--budget \\S+/--budget 1/g" <<<"$c")
+  [ $mutants = 1 ] && small=20
+  c=$(perl -pe "s/--cases (\\d+)/'--cases '.(\$1 > 200 ? $small : \$1)/ge; s/--random (\\d+)/'--random '.(\$1 > 3 ? 3 : \$1)/ge; s/--budget \\S+/--budget 1/g" <<<"$c")
   if [[ $c != *--mutant* ]]; then
     c=$(sed -E 's/--time [^ ]+/--time 1/g' <<<"$c")
   fi

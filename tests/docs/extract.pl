@@ -7,7 +7,7 @@
 #                             indented by four spaces after a blank line):
 #                             a line that starts with `rmapcheck `,
 #                             `build/release/tool/rmapcheck `, or is a shell
-#                             line (for ...; parallel ...) that runs it; in a
+#                             line (for, parallel, seq | xargs) that runs it; in a
 #                             block with `$ ` prompts only the prompted lines
 #   span  FILE LINE TEXT      an inline code span `rmapcheck SUB ...` of the
 #                             prose or of a table (a span may wrap a line)
@@ -18,7 +18,7 @@ use warnings;
 
 sub is_command {
   my ($s) = @_;
-  return $s =~ m{^(?:build/release/tool/)?rmapcheck\s} || $s =~ m{^(?:for|parallel)\s.*\brmapcheck\s};
+  return $s =~ m{^(?:build/release/tool/)?rmapcheck\s} || $s =~ m{^(?:for|parallel|seq|xargs)\s.*\brmapcheck\s};
 }
 
 for my $file (@ARGV) {
