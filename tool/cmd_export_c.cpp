@@ -56,7 +56,7 @@ int run(const ExportArgs& a) {
     for (const Diagnostic& d : p.diagnostics) std::fprintf(stderr, "%s\n", d.to_string().c_str());
     return 2;
   }
-  opt.source_name = a.trace;
+  opt.source_name = p.trace->file;  // "<stdin>" for -, as the diagnostics say
   exporter::ExportResult r = exporter::export_c(*p.trace, opt);
   if (opt.mispredict_op > r.replayed_ops)
     return usage_error(fmt::format("--test-mispredict {}: the program replays only {} op(s)",
