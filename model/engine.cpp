@@ -35,6 +35,8 @@ class ModelEngine final : public Engine {
     return snap;
   }
   const Coverage& coverage() const override { return state_.cov; }
+  // The model is plain values: a copy is the same state.
+  std::unique_ptr<Engine> clone() const override { return std::make_unique<ModelEngine>(*this); }
 
   Result apply(const Op& op) override {
     ++version_;

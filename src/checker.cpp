@@ -102,6 +102,16 @@ Checker::Checker(const std::vector<Engine*>& borrowed) {
   }
 }
 
+Checker::Checker(const std::vector<Engine*>& borrowed, std::vector<Snapshot> states) {
+  for (std::size_t i = 0; i < borrowed.size(); ++i) {
+    Lane l;
+    l.engine = borrowed[i];
+    l.name = std::string(engine_kind_name(borrowed[i]->kind()));
+    l.state = i < states.size() ? std::move(states[i]) : borrowed[i]->snapshot();
+    lanes_.push_back(std::move(l));
+  }
+}
+
 bool Checker::any_stopped() const {
   for (const Lane& l : lanes_)
     if (l.stopped) return true;

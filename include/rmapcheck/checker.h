@@ -101,6 +101,9 @@ class Checker {
   // The same over engines the caller owns and keeps alive (tests that look
   // inside an engine between steps).
   explicit Checker(const std::vector<Engine*>& borrowed);
+  // The same, with each engine's canonical state already known (the
+  // explorer steps many copies of one state and snapshots it once).
+  Checker(const std::vector<Engine*>& borrowed, std::vector<Snapshot> states);
   Checker(const Checker&) = delete;
   Checker& operator=(const Checker&) = delete;
 

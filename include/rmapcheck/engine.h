@@ -12,6 +12,7 @@
 //   Engine::snapshot()  the canonicalized state (snapshot.h)
 //   Engine::coverage()  branches taken so far (coverage.h)
 //   Engine::leaks()     objects held that no live process reaches
+//   Engine::clone()     a copy in the same state, or nullptr
 //   make_engine(kind, config)
 //
 // Contract
@@ -59,6 +60,10 @@ class Engine {
   // Empty when nothing leaked (docs/failure.md). The default (for test
   // doubles) holds nothing; the model and the impl override it.
   virtual std::vector<std::string> leaks() const { return {}; }
+  // A copy in the same state, for an explorer that tries many ops from one
+  // state; nullptr when the engine cannot be copied (the impl's objects
+  // point into each other: the explorer replays the path instead).
+  virtual std::unique_ptr<Engine> clone() const { return nullptr; }
 };
 
 std::unique_ptr<Engine> make_engine(EngineKind kind, const EngineConfig& config = {});

@@ -1,0 +1,258 @@
+// cmd_explore.cpp - `rmapcheck explore`: every op sequence within bounds,
+// breadth-first, each transition checked by the one checker; either the
+// bound is clean or the shortest counterexample (docs/guide/explore.md).
+//
+// Exit status: 0 COMPLETE (every sequence within the bounds checked, no
+// violation), 1 counterexample, 2 usage error (before any work), 4
+// INCOMPLETE (--time, --max-states or --max-memory reached first), 130
+// interrupted (SIGINT/SIGTERM; the report is written first).
+#include <fmt/format.h>
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "campaign_cli.h"
+#include "command.h"
+#include "options.h"
+#include "properties/campaign.h"
+#include "properties/campaign_export.h"
+#include "properties/explore.h"
+#include "rmapcheck/file_io.h"
+#include "rmapcheck/trace.h"
+
+namespace rmapcheck::tool {
+namespace {
+
+constexpr std::uint64_t kMiB = 1024 * 1024;
+
+struct Opts {
+  std::uint64_t pages = 3, procs = 2, depth = 4, values = 2, fail_nth = 1, threads = 1;
+  std::optional<std::uint64_t> max_forks, max_states, max_memory_mb;
+  std::string ops = "all", prots = "all", store = "fp64", mutant;
+  std::optional<double> seconds;
+  std::string out = "rmapcheck-out";
+  std::string command_line;
+};
+
+int fail_usage(const std::string& msg) {
+  std::cerr << "rmapcheck explore: " << msg << "\n";
+  return 2;
+}
+
+std::vector<std::string> split(const std::string& list) {
+  std::vector<std::string> out;
+  std::stringstream ss(list);
+  for (std::string item; std::getline(ss, item, ',');) out.push_back(item);
+  return out;
+}
+
+// kB of memory the machine has (MemTotal) and can spare now (MemAvailable).
+std::pair<std::uint64_t, std::uint64_t> machine_memory() {
+  std::ifstream in("/proc/meminfo");
+  std::uint64_t total = 0, avail = 0;
+  for (std::string key; in >> key;) {
+    std::uint64_t v = 0;
+    in >> v;
+    if (key == "MemTotal:") total = v * 1024;
+    if (key == "MemAvailable:") avail = v * 1024;
+    in.ignore(1 << 10, '\n');
+  }
+  return {total, avail};
+}
+
+std::string report_text(const props::ExploreConfig& cfg, const std::string& log,
+                        const props::ExploreResult& r) {
+  std::string s = "# rmapcheck explore report\n";
+  s += "command: rmapcheck explore" + cfg.command_line + "\n";
+  if (!cfg.mutant_name.empty()) s += "impl mutant: " + cfg.mutant_name + "\n";
+  s += log;
+  s += props::completeness_line(r, cfg) + "\n";
+  if (r.verdict != props::ExploreResult::Verdict::Counterexample && cfg.store != props::StoreKind::Exact)
+    s += fmt::format("probability that a state was missed (fingerprint collision): at most {:.2g}\n",
+                     r.omission_probability);
+  if (r.failure) {
+    s += "counterexample:\n";
+    for (const Op& op : r.trace) s += "    " + format_op(op) + "\n";
+    s += "first failure: " + r.failure->describe();
+    if (!r.trace_path.empty()) s += "trace written to " + r.trace_path + "\n";
+  }
+  s += fmt::format("time: {:.1f} s\n", r.seconds);
+  return s;
+}
+
+std::string counterexample_text(const props::ExploreConfig& cfg, const props::ExploreResult& r) {
+  std::string s = "# rmapcheck explore counterexample: shortest within the bounds\n";
+  s += "# bounds: " + props::bounds_text(cfg.bounds) + "\n";
+  s += "# command: rmapcheck explore" + cfg.command_line + "\n";
+  if (!cfg.mutant_name.empty()) s += "# impl mutant: " + cfg.mutant_name + "\n";
+  s += "# first failure: " + r.failure->headline() + "\n";
+  s += "# replay:    rmapcheck replay THIS_FILE --engine both" +
+       (cfg.mutant_name.empty() ? std::string() : " --mutant " + cfg.mutant_name) + "\n";
+  for (const Op& op : r.trace) s += format_op(op) + "\n";
+  return s;
+}
+
+int run(const Opts& o) {
+  props::ExploreConfig cfg;
+  cfg.command_line = o.command_line;
+  auto& b = cfg.bounds;
+  b.pages = o.pages;
+  b.procs = static_cast<int>(o.procs);
+  b.depth = static_cast<int>(o.depth);
+  b.values = static_cast<int>(o.values);
+  b.fail_nth = static_cast<std::uint32_t>(o.fail_nth);
+  b.max_forks = o.max_forks ? static_cast<int>(*o.max_forks) : -1;
+  if (o.ops == "all") {
+    for (int k = 0; k < kOpKindCount; ++k) b.ops.push_back(static_cast<OpKind>(k));
+  } else {
+    b.all_ops = false;
+    for (const std::string& name : split(o.ops)) {
+      auto k = op_kind_from_name(name);
+      if (!k) return fail_usage("--ops: unknown op '" + name + "' (mmap, munmap, mprotect, madvise, mremap, read, write, fork, exit, rmap, failalloc; or all)");
+      if (std::find(b.ops.begin(), b.ops.end(), *k) == b.ops.end()) b.ops.push_back(*k);
+    }
+    if (b.ops.empty() || (b.ops.size() == 1 && b.ops[0] == OpKind::FailAlloc))
+      return fail_usage("--ops '" + o.ops + "' names no op to explore (failalloc only arms the others)");
+  }
+  if (o.prots == "all") {
+    b.prots = {Prot::None, Prot::R, Prot::RW, Prot::RX, Prot::RWX};
+  } else {
+    b.all_prots = false;
+    for (const std::string& name : split(o.prots)) {
+      auto p = prot_from_name(name);
+      if (!p) return fail_usage("--prots: unknown protection '" + name + "' (none, r, rw, rx, rwx; or all)");
+      if (std::find(b.prots.begin(), b.prots.end(), *p) == b.prots.end()) b.prots.push_back(*p);
+    }
+    if (b.prots.empty()) return fail_usage("--prots '" + o.prots + "' names no protection");
+  }
+  if (o.store == "fp64") {
+    cfg.store = props::StoreKind::Fp64;
+  } else if (o.store == "fp128") {
+    cfg.store = props::StoreKind::Fp128;
+  } else if (o.store == "exact") {
+    cfg.store = props::StoreKind::Exact;
+  } else {
+    return fail_usage("--store '" + o.store + "' is not fp64, fp128 or exact");
+  }
+  if (!o.mutant.empty()) {
+    auto m = mutant_from_name(o.mutant);
+    if (!m) return fail_usage("unknown mutant '" + o.mutant + "' (see `rmapcheck mutants --list`)");
+    cfg.mutants = MutantSet::of(*m);
+    cfg.mutant_name = o.mutant;
+  }
+  cfg.threads = static_cast<int>(o.threads);
+  cfg.time_limit = o.seconds.value_or(0);
+  // Memory: by default half of what the machine can spare now.
+  const auto [total, avail] = machine_memory();
+  if (o.max_memory_mb) {
+    cfg.max_memory = *o.max_memory_mb * kMiB;
+    if (total > 0 && cfg.max_memory > total)
+      return fail_usage(fmt::format("--max-memory {} MiB is more than the machine has ({} MiB)",
+                                    *o.max_memory_mb, total / kMiB));
+  } else {
+    cfg.max_memory = avail > 0 ? avail / 2 : 1024 * kMiB;
+  }
+  // The trail numbers states in 32 bits.
+  const std::uint64_t cap = UINT32_MAX - 1;
+  if (o.max_states) {
+    const std::uint64_t need = *o.max_states * props::bytes_per_state(cfg.store);
+    if (need > cfg.max_memory)
+      return fail_usage(fmt::format(
+          "--max-states {} needs up to {} MiB for the state store and the trail ({} bytes a "
+          "state), more than --max-memory allows ({} MiB)",
+          *o.max_states, need / kMiB, props::bytes_per_state(cfg.store), cfg.max_memory / kMiB));
+    cfg.max_states = *o.max_states;
+  } else {
+    cfg.max_states = std::min(cap, cfg.max_memory / props::bytes_per_state(cfg.store));
+  }
+  cfg.out_dir = o.out;
+  if (auto e = probe_out_dir("--out", o.out); !e.empty()) return fail_usage(e);
+  if (auto e = ensure_dir(o.out); !e.empty()) return fail_usage("--out " + e);
+
+  props::install_stop_handlers();
+  cfg.interrupted = &props::stop_requested;
+  // The log goes to the terminal as it comes and into the report.
+  struct Tee : std::stringbuf {
+    int sync() override {
+      std::cout << str().substr(flushed);
+      std::cout.flush();
+      flushed = str().size();
+      return 0;
+    }
+    std::size_t flushed = 0;
+  } tee;
+  std::ostream log(&tee);
+  props::ExploreResult r = props::explore(cfg, log);
+  log.flush();
+  std::string err;
+  if (r.failure) {
+    const std::string path = o.out + "/explore-counterexample.trace";
+    if (write_file_atomic(path, counterexample_text(cfg, r), err)) {
+      r.trace_path = path;
+    } else {
+      std::cerr << "rmapcheck explore: cannot write the counterexample: " << err << "\n";
+    }
+  }
+  const std::string report = report_text(cfg, tee.str(), r);
+  std::cout << report.substr(report.find(tee.str()) + tee.str().size());
+  if (!r.trace_path.empty()) props::write_counterexample_c(r.trace_path, std::cout);
+  const std::string report_path = o.out + "/explore-report.txt";
+  if (!write_file_atomic(report_path, report, err)) {
+    std::cerr << "rmapcheck explore: cannot write the report: " << err << "\n";
+    return 3;
+  }
+  std::cout << "report written to " << report_path << "\n";
+  if (r.failure) return 1;
+  if (r.verdict == props::ExploreResult::Verdict::Incomplete)
+    return r.why_incomplete == "interrupted" ? 130 : 4;
+  return 0;
+}
+
+CommandRun setup(CLI::App& sub) {
+  auto o = std::make_shared<Opts>();
+  sub.add_option("--pages", o->pages, "window W: every START and NPAGES inside pages [0, W) (default 3)")
+      ->check(integer_in(1, 8));
+  sub.add_option("--procs", o->procs, "at most P live processes (default 2)")->check(integer_in(1, 8));
+  sub.add_option("--depth", o->depth, "at most D ops from the start (default 4)")->check(integer_in(0, 64));
+  sub.add_option("--ops", o->ops,
+                 "comma-separated ops to try (mmap,munmap,mprotect,madvise,mremap,read,write,fork,"
+                 "exit,rmap,failalloc) or all (default)");
+  sub.add_option("--prots", o->prots, "protections for mmap and mprotect (none,r,rw,rx,rwx) or all");
+  sub.add_option("--values", o->values, "distinct write values 1..V (default 2)")->check(integer_in(1, 8));
+  sub.add_option("--max-forks", o->max_forks, "at most N forks on a path (default: no bound but --depth)")
+      ->check(integer_in(0, 64));
+  sub.add_option("--fail-nth", o->fail_nth,
+                 "with failalloc: fail the K-th allocation at each site, K = 1..N (default 1)")
+      ->check(integer_in(1, 4));
+  sub.add_option("--threads", o->threads, "threads (same result for any number; default 1)")
+      ->check(integer_in(1, 64));
+  sub.add_option("--store", o->store,
+                 "visited states: fp64 (8-byte fingerprints, default), fp128, or exact (the states' bytes)");
+  sub.add_option("--mutant", o->mutant, "switch on one impl mutant (rmapcheck mutants --list)");
+  sub.add_option("--time", o->seconds, "stop after SECONDS, between depths: INCOMPLETE")
+      ->check(seconds_in(kMinSeconds, kMaxSeconds));
+  sub.add_option("--max-states", o->max_states, "stop when the store holds N states: INCOMPLETE")
+      ->check(integer_in(1, UINT32_MAX - 1));
+  sub.add_option("--max-memory", o->max_memory_mb,
+                 "MiB for the state store and trail (default: half of the memory available now)")
+      ->check(integer_in(1, kMaxU64 / kMiB));
+  sub.add_option("--out", o->out, "directory for the report and a counterexample (default rmapcheck-out)");
+  return [o, &sub] {
+    // The command line as parsed, for the report and the counterexample's header.
+    std::string line;
+    for (const CLI::Option* opt : sub.get_options()) {
+      if (opt->count() == 0 || opt->get_name() == "--help") continue;
+      for (const std::string& v : opt->results()) line += " " + opt->get_name() + " " + v;
+    }
+    o->command_line = line;
+    return run(*o);
+  };
+}
+
+CommandRegistrar reg{"explore",
+                     "Exhaustive bounded exploration: every reachable state, shortest counterexamples",
+                     &setup};
+
+}  // namespace
+}  // namespace rmapcheck::tool
