@@ -59,8 +59,7 @@ int merge_reports_main(const std::vector<std::string>& files, const std::string&
     try {
       reports.push_back(nlohmann::ordered_json::parse(in));
     } catch (const std::exception& e) {
-      std::cerr << "rmapcheck campaign-merge: " << f << ": not a JSON report: " << e.what()
-                << "\n";
+      std::cerr << "rmapcheck campaign-merge: " << f << ": not a JSON report: " << e.what() << "\n";
       return 2;
     }
   }

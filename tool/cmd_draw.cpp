@@ -14,6 +14,7 @@
 // error (bad trace, --step out of range, an -o that cannot be written, no
 // `dot` for an .svg), reported before anything runs; a failing `dot` too.
 #include <fmt/core.h>
+
 #include <memory>
 #include <optional>
 #include <string>

@@ -10,13 +10,14 @@
 // Exit status: 0 written, 2 usage or input error (bad trace: every
 // diagnostic "file:line:col: message"; unreadable trace; -o not writable).
 #include <fmt/format.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
 #include "command.h"
-#include "options.h"
 #include "export/export_c.h"
+#include "options.h"
 #include "properties/campaign.h"
 #include "rmapcheck/trace.h"
 
