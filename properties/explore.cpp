@@ -187,6 +187,8 @@ void Search::expand(Chunk& chunk, std::size_t level_begin) const {
           chunk.found = std::move(f);
           return;
         }
+        // An op that changed nothing (most errors) leads back to this state.
+        if (checker.state(0) == model_before) continue;
         Successor s;
         const int forks = c.forks + (moves_[m].op.kind == OpKind::Fork ? 1 : 0);
         key_of(checker.state(0), forks, s.fp, bytes);
@@ -200,16 +202,9 @@ void Search::expand(Chunk& chunk, std::size_t level_begin) const {
   }
 }
 
-std::string thousands(std::uint64_t n) {
-  std::string d = std::to_string(n), out;
-  for (std::size_t i = 0; i < d.size(); ++i) {
-    if (i > 0 && (d.size() - i) % 3 == 0) out += ',';
-    out += d[i];
-  }
-  return out;
+std::string megabytes(std::uint64_t b) {
+  return fmt::format("{:.1f} MB", static_cast<double>(b) / 1e6);
 }
-
-std::string megabytes(std::uint64_t b) { return fmt::format("{:.1f} MB", static_cast<double>(b) / 1e6); }
 
 ExploreResult Search::run() {
   ExploreResult r;
@@ -228,14 +223,15 @@ ExploreResult Search::run() {
   r.levels.push_back({0, 1, 1, 0, 0, memory()});
   log_ << fmt::format("explore: {}, depth <= {}, {} moves per process, {} thread(s), {} store\n",
                       bounds_text(cfg_.bounds), cfg_.bounds.depth, moves_.size(), cfg_.threads,
-                      cfg_.store == StoreKind::Exact ? "exact"
+                      cfg_.store == StoreKind::Exact   ? "exact"
                       : cfg_.store == StoreKind::Fp128 ? "128-bit fingerprint"
-                                                        : "64-bit fingerprint");
+                                                       : "64-bit fingerprint");
   log_ << "depth 0: 1 state\n" << std::flush;
   for (int depth = 1; depth <= cfg_.bounds.depth; ++depth) {
     const auto t0 = Clock::now();
     const std::size_t n = level_end - level_begin;
-    const std::size_t threads = std::max<std::size_t>(1, std::min<std::size_t>(static_cast<std::size_t>(cfg_.threads), n));
+    const std::size_t threads =
+        std::max<std::size_t>(1, std::min<std::size_t>(static_cast<std::size_t>(cfg_.threads), n));
     std::vector<Chunk> chunks(threads);
     for (std::size_t i = 0; i < threads; ++i) {
       chunks[i].lo = n * i / threads;
@@ -268,8 +264,7 @@ ExploreResult Search::run() {
     }
     if (stopped) {
       r.verdict = ExploreResult::Verdict::Incomplete;
-      r.why_incomplete =
-          cfg_.interrupted && cfg_.interrupted() ? "interrupted" : "--time reached";
+      r.why_incomplete = cfg_.interrupted && cfg_.interrupted() ? "interrupted" : "--time reached";
       r.depth_done = depth - 1;
       break;
     }
@@ -290,12 +285,12 @@ ExploreResult Search::run() {
     }
     const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
     r.levels.push_back({depth, store_.size(), added, transitions, secs, memory()});
-    log_ << fmt::format("depth {}: {} distinct states (+{} new), {} transitions, {:.0f} states/s, "
-                        "{:.0f} transitions/s, {}\n",
-                        depth, thousands(store_.size()), thousands(added), thousands(transitions),
-                        secs > 0 ? static_cast<double>(added) / secs : 0.0,
-                        secs > 0 ? static_cast<double>(transitions) / secs : 0.0,
-                        megabytes(memory()))
+    log_ << fmt::format(
+                "depth {}: {} distinct states (+{} new), {} transitions, {:.0f} states/s, "
+                "{:.0f} transitions/s, {}\n",
+                depth, thousands(store_.size()), thousands(added), thousands(transitions),
+                secs > 0 ? static_cast<double>(added) / secs : 0.0,
+                secs > 0 ? static_cast<double>(transitions) / secs : 0.0, megabytes(memory()))
          << std::flush;
     r.depth_done = depth;
     if (full || (cfg_.store == StoreKind::Exact && memory() > cfg_.max_memory)) {
@@ -311,11 +306,19 @@ ExploreResult Search::run() {
     level_end = trail_.size();
   }
   r.states = store_.size();
+  if (cfg_.keep_leaf_paths && !r.failure) {
+    std::vector<char> has_child(trail_.size(), 0);
+    for (const TrailEntry& t : trail_)
+      if (t.parent != kNoParent) has_child[t.parent] = 1;
+    for (std::uint32_t s = 0; s < trail_.size(); ++s)
+      if (!has_child[s]) r.leaf_paths.push_back(replay(s).ops);
+  }
   if (cfg_.store != StoreKind::Exact) {
     // Each transition's lookup could meet any stored fingerprint by chance.
     const double bits = cfg_.store == StoreKind::Fp64 ? 64 : 128;
-    r.omission_probability = std::min(
-        1.0, static_cast<double>(r.states) * static_cast<double>(r.transitions) / std::pow(2.0, bits));
+    r.omission_probability =
+        std::min(1.0, static_cast<double>(r.states) * static_cast<double>(r.transitions) /
+                          std::pow(2.0, bits));
   }
   r.seconds = std::chrono::duration<double>(Clock::now() - start_).count();
   return r;
@@ -323,16 +326,27 @@ ExploreResult Search::run() {
 
 }  // namespace
 
-ExploreResult explore(const ExploreConfig& cfg, std::ostream& log) { return Search(cfg, log).run(); }
+std::string thousands(std::uint64_t n) {
+  std::string d = std::to_string(n), out;
+  for (std::size_t i = 0; i < d.size(); ++i) {
+    if (i > 0 && (d.size() - i) % 3 == 0) out += ',';
+    out += d[i];
+  }
+  return out;
+}
+
+ExploreResult explore(const ExploreConfig& cfg, std::ostream& log) {
+  return Search(cfg, log).run();
+}
 
 std::string completeness_line(const ExploreResult& r, const ExploreConfig& cfg) {
   const std::string bounds = bounds_text(cfg.bounds);
   switch (r.verdict) {
     case ExploreResult::Verdict::Complete: {
-      std::string within =
-          r.exhausted ? fmt::format("reachable (no new state after {} ops; bound {})", r.depth_done - 1,
-                                    cfg.bounds.depth)
-                      : fmt::format("reachable in <= {} ops", r.depth_done);
+      std::string within = r.exhausted
+                               ? fmt::format("reachable (no new state after {} ops; bound {})",
+                                             r.depth_done - 1, cfg.bounds.depth)
+                               : fmt::format("reachable in <= {} ops", r.depth_done);
       return fmt::format(
           "explore: COMPLETE: {} distinct states {} ({}); every invariant holds and model and impl "
           "agree on all {} transitions",
@@ -346,7 +360,8 @@ std::string completeness_line(const ExploreResult& r, const ExploreConfig& cfg) 
           thousands(r.transitions), bounds);
     case ExploreResult::Verdict::Counterexample:
       return fmt::format(
-          "explore: COUNTEREXAMPLE: {} ops, shortest within the bounds (every sequence of <= {} ops "
+          "explore: COUNTEREXAMPLE: {} ops, shortest within the bounds (every sequence of <= {} "
+          "ops "
           "holds; {}): {}",
           r.trace.size(), r.depth_done, bounds, r.failure ? r.failure->headline() : "?");
   }

@@ -40,24 +40,24 @@
 namespace rmapcheck::props {
 
 struct ExploreBounds {
-  Page pages = 3;                 // --pages W: every START and NPAGES inside [0, W)
-  int procs = 2;                  // --procs P: at most P live processes (fork beyond: not tried)
-  int depth = 4;                  // --depth D: transitions from the start
-  std::vector<OpKind> ops;        // --ops: kinds tried; FailAlloc = each other op armed
-  bool all_ops = true;            // ops is every kind (printed "all")
-  std::vector<Prot> prots;        // --prots: for mmap and mprotect
+  Page pages = 3;           // --pages W: every START and NPAGES inside [0, W)
+  int procs = 2;            // --procs P: at most P live processes (fork beyond: not tried)
+  int depth = 4;            // --depth D: transitions from the start
+  std::vector<OpKind> ops;  // --ops: kinds tried; FailAlloc = each other op armed
+  bool all_ops = true;      // ops is every kind (printed "all")
+  std::vector<Prot> prots;  // --prots: for mmap and mprotect
   bool all_prots = true;
-  int values = 2;                 // --values V: write values 1..V
-  int max_forks = -1;             // --max-forks: forks on a path; -1: no bound but depth
-  std::uint32_t fail_nth = 1;     // --fail-nth K: failalloc SITE 1..K at each named site
+  int values = 2;              // --values V: write values 1..V
+  int max_forks = -1;          // --max-forks: forks on a path; -1: no bound but depth
+  std::uint32_t fail_nth = 1;  // --fail-nth K: failalloc SITE 1..K at each named site
 };
 
 // One move of one process: an op with its process left out (and a fork's
 // child named when instantiated), optionally preceded by a failalloc that
 // arms it. A failalloc and the op it arms are one transition.
 struct Move {
-  Op op;                               // proc and child empty
-  std::optional<Op> failalloc;         // `failalloc SITE K` before op
+  Op op;                        // proc and child empty
+  std::optional<Op> failalloc;  // `failalloc SITE K` before op
 };
 
 std::vector<Move> explore_moves(const ExploreBounds& b);
@@ -75,6 +75,7 @@ struct ExploreConfig {
   std::uint64_t max_memory = 0;     // bytes for the store and the trail
   std::string out_dir;              // counterexample and report
   std::string command_line;         // printed in the report
+  bool keep_leaf_paths = false;     // fill ExploreResult::leaf_paths (explore --kernel)
   bool (*interrupted)() = nullptr;  // true once SIGINT/SIGTERM came (props::stop_requested)
 };
 
@@ -94,21 +95,26 @@ struct DepthLine {
 struct ExploreResult {
   enum class Verdict : std::uint8_t { Complete, Incomplete, Counterexample };
   Verdict verdict = Verdict::Complete;
-  std::string why_incomplete;     // "--time reached", "--max-states reached", "interrupted"
-  int depth_done = 0;             // every sequence of <= depth_done transitions checked
-  bool exhausted = false;         // no new state at some depth: nothing deeper exists
+  std::string why_incomplete;  // "--time reached", "--max-states reached", "interrupted"
+  int depth_done = 0;          // every sequence of <= depth_done transitions checked
+  bool exhausted = false;      // no new state at some depth: nothing deeper exists
   std::uint64_t states = 0, transitions = 0;
   std::vector<DepthLine> levels;
   double omission_probability = 0;  // fingerprint stores: a missed state, at most
   std::optional<CheckFailure> failure;
-  std::vector<Op> trace;          // the counterexample's ops, failing op last
-  std::string trace_path;         // where it was saved ("" if not)
+  std::vector<Op> trace;   // the counterexample's ops, failing op last
+  std::string trace_path;  // where it was saved ("" if not)
   double seconds = 0;
+  // With keep_leaf_paths: the path (the ops from the start) to every state
+  // no other state's first path extends; together they pass through every
+  // distinct state found.
+  std::vector<std::vector<Op>> leaf_paths;
 };
 
 ExploreResult explore(const ExploreConfig& cfg, std::ostream& log);
 
 std::string bounds_text(const ExploreBounds& b);
+std::string thousands(std::uint64_t n);  // 1234567 -> "1,234,567"
 std::string completeness_line(const ExploreResult& r, const ExploreConfig& cfg);
 
 }  // namespace rmapcheck::props

@@ -15,12 +15,15 @@ bool has(const ExploreBounds& b, OpKind k) {
 
 // The allocation sites a failalloc names one by one (`any` would repeat
 // them: its K-th allocation is one of theirs).
-constexpr AllocSite kNamedSites[] = {AllocSite::AnonVma, AllocSite::AnonVmaChain, AllocSite::Vma,
-                                     AllocSite::Folio,   AllocSite::PageTable,    AllocSite::Prealloc};
+constexpr AllocSite kNamedSites[] = {AllocSite::AnonVma,   AllocSite::AnonVmaChain,
+                                     AllocSite::Vma,       AllocSite::Folio,
+                                     AllocSite::PageTable, AllocSite::Prealloc};
 
 // Ops that can allocate: arming a failure before any other (exit, rmap)
 // changes nothing.
-bool may_allocate(OpKind k) { return k != OpKind::Exit && k != OpKind::Rmap; }
+bool may_allocate(OpKind k) {
+  return k != OpKind::Exit && k != OpKind::Rmap;
+}
 
 }  // namespace
 

@@ -15,7 +15,9 @@ Fingerprint nonzero(Fingerprint fp, StoreKind k) {
   return fp;
 }
 
-std::size_t words(StoreKind k) { return k == StoreKind::Fp128 ? 2 : 1; }
+std::size_t words(StoreKind k) {
+  return k == StoreKind::Fp128 ? 2 : 1;
+}
 
 }  // namespace
 

@@ -63,7 +63,8 @@ std::uint64_t mum(std::uint64_t a, std::uint64_t b) {
 
 // One 64-bit stream: each word is mixed into the state through a 64x64->128
 // multiply folded back to 64 bits (the wyhash construction).
-std::uint64_t hash64(const std::string& bytes, std::uint64_t seed, std::uint64_t k1, std::uint64_t k2) {
+std::uint64_t hash64(const std::string& bytes, std::uint64_t seed, std::uint64_t k1,
+                     std::uint64_t k2) {
   std::uint64_t h = seed ^ mum(bytes.size() ^ k1, k2);
   std::size_t n = bytes.size(), at = 0;
   for (; at + 8 <= n; at += 8) {

@@ -5,7 +5,9 @@
 // Exit status: 0 COMPLETE (every sequence within the bounds checked, no
 // violation), 1 counterexample, 2 usage error (before any work), 4
 // INCOMPLETE (--time, --max-states or --max-memory reached first), 130
-// interrupted (SIGINT/SIGTERM; the report is written first).
+// interrupted (SIGINT/SIGTERM; the report is written first). With --kernel:
+// 1 also when the live kernel disagrees, 3 when the oracle's machinery
+// failed, 77 when this machine cannot run the oracle (not root, ...).
 #include <fmt/format.h>
 
 #include <fstream>
@@ -15,6 +17,7 @@
 #include "campaign_cli.h"
 #include "command.h"
 #include "options.h"
+#include "oracle/oracle.h"
 #include "properties/campaign.h"
 #include "properties/campaign_export.h"
 #include "properties/explore.h"
@@ -27,11 +30,12 @@ namespace {
 constexpr std::uint64_t kMiB = 1024 * 1024;
 
 struct Opts {
-  std::uint64_t pages = 3, procs = 2, depth = 4, values = 2, fail_nth = 1, threads = 1;
+  std::uint64_t pages = 2, procs = 2, depth = 3, values = 2, fail_nth = 1, threads = 1;
   std::optional<std::uint64_t> max_forks, max_states, max_memory_mb;
   std::string ops = "all", prots = "all", store = "fp64", mutant;
   std::optional<double> seconds;
   std::string out = "rmapcheck-out";
+  bool kernel = false;
   std::string command_line;
 };
 
@@ -68,9 +72,11 @@ std::string report_text(const props::ExploreConfig& cfg, const std::string& log,
   if (!cfg.mutant_name.empty()) s += "impl mutant: " + cfg.mutant_name + "\n";
   s += log;
   s += props::completeness_line(r, cfg) + "\n";
-  if (r.verdict != props::ExploreResult::Verdict::Counterexample && cfg.store != props::StoreKind::Exact)
-    s += fmt::format("probability that a state was missed (fingerprint collision): at most {:.2g}\n",
-                     r.omission_probability);
+  if (r.verdict != props::ExploreResult::Verdict::Counterexample &&
+      cfg.store != props::StoreKind::Exact)
+    s +=
+        fmt::format("probability that a state was missed (fingerprint collision): at most {:.2g}\n",
+                    r.omission_probability);
   if (r.failure) {
     s += "counterexample:\n";
     for (const Op& op : r.trace) s += "    " + format_op(op) + "\n";
@@ -93,6 +99,45 @@ std::string counterexample_text(const props::ExploreConfig& cfg, const props::Ex
   return s;
 }
 
+// explore --kernel: every distinct state's first path, through the leaves
+// of the search tree, replayed on the live kernel by the oracle (the
+// checker's kernel lane beside the model). Returns the exit status.
+int replay_on_kernel(const props::ExploreConfig& cfg, const props::ExploreResult& r,
+                     const std::string& out, std::string& summary) {
+  oracle::OracleOptions opt;
+  oracle::Oracle o(opt);
+  for (const std::string& l : o.limits()) std::cout << "not compared here: " << l << "\n";
+  std::size_t agree = 0, ops = 0, k = 0;
+  for (const std::vector<Op>& path : r.leaf_paths) {
+    ++k;
+    Trace t;
+    t.file = "<explore path " + std::to_string(k) + ">";
+    for (const Op& op : path) t.lines.push_back(TraceLine{op, std::nullopt, 0});
+    oracle::TraceVerdict v = o.run(t);
+    ops += v.ops_compared;
+    if (v.status == oracle::TraceVerdict::Status::Agree) {
+      ++agree;
+      continue;
+    }
+    std::string err;
+    const std::string path_file = out + "/explore-kernel-divergence.trace";
+    std::string text = "# rmapcheck explore --kernel: the live kernel and the model differ\n";
+    text += "# replay:    rmapcheck oracle THIS_FILE\n" + print_trace(t);
+    if (!write_file_atomic(path_file, text, err)) std::cerr << "rmapcheck explore: " << err << "\n";
+    summary = fmt::format("explore --kernel: {} on path {} of {} ({}):\n{}trace written to {}\n",
+                          oracle::verdict_name(v.status), k, r.leaf_paths.size(),
+                          props::bounds_text(cfg.bounds), v.report, path_file);
+    return v.status == oracle::TraceVerdict::Status::Diverge ? 1 : 3;
+  }
+  summary = fmt::format(
+      "explore --kernel: AGREE: the model agrees with Linux on all {} distinct states reachable in "
+      "<= "
+      "{} ops ({}): {} paths through them replayed, {} ops compared on the live kernel\n",
+      props::thousands(r.states), r.depth_done, props::bounds_text(cfg.bounds),
+      props::thousands(agree), props::thousands(ops));
+  return 0;
+}
+
 int run(const Opts& o) {
   props::ExploreConfig cfg;
   cfg.command_line = o.command_line;
@@ -109,11 +154,15 @@ int run(const Opts& o) {
     b.all_ops = false;
     for (const std::string& name : split(o.ops)) {
       auto k = op_kind_from_name(name);
-      if (!k) return fail_usage("--ops: unknown op '" + name + "' (mmap, munmap, mprotect, madvise, mremap, read, write, fork, exit, rmap, failalloc; or all)");
+      if (!k)
+        return fail_usage("--ops: unknown op '" + name +
+                          "' (mmap, munmap, mprotect, madvise, mremap, read, write, fork, exit, "
+                          "rmap, failalloc; or all)");
       if (std::find(b.ops.begin(), b.ops.end(), *k) == b.ops.end()) b.ops.push_back(*k);
     }
     if (b.ops.empty() || (b.ops.size() == 1 && b.ops[0] == OpKind::FailAlloc))
-      return fail_usage("--ops '" + o.ops + "' names no op to explore (failalloc only arms the others)");
+      return fail_usage("--ops '" + o.ops +
+                        "' names no op to explore (failalloc only arms the others)");
   }
   if (o.prots == "all") {
     b.prots = {Prot::None, Prot::R, Prot::RW, Prot::RX, Prot::RWX};
@@ -121,7 +170,9 @@ int run(const Opts& o) {
     b.all_prots = false;
     for (const std::string& name : split(o.prots)) {
       auto p = prot_from_name(name);
-      if (!p) return fail_usage("--prots: unknown protection '" + name + "' (none, r, rw, rx, rwx; or all)");
+      if (!p)
+        return fail_usage("--prots: unknown protection '" + name +
+                          "' (none, r, rw, rx, rwx; or all)");
       if (std::find(b.prots.begin(), b.prots.end(), *p) == b.prots.end()) b.prots.push_back(*p);
     }
     if (b.prots.empty()) return fail_usage("--prots '" + o.prots + "' names no protection");
@@ -134,6 +185,18 @@ int run(const Opts& o) {
     cfg.store = props::StoreKind::Exact;
   } else {
     return fail_usage("--store '" + o.store + "' is not fp64, fp128 or exact");
+  }
+  if (o.kernel) {
+    if (std::find(b.ops.begin(), b.ops.end(), OpKind::FailAlloc) != b.ops.end())
+      return fail_usage(
+          "--kernel: the live kernel cannot fail one chosen allocation; give --ops without "
+          "failalloc");
+    if (!o.mutant.empty()) return fail_usage("--kernel compares the model with Linux: no --mutant");
+    if (std::string env = oracle::check_environment(); !env.empty()) {
+      std::cerr << "rmapcheck explore: --kernel cannot run here: " << env << "\n";
+      return 77;
+    }
+    cfg.keep_leaf_paths = true;
   }
   if (!o.mutant.empty()) {
     auto m = mutant_from_name(o.mutant);
@@ -194,7 +257,12 @@ int run(const Opts& o) {
       std::cerr << "rmapcheck explore: cannot write the counterexample: " << err << "\n";
     }
   }
-  const std::string report = report_text(cfg, tee.str(), r);
+  std::string kernel_summary;
+  int kernel_rc = 0;
+  if (o.kernel && r.verdict == props::ExploreResult::Verdict::Complete)
+    kernel_rc = replay_on_kernel(cfg, r, o.out, kernel_summary);
+  std::string report = report_text(cfg, tee.str(), r);
+  report += kernel_summary;
   std::cout << report.substr(report.find(tee.str()) + tee.str().size());
   if (!r.trace_path.empty()) props::write_counterexample_c(r.trace_path, std::cout);
   const std::string report_path = o.out + "/explore-report.txt";
@@ -204,6 +272,7 @@ int run(const Opts& o) {
   }
   std::cout << "report written to " << report_path << "\n";
   if (r.failure) return 1;
+  if (kernel_rc != 0) return kernel_rc;
   if (r.verdict == props::ExploreResult::Verdict::Incomplete)
     return r.why_incomplete == "interrupted" ? 130 : 4;
   return 0;
@@ -211,24 +280,31 @@ int run(const Opts& o) {
 
 CommandRun setup(CLI::App& sub) {
   auto o = std::make_shared<Opts>();
-  sub.add_option("--pages", o->pages, "window W: every START and NPAGES inside pages [0, W) (default 3)")
+  sub.add_option("--pages", o->pages,
+                 "window W: every START and NPAGES inside pages [0, W) (default 2)")
       ->check(integer_in(1, 8));
-  sub.add_option("--procs", o->procs, "at most P live processes (default 2)")->check(integer_in(1, 8));
-  sub.add_option("--depth", o->depth, "at most D ops from the start (default 4)")->check(integer_in(0, 64));
+  sub.add_option("--procs", o->procs, "at most P live processes (default 2)")
+      ->check(integer_in(1, 8));
+  sub.add_option("--depth", o->depth, "at most D ops from the start (default 3)")
+      ->check(integer_in(0, 64));
   sub.add_option("--ops", o->ops,
                  "comma-separated ops to try (mmap,munmap,mprotect,madvise,mremap,read,write,fork,"
                  "exit,rmap,failalloc) or all (default)");
-  sub.add_option("--prots", o->prots, "protections for mmap and mprotect (none,r,rw,rx,rwx) or all");
-  sub.add_option("--values", o->values, "distinct write values 1..V (default 2)")->check(integer_in(1, 8));
-  sub.add_option("--max-forks", o->max_forks, "at most N forks on a path (default: no bound but --depth)")
+  sub.add_option("--prots", o->prots,
+                 "protections for mmap and mprotect (none,r,rw,rx,rwx) or all");
+  sub.add_option("--values", o->values, "distinct write values 1..V (default 2)")
+      ->check(integer_in(1, 8));
+  sub.add_option("--max-forks", o->max_forks,
+                 "at most N forks on a path (default: no bound but --depth)")
       ->check(integer_in(0, 64));
   sub.add_option("--fail-nth", o->fail_nth,
                  "with failalloc: fail the K-th allocation at each site, K = 1..N (default 1)")
       ->check(integer_in(1, 4));
   sub.add_option("--threads", o->threads, "threads (same result for any number; default 1)")
       ->check(integer_in(1, 64));
-  sub.add_option("--store", o->store,
-                 "visited states: fp64 (8-byte fingerprints, default), fp128, or exact (the states' bytes)");
+  sub.add_option(
+      "--store", o->store,
+      "visited states: fp64 (8-byte fingerprints, default), fp128, or exact (the states' bytes)");
   sub.add_option("--mutant", o->mutant, "switch on one impl mutant (rmapcheck mutants --list)");
   sub.add_option("--time", o->seconds, "stop after SECONDS, between depths: INCOMPLETE")
       ->check(seconds_in(kMinSeconds, kMaxSeconds));
@@ -237,7 +313,11 @@ CommandRun setup(CLI::App& sub) {
   sub.add_option("--max-memory", o->max_memory_mb,
                  "MiB for the state store and trail (default: half of the memory available now)")
       ->check(integer_in(1, kMaxU64 / kMiB));
-  sub.add_option("--out", o->out, "directory for the report and a counterexample (default rmapcheck-out)");
+  sub.add_option("--out", o->out,
+                 "directory for the report and a counterexample (default rmapcheck-out)");
+  sub.add_flag("--kernel", o->kernel,
+               "then replay the path to every distinct state on the live kernel (root; exit 77 "
+               "if this machine cannot)");
   return [o, &sub] {
     // The command line as parsed, for the report and the counterexample's header.
     std::string line;
@@ -250,9 +330,9 @@ CommandRun setup(CLI::App& sub) {
   };
 }
 
-CommandRegistrar reg{"explore",
-                     "Exhaustive bounded exploration: every reachable state, shortest counterexamples",
-                     &setup};
+CommandRegistrar reg{
+    "explore", "Exhaustive bounded exploration: every reachable state, shortest counterexamples",
+    &setup};
 
 }  // namespace
 }  // namespace rmapcheck::tool

@@ -1,10 +1,11 @@
 // explore_test.cpp - the exhaustive search (properties/explore.h) on bounds
 // small enough to know the answer.
+#include "properties/explore.h"
+
 #include <gtest/gtest.h>
 
 #include <sstream>
 
-#include "properties/explore.h"
 #include "rmapcheck/checker.h"
 #include "rmapcheck/engine.h"
 

@@ -3,13 +3,14 @@
 // What must hold: two states get equal fingerprints exactly when their
 // symmetric canonical snapshots are equal, and states that differ only in
 // the names of their processes are one state.
+#include "rmapcheck/fingerprint.h"
+
 #include <gtest/gtest.h>
 
 #include <map>
 
 #include "properties/generator.h"
 #include "rmapcheck/engine.h"
-#include "rmapcheck/fingerprint.h"
 #include "rmapcheck/trace.h"
 
 namespace rmapcheck {
@@ -76,8 +77,8 @@ TEST(Fingerprint, ProcessNamesDoNotMatter) {
   EXPECT_EQ(key_of(after(a)).fp, key_of(after(b)).fp);
   EXPECT_EQ(key_of(after(a)).text, key_of(after(b)).text);
   // Renamed children: "q" and "zz" are as good as p1 and p2.
-  std::vector<Op> c = {op_mmap("p0", 0, 2, Prot::RW), op_write("p0", 0), op_write("p0", 1),
-                       op_fork("p0", "zz"), op_fork("p0", "q"), op_write("zz", 0, 7)};
+  std::vector<Op> c = {op_mmap("p0", 0, 2, Prot::RW), op_write("p0", 0),  op_write("p0", 1),
+                       op_fork("p0", "zz"),           op_fork("p0", "q"), op_write("zz", 0, 7)};
   EXPECT_EQ(key_of(after(a)).fp, key_of(after(c)).fp);
 }
 
