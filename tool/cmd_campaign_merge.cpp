@@ -1,5 +1,7 @@
 // cmd_campaign_merge.cpp - `rmapcheck campaign-merge REPORT...`: one report
 // from the reports of the shards of a campaign (docs/campaigns.md).
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -50,13 +52,14 @@ int merge_reports_main(const std::vector<std::string>& files, const std::string&
   for (const auto& f : files) {
     std::ifstream in(f);
     if (!in) {
-      std::cerr << f << ": cannot read\n";
+      std::cerr << "rmapcheck campaign-merge: " << f << ": cannot read: " << std::strerror(errno)
+                << "\n";
       return 2;
     }
     try {
       reports.push_back(nlohmann::ordered_json::parse(in));
     } catch (const std::exception& e) {
-      std::cerr << f << ": not JSON: " << e.what() << "\n";
+      std::cerr << "rmapcheck campaign-merge: " << f << ": not a JSON report: " << e.what() << "\n";
       return 2;
     }
   }

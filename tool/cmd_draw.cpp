@@ -14,17 +14,14 @@
 // error (bad trace, --step out of range, an -o that cannot be written, no
 // `dot` for an .svg), reported before anything runs; a failing `dot` too.
 #include <fmt/core.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "command.h"
+#include "options.h"
 #include "properties/draw.h"
 #include "rmapcheck/file_io.h"
 #include "rmapcheck/trace.h"
@@ -49,22 +46,6 @@ bool ends_with(const std::string& s, std::string_view tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
 
-// Why `path` cannot be written atomically (a temporary file beside it, then
-// rename), or "" when it can.
-std::string unwritable(const std::string& path) {
-  const auto slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "."
-                          : slash == 0               ? "/"
-                                                     : path.substr(0, slash);
-  struct stat st {};
-  if (stat(dir.c_str(), &st) != 0) return fmt::format("{}: {}", dir, std::strerror(errno));
-  if (!S_ISDIR(st.st_mode)) return dir + ": not a directory";
-  if (access(dir.c_str(), W_OK | X_OK) != 0)
-    return fmt::format("{}: {}", dir, std::strerror(errno));
-  if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return "it is a directory";
-  return "";
-}
-
 int run_draw(const DrawOptions& o) {
   props::DrawRequest req;
   req.engines = o.engine == "model"  ? props::DrawEngines::Model
@@ -84,7 +65,7 @@ int run_draw(const DrawOptions& o) {
   if (!o.output.empty()) {
     if (!svg && !ends_with(o.output, ".dot"))
       return usage(fmt::format("-o {}: the file must end in .dot or .svg", o.output));
-    if (auto why = unwritable(o.output); !why.empty())
+    if (auto why = probe_out_file(o.output); !why.empty())
       return usage(fmt::format("cannot write -o {}: {}", o.output, why));
     if (svg) {
       dot_exe = props::find_dot();

@@ -10,16 +10,14 @@
 // Exit status: 0 written, 2 usage or input error (bad trace: every
 // diagnostic "file:line:col: message"; unreadable trace; -o not writable).
 #include <fmt/format.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
+#include <cstdlib>
 #include <string>
 
 #include "command.h"
 #include "export/export_c.h"
+#include "options.h"
 #include "properties/campaign.h"
 #include "rmapcheck/trace.h"
 
@@ -37,26 +35,10 @@ int usage_error(const std::string& msg) {
   return 2;
 }
 
-// Why `path` cannot be written (its directory is missing or not writable,
-// or it is a directory), or "".
-std::string unwritable(const std::string& path) {
-  struct stat st {};
-  if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return "it is a directory";
-  const std::size_t slash = path.find_last_of('/');
-  const std::string dir = slash == std::string::npos ? "."
-                          : slash == 0               ? "/"
-                                                     : path.substr(0, slash);
-  if (stat(dir.c_str(), &st) != 0) return fmt::format("{}: {}", dir, std::strerror(errno));
-  if (!S_ISDIR(st.st_mode)) return fmt::format("{} is not a directory", dir);
-  if (access(dir.c_str(), W_OK | X_OK) != 0)
-    return fmt::format("{}: {}", dir, std::strerror(errno));
-  return "";
-}
-
 int run(const ExportArgs& a) {
   if (!a.out.empty()) {
-    if (std::string why = unwritable(a.out); !why.empty())
-      return usage_error(fmt::format("cannot write {}: {}", a.out, why));
+    if (std::string why = probe_out_file(a.out); !why.empty())
+      return usage_error(fmt::format("cannot write -o {}: {}", a.out, why));
   }
   exporter::ExportOptions opt;
   if (!a.mispredict.empty()) {
@@ -75,7 +57,7 @@ int run(const ExportArgs& a) {
     for (const Diagnostic& d : p.diagnostics) std::fprintf(stderr, "%s\n", d.to_string().c_str());
     return 2;
   }
-  opt.source_name = a.trace;
+  opt.source_name = p.trace->file;  // "<stdin>" for -, as the diagnostics say
   exporter::ExportResult r = exporter::export_c(*p.trace, opt);
   if (opt.mispredict_op > r.replayed_ops)
     return usage_error(fmt::format("--test-mispredict {}: the program replays only {} op(s)",

@@ -121,12 +121,7 @@ CommandRun setup(CLI::App& sub) {
                  "shrink and save at most this many divergences (default 20)")
       ->check(integer_in(0, kMaxRandomTraces));
   return [args]() -> int {
-    std::fputs(oracle::kernel_banner().c_str(), stdout);
-    std::string env = oracle::check_environment();
-    if (!env.empty()) {
-      std::fprintf(stderr, "rmapcheck oracle: cannot run here: %s\n", env.c_str());
-      return kExitCannotRun;
-    }
+    // Usage errors first, before any output: they do not depend on the machine.
     if (args->files.empty() == (args->random == 0)) {
       std::fprintf(stderr, "rmapcheck oracle: give trace files or --random N (not both)\n");
       return 2;
@@ -141,6 +136,12 @@ CommandRun setup(CLI::App& sub) {
         std::fprintf(stderr, "rmapcheck oracle: %s\n", e.c_str());
         return 2;
       }
+    }
+    std::fputs(oracle::kernel_banner().c_str(), stdout);
+    std::string env = oracle::check_environment();
+    if (!env.empty()) {
+      std::fprintf(stderr, "rmapcheck oracle: cannot run here: %s\n", env.c_str());
+      return kExitCannotRun;
     }
     oracle::OracleOptions opt;
     opt.vm_flags = !args->no_flags;

@@ -12,9 +12,11 @@
 // Output: each line with its result ("  12  write p1 3 7  => 0"), failures
 // as "file:line: ...", then one summary line. --step adds the full state
 // after each op, --maps prints only the final VMAs (before the epilogue),
-// --quiet only failures and the summary. Exit: 0 all passed, 1 a check
-// failed, 2 usage or input error, 3 every check passed but a lane (the
-// kernel at a `failalloc`) was not compared to the end of some trace.
+// --quiet only failures and the summary. Exit (README.md#exit-codes, the
+// same codes and precedence as `oracle`): 0 all passed, 1 a check failed,
+// 2 usage or input error, 4 every check passed but a lane (the kernel at a
+// `failalloc`) was not compared to the end of some trace, 77 the kernel
+// lane cannot run here (not root, not Linux).
 #include <fmt/core.h>
 #include <unistd.h>
 
@@ -34,6 +36,9 @@
 
 namespace rmapcheck::tool {
 namespace {
+
+// Not compared to the end: as `oracle` says it (cmd_oracle.cpp).
+constexpr int kExitPartial = 4;
 
 struct ReplayOptions {
   std::vector<std::string> files;
@@ -268,7 +273,7 @@ int run_replay(ReplayOptions& opt) {
     fmt::print("{}\n", summary);
   }
   if (failed) return 1;
-  return replayer.partial() ? 3 : 0;
+  return replayer.partial() ? kExitPartial : 0;
 }
 
 CommandRun setup_replay(CLI::App& sub) {

@@ -18,7 +18,7 @@ std::vector<CommandSpec>& command_registry() {
 
 int main(int argc, char** argv) {
   using namespace rmapcheck::tool;
-  CLI::App app{"rmapcheck: an executable, checked specification of Linux anon rmap"};
+  CLI::App app{"rmapcheck: an executable, checked specification of Linux anon rmap", "rmapcheck"};
   app.require_subcommand(1);
   app.set_version_flag("--version", version_text(), "print the version and exit");
   auto specs = command_registry();
@@ -36,10 +36,8 @@ int main(int argc, char** argv) {
   if (argc > 1 && argv[1][0] != '-' &&
       std::none_of(specs.begin(), specs.end(),
                    [&](const CommandSpec& s) { return s.name == argv[1]; })) {
-    std::fprintf(stderr,
-                 "rmapcheck: unknown command '%s' (commands: %s)\nRun with --help for more "
-                 "information.\n",
-                 argv[1], names.c_str());
+    std::fprintf(stderr, "rmapcheck: unknown command '%s' (commands: %s)\n\n%s", argv[1],
+                 names.c_str(), app.help().c_str());
     return 2;
   }
   try {

@@ -78,6 +78,21 @@ CLI::Validator non_empty() {
       [](std::string& s) -> std::string { return s.empty() ? "the value is empty" : ""; }, "TEXT");
 }
 
+namespace {
+
+// Creates and removes a file in `dir`: permission bits do not stop root, a
+// read-only or pseudo file system does. "" or strerror.
+std::string probe_create_in(const std::filesystem::path& dir) {
+  std::string probe = (dir / ".rmapcheck-write-probe-XXXXXX").string();
+  const int fd = mkstemp(probe.data());
+  if (fd < 0) return std::strerror(errno);
+  close(fd);
+  unlink(probe.c_str());
+  return "";
+}
+
+}  // namespace
+
 std::string probe_out_dir(const std::string& flag, const std::string& dir) {
   namespace fs = std::filesystem;
   const std::string what = flag + " " + dir + ": ";
@@ -103,14 +118,22 @@ std::string probe_out_dir(const std::string& flag, const std::string& dir) {
     p = parent;
   }
   // Permission bits do not stop root: create a file there to know.
-  std::string probe = (p / ".rmapcheck-write-probe-XXXXXX").string();
-  const int fd = mkstemp(probe.data());
-  if (fd < 0) {
-    return what + "cannot create files in " + (p == target ? "it" : p.string()) + ": " +
-           std::strerror(errno);
-  }
-  close(fd);
-  unlink(probe.c_str());
+  if (auto e = probe_create_in(p); !e.empty())
+    return what + "cannot create files in " + (p == target ? "it" : p.string()) + ": " + e;
+  return "";
+}
+
+std::string probe_out_file(const std::string& path) {
+  namespace fs = std::filesystem;
+  if (path.empty()) return "empty file name";
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) return "it is a directory";
+  fs::path dir = fs::path(path).parent_path();
+  if (dir.empty()) dir = ".";
+  const fs::file_status st = fs::status(dir, ec);
+  if (!fs::exists(st)) return dir.string() + ": " + std::strerror(ENOENT);
+  if (!fs::is_directory(st)) return dir.string() + " is not a directory";
+  if (auto e = probe_create_in(dir); !e.empty()) return dir.string() + ": " + e;
   return "";
 }
 

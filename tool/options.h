@@ -15,6 +15,8 @@
 //   non_empty()               CLI11 check: the value is not ""
 //   probe_out_dir(flag, dir)  "" when DIR is (or can be made) a directory we
 //                             can write in; else the usage message
+//   probe_out_file(path)      "" when PATH (-o of draw and export-c) can be
+//                             written atomically; else why not
 //   version_text()            "rmapcheck 0.1 (git v0.1-12-gabcdef0)"
 #pragma once
 
@@ -41,6 +43,13 @@ CLI::Validator non_empty();
 // cannot create files in (probed by creating and removing one) is refused.
 // Does not create `dir` itself. Returns "" or "FLAG DIR: why".
 std::string probe_out_dir(const std::string& flag, const std::string& dir);
+
+// Checks, before any work starts, that `path` can be written as
+// write_file_atomic() writes it (a temporary file beside it, then rename):
+// it is not a directory, and its directory exists and takes a new file
+// (probed, as probe_out_dir does). Returns "" or why not, e.g.
+// "it is a directory", "no-such-dir: No such file or directory".
+std::string probe_out_file(const std::string& path);
 
 std::string version_text();
 
