@@ -1,4 +1,5 @@
-// shrink.h - delta debugging (ddmin) over the lines of a diverging trace.
+// shrink.h - delta debugging (ddmin) over the lines of a failing trace: the
+// campaign's shrinker (case_runner.h) and the oracle's (oracle/random_run.h).
 //
 // Synopsis
 //   shrink_lines(lines, still_fails, budget)
@@ -20,7 +21,7 @@
 
 #include "rmapcheck/trace.h"
 
-namespace rmapcheck::oracle {
+namespace rmapcheck::props {
 
 using StillFails = std::function<bool(const std::vector<TraceLine>&)>;
 
@@ -29,4 +30,4 @@ std::vector<TraceLine> well_formed(const std::vector<TraceLine>& lines);
 std::vector<TraceLine> shrink_lines(std::vector<TraceLine> lines, const StillFails& still_fails,
                                     std::size_t budget = 3000);
 
-}  // namespace rmapcheck::oracle
+}  // namespace rmapcheck::props

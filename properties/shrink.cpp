@@ -1,11 +1,11 @@
 // shrink.cpp - ddmin over trace lines, kept well-formed.
-#include "shrink.h"
+#include "properties/shrink.h"
 
 #include <algorithm>
 #include <set>
 #include <string>
 
-namespace rmapcheck::oracle {
+namespace rmapcheck::props {
 
 // The shrinker's repair: drop lines that name a process not live there.
 std::vector<TraceLine> well_formed(const std::vector<TraceLine>& lines) {
@@ -54,4 +54,4 @@ std::vector<TraceLine> shrink_lines(std::vector<TraceLine> lines, const StillFai
   return lines;
 }
 
-}  // namespace rmapcheck::oracle
+}  // namespace rmapcheck::props
