@@ -128,6 +128,9 @@ std::string report_file_name(const ShardSpec& s);
 std::string counterexample_text(const CampaignOptions& opts, const Counterexample& cx);
 
 void install_stop_handlers();
+// Worker and batch processes: SIGINT and SIGTERM only ever request the stop
+// (never kill), however many arrive, so that each reports what it did.
+void install_worker_stop_handlers();
 bool stop_requested();
 void request_stop();
 

@@ -113,6 +113,7 @@ constexpr unsigned kCaseTimeout = 60;
 [[noreturn]] void run_batch(const CampaignOptions& o, std::uint64_t k, std::uint64_t step,
                             Clock::time_point start, int fd) {
   signal(SIGALRM, SIG_DFL);
+  install_worker_stop_handlers();
   PropertyConfig pc = o.prop;
   pc.isolate = false;
   for (;; k += step) {
@@ -254,6 +255,7 @@ WorkerResult run_workers(const CampaignOptions& o, Clock::time_point start,
       break;
     }
     if (pid == 0) {
+      install_worker_stop_handlers();
       close(fds[0]);
       for (std::uint64_t v = 0; v < w; ++v) close(kids[v].fd);
       auto last = Clock::now();
@@ -336,6 +338,8 @@ WorkerResult run_workers(const CampaignOptions& o, Clock::time_point start,
     int status = 0;
     retry_eintr([&] { return waitpid(k.pid, &status, 0); });
     if (!k.result) {
+      // Stopped: the report says what the other workers did.
+      if (stop_requested()) continue;
       if (error.empty()) {
         error = WIFSIGNALED(status) ? fmt::format("worker {} died of signal {} ({})", k.pid,
                                                   WTERMSIG(status), strsignal(WTERMSIG(status)))

@@ -141,6 +141,9 @@ DualOutcome run_dual_isolated(const std::vector<Op>& ops, const EngineConfig& im
   if (pid == 0) {
     close(fds[0]);
     signal(SIGALRM, SIG_DFL);
+    // A Ctrl-C reaches the whole process group: this run ends by itself
+    // (alarm), and its caller decides what a stop means.
+    signal(SIGINT, SIG_IGN);
     alarm(timeout_s);
     // The runner is never destroyed: a mutated impl may crash in its
     // destructor, after the answer is known; _exit() skips it.
