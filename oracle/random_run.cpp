@@ -15,8 +15,8 @@
 
 #include "properties/campaign.h"
 #include "properties/generator.h"
-#include "rmapcheck/file_io.h"
 #include "properties/shrink.h"
+#include "rmapcheck/file_io.h"
 
 namespace rmapcheck::oracle {
 namespace {

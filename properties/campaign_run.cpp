@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <ostream>
@@ -141,8 +141,7 @@ WorkerResult run_worker(const CampaignOptions& o, std::uint64_t w, std::uint64_t
                         const std::function<void(const CampaignTotals&, bool)>& progress) {
   WorkerResult r;
   for (std::uint64_t k = w;;) {
-    if (o.cases ? o.shard.index + o.shard.count * k >= *o.cases : since(start) >= o.seconds)
-      break;
+    if (o.cases ? o.shard.index + o.shard.count * k >= *o.cases : since(start) >= o.seconds) break;
     if (stop_requested()) {
       r.interrupted = true;
       break;

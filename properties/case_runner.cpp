@@ -41,8 +41,8 @@ constexpr std::size_t kShrinkBudget = 5000;
 
 std::vector<Op> case_ops(const PropertyConfig& pc, std::uint64_t seed) {
   SeededChooser ch(seed);
-  const auto n = static_cast<std::size_t>(ch.range(1, static_cast<std::uint32_t>(
-                                                          pc.max_ops > 0 ? pc.max_ops : 1)));
+  const auto n = static_cast<std::size_t>(
+      ch.range(1, static_cast<std::uint32_t>(pc.max_ops > 0 ? pc.max_ops : 1)));
   std::vector<Op> ops;
   ops.reserve(n);
   GenState s = GenState::initial(pc.gen);

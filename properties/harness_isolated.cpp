@@ -6,8 +6,8 @@
 
 #include <cerrno>
 #include <cstring>
-#include <stdexcept>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "properties/harness.h"
 #include "rmapcheck/file_io.h"
