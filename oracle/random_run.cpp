@@ -15,8 +15,8 @@
 
 #include "properties/campaign.h"
 #include "properties/generator.h"
+#include "properties/shrink.h"
 #include "rmapcheck/file_io.h"
-#include "shrink.h"
 
 namespace rmapcheck::oracle {
 namespace {
@@ -113,7 +113,7 @@ RandomRunSummary run_random(Oracle& oracle, const RandomRunOptions& o, std::FILE
     const OpKind kind = *diverging_kind(t, v);
     std::vector<TraceLine> lines(t.lines.begin(), t.lines.begin() + v.line);
     const std::size_t original = lines.size();
-    lines = shrink_lines(lines, [&](const std::vector<TraceLine>& candidate) {
+    lines = props::shrink_lines(lines, [&](const std::vector<TraceLine>& candidate) {
       Trace c;
       c.file = t.file;
       c.lines = candidate;

@@ -4,8 +4,12 @@
 // The unit of work is a case (case_runner.h). Case i of a campaign runs with
 // seed mix_seed(seed, i), so the cases are a fixed, numbered sequence:
 //   shard I of N owns the cases i with i % N == I;
-//   worker w of J (--jobs, one forked PROCESS each: RapidCheck is not
-//   thread-safe) owns every J-th case of its shard, starting at its w-th.
+//   worker w of J (--jobs, one forked PROCESS each) owns every J-th case
+//   of its shard, starting at its w-th.
+// A worker (the campaign process itself when J is 1) runs its cases in
+// batch processes, many cases each; a case that fails or crashes its batch
+// is re-run alone in its own process and shrunk there, and a fresh batch
+// goes on with the next case (campaign_run.cpp run_worker).
 // Totals are sums over cases, so with --cases the report does not depend on
 // --jobs, and the merge of shards 0..N-1 equals the unsharded report.
 // With --time the number of cases depends on the machine, by nature.
@@ -82,7 +86,7 @@ struct Counterexample {
   std::string failure_kind;       // StepFailure::kind_name(), or "rapidcheck"
   std::size_t failure_op = 0;     // 1-based
   std::string headline, details;  // StepFailure::headline() / describe()
-  std::string reproduce;          // RapidCheck's reproduce string
+  std::string reproduce;          // the minimal trace's ops, "; "-separated (case_runner.h)
   double seconds_to_failure = 0;  // wall clock, not in the deterministic report
   std::string file;               // where the trace was written ("" if nowhere)
 };
@@ -107,6 +111,11 @@ CampaignResult run_campaign(const CampaignOptions& opts, std::ostream& log);
 
 nlohmann::ordered_json campaign_report(const CampaignOptions& opts, const CampaignResult& r,
                                        bool with_timing);
+// The one JSON codec of a Counterexample: the report's form, plus
+// seconds_to_failure when `with_seconds` (a worker's result line; the report
+// keeps wall-clock figures in its "timing" part).
+nlohmann::ordered_json counterexample_json(const Counterexample& c, bool with_seconds);
+Counterexample counterexample_from_json(const nlohmann::ordered_json& j);
 std::optional<nlohmann::ordered_json> merge_reports(
     const std::vector<nlohmann::ordered_json>& reports, std::string& error);
 void print_summary(std::ostream& os, const CampaignTotals& t, double seconds);
@@ -119,6 +128,9 @@ std::string report_file_name(const ShardSpec& s);
 std::string counterexample_text(const CampaignOptions& opts, const Counterexample& cx);
 
 void install_stop_handlers();
+// Worker and batch processes: SIGINT and SIGTERM only ever request the stop
+// (never kill), however many arrive, so that each reports what it did.
+void install_worker_stop_handlers();
 bool stop_requested();
 void request_stop();
 

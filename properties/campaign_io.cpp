@@ -26,6 +26,14 @@ extern "C" void on_stop_signal(int sig) {
   g_stop = 1;
 }
 
+// In a worker or batch process: every SIGINT or SIGTERM is the same request
+// (the terminal sends SIGINT to the whole process group, and the campaign
+// passes its stop on with SIGTERM), so none of them kills; the process ends
+// at its next case boundary and reports what it did.
+extern "C" void on_worker_stop_signal(int) {
+  g_stop = 1;
+}
+
 bool parse_u64(std::string_view s, std::uint64_t& v) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   return !s.empty() && ec == std::errc{} && p == s.data() + s.size();
@@ -59,6 +67,15 @@ void install_stop_handlers() {
   sa.sa_handler = on_stop_signal;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESTART;  // an interrupted write() goes on writing
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+void install_worker_stop_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_worker_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
 }

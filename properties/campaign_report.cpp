@@ -48,6 +48,40 @@ json counts_json(const CampaignTotals& t) {
 
 }  // namespace
 
+json counterexample_json(const Counterexample& c, bool with_seconds) {
+  json j{{"case_index", c.case_index},
+         {"case_seed", c.case_seed},
+         {"length", c.length},
+         {"original_length", c.original_length},
+         {"failure_kind", c.failure_kind},
+         {"failure_op", c.failure_op},
+         {"headline", c.headline},
+         {"details", c.details},
+         {"reproduce", c.reproduce},
+         // next to the report: the name only, so --out does not change the bytes
+         {"file", c.file.substr(c.file.find_last_of('/') + 1)},
+         {"trace", c.trace}};
+  if (with_seconds) j["seconds_to_failure"] = c.seconds_to_failure;
+  return j;
+}
+
+Counterexample counterexample_from_json(const json& j) {
+  Counterexample c;
+  c.case_index = j.at("case_index").get<std::uint64_t>();
+  c.case_seed = j.at("case_seed").get<std::uint64_t>();
+  c.length = j.at("length").get<std::size_t>();
+  c.original_length = j.at("original_length").get<std::size_t>();
+  c.failure_kind = j.at("failure_kind").get<std::string>();
+  c.failure_op = j.at("failure_op").get<std::size_t>();
+  c.headline = j.at("headline").get<std::string>();
+  c.details = j.at("details").get<std::string>();
+  c.reproduce = j.at("reproduce").get<std::string>();
+  c.file = j.at("file").get<std::string>();
+  c.trace = j.at("trace").get<std::string>();
+  c.seconds_to_failure = j.value("seconds_to_failure", 0.0);
+  return c;
+}
+
 json campaign_report(const CampaignOptions& o, const CampaignResult& r, bool with_timing) {
   json config{{"seed", o.seed},
               {"cases", o.cases ? json(*o.cases) : json(nullptr)},
@@ -65,20 +99,7 @@ json campaign_report(const CampaignOptions& o, const CampaignResult& r, bool wit
   const json counts = counts_json(r.totals);
   for (auto& [k, v] : counts.items()) rep[k] = v;
   if (r.counterexample) {
-    const auto& c = *r.counterexample;
-    rep["counterexample"] = json{{"case_index", c.case_index},
-                                 {"case_seed", c.case_seed},
-                                 {"length", c.length},
-                                 {"original_length", c.original_length},
-                                 {"failure_kind", c.failure_kind},
-                                 {"failure_op", c.failure_op},
-                                 {"headline", c.headline},
-                                 {"details", c.details},
-                                 {"reproduce", c.reproduce},
-                                 // next to the report: the name only, so --out does not
-                                 // change the bytes
-                                 {"file", c.file.substr(c.file.find_last_of('/') + 1)},
-                                 {"trace", c.trace}};
+    rep["counterexample"] = counterexample_json(*r.counterexample, false);
   } else {
     rep["counterexample"] = nullptr;
   }

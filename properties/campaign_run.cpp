@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <ostream>
@@ -52,36 +53,6 @@ CampaignTotals totals_from(const json& j) {
   return t;
 }
 
-json cx_json(const Counterexample& c) {
-  return json{{"case_index", c.case_index},
-              {"case_seed", c.case_seed},
-              {"trace", c.trace},
-              {"length", c.length},
-              {"original_length", c.original_length},
-              {"failure_kind", c.failure_kind},
-              {"failure_op", c.failure_op},
-              {"headline", c.headline},
-              {"details", c.details},
-              {"reproduce", c.reproduce},
-              {"seconds_to_failure", c.seconds_to_failure}};
-}
-
-Counterexample cx_from(const json& j) {
-  Counterexample c;
-  c.case_index = j.at("case_index").get<std::uint64_t>();
-  c.case_seed = j.at("case_seed").get<std::uint64_t>();
-  c.trace = j.at("trace").get<std::string>();
-  c.length = j.at("length").get<std::size_t>();
-  c.original_length = j.at("original_length").get<std::size_t>();
-  c.failure_kind = j.at("failure_kind").get<std::string>();
-  c.failure_op = j.at("failure_op").get<std::size_t>();
-  c.headline = j.at("headline").get<std::string>();
-  c.details = j.at("details").get<std::string>();
-  c.reproduce = j.at("reproduce").get<std::string>();
-  c.seconds_to_failure = j.at("seconds_to_failure").get<double>();
-  return c;
-}
-
 Counterexample make_cx(std::uint64_t index, const CaseOutcome& c, Clock::time_point start) {
   Counterexample x;
   x.case_index = index;
@@ -104,23 +75,133 @@ Counterexample make_cx(std::uint64_t index, const CaseOutcome& c, Clock::time_po
   return x;
 }
 
+// One case's figures on the batch pipe: "C ops by_kind... branch... alloc_failed...".
+std::string case_line(const CaseOutcome& c) {
+  std::string s = fmt::format("C {}", c.stats.ops);
+  for (auto v : c.stats.by_kind) s += fmt::format(" {}", v);
+  for (auto v : c.model_coverage.branch) s += fmt::format(" {}", v);
+  for (auto v : c.model_coverage.alloc_failed) s += fmt::format(" {}", v);
+  return s + "\n";
+}
+
+CaseOutcome case_from_line(const std::string& line) {
+  CaseOutcome c;
+  const char* p = line.c_str() + 1;
+  char* end = nullptr;
+  auto next = [&] {
+    const auto v = std::strtoull(p, &end, 10);
+    p = end;
+    return v;
+  };
+  c.stats.ops = next();
+  for (auto& v : c.stats.by_kind) v = next();
+  for (auto& v : c.model_coverage.branch) v = next();
+  for (auto& v : c.model_coverage.alloc_failed) v = next();
+  return c;
+}
+
+// A batch process: cases k, k + step, ... run here, in this process, one
+// after the other, each with fresh engines (the checker's every check after
+// every op). Each passing case sends its figures; the first failing case
+// sends "F" and ends the batch, so that the case is re-run alone and shrunk
+// where its engines cannot hurt anyone; "E" says the batch ran out of cases
+// (count, time, or a stop request). A crash or a hang (SIGALRM after
+// `kCaseTimeout` seconds of one case) ends the batch with no line for the
+// case that was running.
+constexpr unsigned kCaseTimeout = 60;
+
+[[noreturn]] void run_batch(const CampaignOptions& o, std::uint64_t k, std::uint64_t step,
+                            Clock::time_point start, int fd) {
+  signal(SIGALRM, SIG_DFL);
+  install_worker_stop_handlers();
+  PropertyConfig pc = o.prop;
+  pc.isolate = false;
+  for (;; k += step) {
+    const std::uint64_t i = o.shard.index + o.shard.count * k;
+    if ((o.cases ? i >= *o.cases : since(start) >= o.seconds) || stop_requested()) {
+      write_all(fd, "E\n", 2);
+      _exit(0);
+    }
+    alarm(kCaseTimeout);
+    CaseOutcome c = run_case(pc, mix_seed(o.seed, i), false);
+    alarm(0);
+    const std::string line = c.failed ? std::string("F\n") : case_line(c);
+    if (!write_all(fd, line.data(), line.size()) || c.failed) _exit(0);
+  }
+}
+
 // The cases of worker w of J in this shard, in order, until the count or
 // the time runs out, a stop is requested, or (by default) a case fails.
+// They run in batch processes (run_batch): one process for many cases, and a
+// fresh one after each case that failed or crashed the last. That case is
+// run once more, alone, in its own processes (run_case: every run of the
+// case and of its shrink candidates isolated), and shrunk.
 WorkerResult run_worker(const CampaignOptions& o, std::uint64_t w, std::uint64_t jobs,
                         Clock::time_point start,
                         const std::function<void(const CampaignTotals&, bool)>& progress) {
   WorkerResult r;
-  for (std::uint64_t k = w;; k += jobs) {
-    const std::uint64_t i = o.shard.index + o.shard.count * k;
-    if (o.cases ? i >= *o.cases : since(start) >= o.seconds) break;
+  for (std::uint64_t k = w;;) {
+    if (o.cases ? o.shard.index + o.shard.count * k >= *o.cases : since(start) >= o.seconds) break;
     if (stop_requested()) {
       r.interrupted = true;
       break;
     }
+    bool batch_ended = false;
+    if (o.prop.isolate) {
+      int fds[2];
+      if (pipe(fds) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+      const pid_t pid = fork();
+      if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+      if (pid == 0) {
+        close(fds[0]);
+        run_batch(o, k, jobs, start, fds[1]);
+      }
+      close(fds[1]);
+      std::string buf;
+      bool forwarded = false;
+      for (;;) {
+        // A stop request that reached this process only (the campaign
+        // tells its workers with SIGTERM) goes on to the batch, which ends
+        // after its current case.
+        if (stop_requested() && !forwarded) {
+          kill(pid, SIGTERM);
+          forwarded = true;
+        }
+        pollfd pfd{fds[0], POLLIN, 0};
+        if (retry_eintr([&] { return poll(&pfd, 1, 100); }) == 0) continue;
+        char chunk[65536];
+        const ssize_t got = retry_eintr([&] { return read(fds[0], chunk, sizeof chunk); });
+        if (got <= 0) break;
+        buf.append(chunk, static_cast<std::size_t>(got));
+        std::size_t pos = 0, nl;
+        while ((nl = buf.find('\n', pos)) != std::string::npos) {
+          if (buf[pos] == 'C') {
+            r.totals.add(case_from_line(buf.substr(pos, nl - pos)));
+            k += jobs;
+            progress(r.totals, false);
+          } else if (buf[pos] == 'E') {
+            batch_ended = true;
+          }
+          pos = nl + 1;
+        }
+        buf.erase(0, pos);
+      }
+      close(fds[0]);
+      int status = 0;
+      retry_eintr([&] { return waitpid(pid, &status, 0); });
+    }
+    if (batch_ended) continue;  // the loop's head says why
+    if (stop_requested()) {
+      r.interrupted = true;
+      break;
+    }
+    // Case k failed or crashed its batch (or there are no batches): alone.
+    const std::uint64_t i = o.shard.index + o.shard.count * k;
     CaseOutcome c = run_case(o.prop, mix_seed(o.seed, i));
     r.totals.add(c);
     if (c.failed && (!r.cx || i < r.cx->case_index)) r.cx = make_cx(i, c, start);
     progress(r.totals, false);
+    k += jobs;
     if (c.failed && o.stop_at_first_failure) break;
   }
   return r;
@@ -143,19 +224,6 @@ ProgressConfig progress_config(const CampaignOptions& o) {
             : o.progress_bar ? ProgressStyle::Bar
                              : ProgressStyle::Lines;
   return c;
-}
-
-bool write_all(int fd, const std::string& s) {
-  const char* p = s.data();
-  std::size_t left = s.size();
-  while (left > 0) {
-    ssize_t n = write(fd, p, left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
-  return true;
 }
 
 // Worker processes, one pipe each: "P cases ops" progress lines, then one
@@ -186,18 +254,21 @@ WorkerResult run_workers(const CampaignOptions& o, Clock::time_point start,
       break;
     }
     if (pid == 0) {
+      install_worker_stop_handlers();
       close(fds[0]);
       for (std::uint64_t v = 0; v < w; ++v) close(kids[v].fd);
       auto last = Clock::now();
       auto send = [&](const CampaignTotals& t, bool force) {
         if (!force && since(last) < 0.2) return;
         last = Clock::now();
-        write_all(fds[1], fmt::format("P {} {}\n", t.cases, t.ops));
+        const std::string line = fmt::format("P {} {}\n", t.cases, t.ops);
+        write_all(fds[1], line.data(), line.size());
       };
       WorkerResult r = run_worker(o, w, jobs, start, send);
       json j{{"totals", totals_json(r.totals)}, {"interrupted", r.interrupted}};
-      if (r.cx) j["cx"] = cx_json(*r.cx);
-      write_all(fds[1], "R " + j.dump() + "\n");
+      if (r.cx) j["cx"] = counterexample_json(*r.cx, true);
+      const std::string line = "R " + j.dump() + "\n";
+      write_all(fds[1], line.data(), line.size());
       close(fds[1]);
       _exit(0);
     }
@@ -225,14 +296,13 @@ WorkerResult run_workers(const CampaignOptions& o, Clock::time_point start,
     }
     if (pfds.empty()) break;
     if (stop_requested()) stop_all();
-    int n = poll(pfds.data(), pfds.size(), 250);
-    if (n < 0 && errno != EINTR) break;
+    int n = retry_eintr([&] { return poll(pfds.data(), pfds.size(), 250); });
+    if (n < 0) break;
     for (std::size_t i = 0; i < pfds.size() && n > 0; ++i) {
       if (pfds[i].revents == 0) continue;
       Child& k = *owners[i];
       char chunk[65536];
-      ssize_t got = read(k.fd, chunk, sizeof chunk);
-      if (got < 0 && errno == EINTR) continue;
+      const ssize_t got = retry_eintr([&] { return read(k.fd, chunk, sizeof chunk); });
       if (got <= 0) {
         close(k.fd);
         k.fd = -1;
@@ -250,7 +320,7 @@ WorkerResult run_workers(const CampaignOptions& o, Clock::time_point start,
           WorkerResult r;
           r.totals = totals_from(j.at("totals"));
           r.interrupted = j.at("interrupted").get<bool>();
-          if (j.contains("cx")) r.cx = cx_from(j.at("cx"));
+          if (j.contains("cx")) r.cx = counterexample_from_json(j.at("cx"));
           k.seen = r.totals;
           if (r.cx && o.stop_at_first_failure) stop_all();
           k.result = std::move(r);
@@ -265,9 +335,10 @@ WorkerResult run_workers(const CampaignOptions& o, Clock::time_point start,
   for (auto& k : kids) {
     if (k.pid <= 0) continue;
     int status = 0;
-    while (waitpid(k.pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    retry_eintr([&] { return waitpid(k.pid, &status, 0); });
     if (!k.result) {
+      // Stopped: the report says what the other workers did.
+      if (stop_requested()) continue;
       if (error.empty()) {
         error = WIFSIGNALED(status) ? fmt::format("worker {} died of signal {} ({})", k.pid,
                                                   WTERMSIG(status), strsignal(WTERMSIG(status)))
@@ -362,7 +433,6 @@ CampaignResult run_campaign(const CampaignOptions& opts, std::ostream& log) {
     if (!cx.reproduce.empty()) {
       log << fmt::format("reproduce: rmapcheck campaign {} --reproduce '{}'\n", opts.command_line,
                          cx.reproduce);
-      log << fmt::format("           (RapidCheck: RC_PARAMS=\"reproduce={}\")\n", cx.reproduce);
     }
     if (!cx.file.empty()) {
       log << "trace written to " << cx.file << "; replay: rmapcheck replay " << cx.file

@@ -1,49 +1,11 @@
-// case_runner.cpp - one case through rc::detail::checkProperty (see case_runner.h).
+// case_runner.cpp - one case: the seeded draw, the run, ddmin (see case_runner.h).
 #include "properties/case_runner.h"
 
-#include <rapidcheck/detail/TestListener.h>
-
-#include <unordered_map>
-
-namespace rc::detail {
-// Defined in librapidcheck (src/detail/ReproduceListener.cpp / Serialization)
-// but not in its installed headers: the "reproduce=" string of RC_PARAMS.
-std::string reproduceMapToString(const std::unordered_map<std::string, Reproduce>& reproduceMap);
-std::unordered_map<std::string, Reproduce> stringToReproduceMap(const std::string& str);
-}  // namespace rc::detail
+#include "properties/shrink.h"
 
 namespace rmapcheck::props {
 
 namespace {
-
-constexpr const char* kPropertyId = "rmapcheck";
-
-// Quiet listener: the campaign prints its own report. It keeps the record
-// of the first execution of the case (the one the stats describe).
-class CaseListener final : public rc::detail::TestListener {
- public:
-  CaseListener(const CaseRecord& current, CaseRecord& first) : current_(current), first_(first) {}
-  void onTestCaseFinished(const rc::detail::CaseDescription&) override {
-    if (!have_first_) {
-      first_ = current_;
-      have_first_ = true;
-      first_end_ = std::chrono::steady_clock::now();
-    }
-  }
-  void onShrinkTried(const rc::detail::CaseDescription&, bool accepted) override {
-    if (accepted) ++accepted_;
-  }
-  void onTestFinished(const rc::detail::TestMetadata&, const rc::detail::TestResult&) override {}
-  std::size_t accepted() const { return accepted_; }
-  std::chrono::steady_clock::time_point first_end() const { return first_end_; }
-
- private:
-  const CaseRecord& current_;
-  CaseRecord& first_;
-  bool have_first_ = false;
-  std::size_t accepted_ = 0;
-  std::chrono::steady_clock::time_point first_end_{};
-};
 
 Trace to_trace(const std::vector<Op>& ops) {
   Trace t;
@@ -56,88 +18,120 @@ Trace to_trace(const std::vector<Op>& ops) {
   return t;
 }
 
-rc::detail::TestResult check_with(
-    const PropertyConfig& pc, CaseRecord& current, CaseListener& listener, std::uint64_t seed,
-    bool shrink, const std::unordered_map<std::string, rc::detail::Reproduce>& repro) {
-  auto prop = rc::detail::toProperty([&pc, &current] { check_property(pc, current); });
-  rc::detail::TestMetadata meta;
-  meta.id = kPropertyId;
-  meta.description = kPropertyId;
-  rc::detail::TestParams params;
-  params.seed = seed;
-  params.maxSuccess = 1;
-  params.maxSize = 100;
-  params.disableShrinking = !shrink;
-  return rc::detail::checkProperty(prop, meta, params, listener, repro);
+DualOutcome run_once(const PropertyConfig& pc, const std::vector<Op>& ops) {
+  if (pc.isolate) return run_dual_isolated(ops, pc.impl, pc.factory);
+  return run_dual(to_trace(ops), pc.impl, pc.factory);
 }
+
+// The ops that ran: the case's up to a failing one, then the epilogue's
+// exits (up to a failing one).
+std::vector<Op> ran_ops(const std::vector<Op>& ops, const DualOutcome& out) {
+  const std::size_t ran =
+      out.failure && out.failure->index < ops.size() ? out.failure->index + 1 : ops.size();
+  std::vector<Op> r(ops.begin(), ops.begin() + static_cast<std::ptrdiff_t>(ran));
+  r.insert(r.end(), out.epilogue.begin(), out.epilogue.end());
+  return r;
+}
+
+// The shrinker's budget of candidate runs (each one a process): far more
+// than a 60-op case needs to become 1-minimal.
+constexpr std::size_t kShrinkBudget = 5000;
 
 }  // namespace
 
-CaseOutcome run_case(const PropertyConfig& pc, std::uint64_t seed, bool shrink) {
+std::vector<Op> case_ops(const PropertyConfig& pc, std::uint64_t seed) {
+  SeededChooser ch(seed);
+  const auto n = static_cast<std::size_t>(
+      ch.range(1, static_cast<std::uint32_t>(pc.max_ops > 0 ? pc.max_ops : 1)));
+  std::vector<Op> ops;
+  ops.reserve(n);
+  GenState s = GenState::initial(pc.gen);
+  for (std::size_t i = 0; i < n; ++i) {
+    ops.push_back(generate_op(s, pc.gen, ch));
+    s.apply(ops.back());
+  }
+  return ops;
+}
+
+CaseOutcome run_case_ops(const PropertyConfig& pc, const std::vector<Op>& ops, bool shrink) {
   CaseOutcome out;
-  out.seed = seed;
-  CaseRecord current, first;
-  CaseListener listener(current, first);
-  auto result = check_with(pc, current, listener, seed, shrink, {});
+  DualOutcome first = run_once(pc, ops);
   out.stats = first.stats;
   out.model_coverage = first.model_coverage;
-  rc::detail::FailureResult failure;
-  if (result.match(failure)) {
-    out.failed = true;
-    out.found_at = listener.first_end();
-    out.original_length = first.ran.size();
-    out.shrink_steps = listener.accepted();
-    out.rc_message = failure.description;
-    std::unordered_map<std::string, rc::detail::Reproduce> map{{kPropertyId, failure.reproduce}};
-    out.reproduce = rc::detail::reproduceMapToString(map);
-    // Run the minimal case once more so that `current` surely holds it.
-    CaseRecord again_first;
-    CaseListener again(current, again_first);
-    check_with(pc, current, again, seed, shrink, map);
-    out.shrunk = to_trace(current.ran);
-    out.failure = current.failure;
-    return out;
+  out.found_at = std::chrono::steady_clock::now();
+  if (!first.failure) return out;
+  out.failed = true;
+  std::vector<Op> ran = ran_ops(ops, first);
+  out.original_length = ran.size();
+  DualOutcome last = std::move(first);
+  if (shrink) {
+    // The epilogue's exits are ops like the others: the shrinker may keep
+    // some (the failing one) and drop the rest, which the epilogue of the
+    // candidate then runs again.
+    std::vector<TraceLine> lines = to_trace(ran).lines;
+    lines = shrink_lines(
+        lines,
+        [&](const std::vector<TraceLine>& candidate) {
+          std::vector<Op> c;
+          c.reserve(candidate.size());
+          for (const auto& l : candidate) c.push_back(l.op);
+          DualOutcome o = run_once(pc, c);
+          if (o.failure) ++out.shrink_steps;
+          return o.failure.has_value();
+        },
+        kShrinkBudget);
+    std::vector<Op> minimal;
+    for (const auto& l : lines) minimal.push_back(l.op);
+    last = run_once(pc, minimal);
+    if (last.failure) {
+      ran = ran_ops(minimal, last);
+    } else {  // flaky: keep the unshrunk failure
+      last = run_once(pc, ops);
+    }
   }
-  rc::detail::Error err;
-  rc::detail::GaveUpResult gave_up;
-  if (result.match(err)) {
-    out.failed = true;
-    out.rc_message = "RapidCheck error: " + err.description;
-  } else if (result.match(gave_up)) {
-    out.failed = true;
-    out.rc_message = "RapidCheck gave up: " + gave_up.description;
-  }
+  out.shrunk = to_trace(ran);
+  out.failure = std::move(last.failure);
+  if (out.failure) out.rc_message = out.failure->describe();
+  out.reproduce = reproduce_string(out.shrunk);
   return out;
+}
+
+CaseOutcome run_case(const PropertyConfig& pc, std::uint64_t seed, bool shrink) {
+  CaseOutcome out = run_case_ops(pc, case_ops(pc, seed), shrink);
+  out.seed = seed;
+  return out;
+}
+
+std::string reproduce_string(const Trace& t) {
+  std::string s;
+  for (const auto& l : t.lines) {
+    if (!s.empty()) s += "; ";
+    s += format_op(l.op);
+  }
+  return s;
 }
 
 std::optional<CaseOutcome> reproduce_case(const PropertyConfig& pc, const std::string& reproduce,
                                           std::string& error) {
-  std::unordered_map<std::string, rc::detail::Reproduce> map;
-  try {
-    map = rc::detail::stringToReproduceMap(reproduce);
-  } catch (const std::exception& e) {
-    error = std::string("the reproduce string does not decode: ") + e.what();
+  std::string text;
+  for (char c : reproduce) text += c == ';' ? '\n' : c;
+  auto parsed = parse_trace(text, "<reproduce>");
+  if (!parsed.trace) {
+    error = "the reproduce string does not parse: " + parsed.diagnostics.front().to_string();
     return std::nullopt;
   }
-  if (map.find(kPropertyId) == map.end()) {
-    error = "the reproduce string is not one of `rmapcheck campaign`";
+  if (parsed.trace->lines.empty()) {
+    error = "the reproduce string names no op";
     return std::nullopt;
   }
-  CaseRecord current, first;
-  CaseListener listener(current, first);
-  auto result = check_with(pc, current, listener, 0, true, map);
-  rc::detail::FailureResult failure;
-  if (!result.match(failure)) {
-    rc::detail::Error err;
-    error = result.match(err) ? err.description : "the case does not fail";
+  std::vector<Op> ops;
+  for (const auto& l : parsed.trace->lines) ops.push_back(l.op);
+  CaseOutcome out = run_case_ops(pc, ops, false);
+  if (!out.failed) {
+    error = "the case does not fail";
     return std::nullopt;
   }
-  CaseOutcome out;
-  out.failed = true;
   out.reproduce = reproduce;
-  out.rc_message = failure.description;
-  out.shrunk = to_trace(current.ran);
-  out.failure = current.failure;
   out.original_length = out.shrunk.lines.size();
   return out;
 }

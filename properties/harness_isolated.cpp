@@ -7,8 +7,11 @@
 #include <cerrno>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "properties/harness.h"
+#include "rmapcheck/file_io.h"
+#include "rmapcheck/trace.h"
 
 namespace rmapcheck::props {
 
@@ -26,71 +29,35 @@ struct Shared {
 // and the failure, all built in the child. The parent never runs an engine:
 // a mutated impl may corrupt the heap of the process it runs in (a use after
 // free that happens not to crash), and the parent is the campaign, which
-// must survive to print and save the counterexample.
-json op_json(const Op& op) {
-  return json{{"kind", static_cast<int>(op.kind)},
-              {"proc", op.proc},
-              {"child", op.child},
-              {"start", op.start},
-              {"npages", op.npages},
-              {"new_start", op.new_start},
-              {"new_npages", op.new_npages},
-              {"prot", static_cast<int>(op.prot)},
-              {"advice", static_cast<int>(op.advice)},
-              {"noreserve", op.noreserve},
-              {"dontunmap", op.dontunmap},
-              {"value", op.value},
-              {"site", static_cast<int>(op.site)},
-              {"nth", op.nth}};
+// must survive to print and save the counterexample. Ops and results travel
+// in the trace language (trace.h format_op, result.h format_result), so the
+// one parser of traces reads them back: there is no second encoding of Op
+// or Result.
+Op op_from_text(const std::string& text) {
+  auto parsed = parse_ops(text, "<worker>");
+  if (!parsed.trace || parsed.trace->lines.size() != 1)
+    throw std::runtime_error("the worker sent an op that does not parse: " + text);
+  return parsed.trace->lines[0].op;
 }
 
-Op op_from(const json& j) {
-  Op op;
-  op.kind = static_cast<OpKind>(j.at("kind").get<int>());
-  op.proc = j.at("proc").get<std::string>();
-  op.child = j.at("child").get<std::string>();
-  op.start = j.at("start").get<Page>();
-  op.npages = j.at("npages").get<Page>();
-  op.new_start = j.at("new_start").get<Page>();
-  op.new_npages = j.at("new_npages").get<Page>();
-  op.prot = static_cast<Prot>(j.at("prot").get<int>());
-  op.advice = static_cast<Advice>(j.at("advice").get<int>());
-  op.noreserve = j.at("noreserve").get<bool>();
-  op.dontunmap = j.at("dontunmap").get<bool>();
-  op.value = j.at("value").get<std::uint64_t>();
-  op.site = static_cast<AllocSite>(j.at("site").get<int>());
-  op.nth = j.at("nth").get<std::uint32_t>();
-  return op;
-}
-
-json result_json(const Result& r) {
-  json hits = json::array();
-  for (const auto& h : r.hits) hits.push_back(json{h.proc, h.page});
-  return json{
-      {"kind", static_cast<int>(r.kind)}, {"err", r.err}, {"value", r.value}, {"hits", hits}};
-}
-
-Result result_from(const json& j) {
-  Result r;
-  r.kind = static_cast<Result::Kind>(j.at("kind").get<int>());
-  r.err = j.at("err").get<int>();
-  r.value = j.at("value").get<std::uint64_t>();
-  for (const auto& h : j.at("hits"))
-    r.hits.push_back({h.at(0).get<std::string>(), h.at(1).get<Page>()});
-  return r;
+Result result_from_text(const std::string& text, OpKind kind) {
+  auto r = parse_result(text, kind);
+  if (!r.result) throw std::runtime_error("the worker sent a result that does not parse: " + text);
+  return *r.result;
 }
 
 json failure_json(const StepFailure& f) {
   json v = json::array();
   for (const auto& x : f.violations) v.push_back(json{static_cast<int>(x.id), x.objects, x.why});
   json results = json::array();
-  for (const Result& r : f.results) results.push_back(result_json(r));
+  for (const Result& r : f.results) results.push_back(format_result(r));
   return json{{"kind", static_cast<int>(f.kind)},
               {"index", f.index},
-              {"op", op_json(f.op)},
+              {"op", format_op(f.op)},
               {"engine", f.engine},
               {"lanes", f.lanes},
               {"results", results},
+              {"expected", f.expected ? json(format_result(*f.expected)) : json(nullptr)},
               {"other", f.other},
               {"diff", f.diff},
               {"violations", v},
@@ -102,10 +69,13 @@ StepFailure failure_from(const json& j) {
   StepFailure f;
   f.kind = static_cast<StepFailure::Kind>(j.at("kind").get<int>());
   f.index = j.at("index").get<std::size_t>();
-  f.op = op_from(j.at("op"));
+  f.op = op_from_text(j.at("op").get<std::string>());
   f.engine = j.at("engine").get<std::string>();
   f.lanes = j.at("lanes").get<std::vector<std::string>>();
-  for (const auto& r : j.at("results")) f.results.push_back(result_from(r));
+  for (const auto& r : j.at("results"))
+    f.results.push_back(result_from_text(r.get<std::string>(), f.op.kind));
+  if (!j.at("expected").is_null())
+    f.expected = result_from_text(j.at("expected").get<std::string>(), f.op.kind);
   f.other = j.at("other").get<std::string>();
   f.diff = j.at("diff").get<std::string>();
   for (const auto& v : j.at("violations")) {
@@ -124,7 +94,7 @@ std::string encode(const DualOutcome& out) {
          {"alloc_failed", out.model_coverage.alloc_failed},
          {"epilogue", json::array()},
          {"failure", out.failure ? failure_json(*out.failure) : json(nullptr)}};
-  for (const auto& op : out.epilogue) j["epilogue"].push_back(op_json(op));
+  for (const auto& op : out.epilogue) j["epilogue"].push_back(format_op(op));
   return j.dump();
 }
 
@@ -136,10 +106,11 @@ bool decode(const std::string& text, DualOutcome& out) {
     out.model_coverage.branch = j.at("branch").get<decltype(out.model_coverage.branch)>();
     out.model_coverage.alloc_failed =
         j.at("alloc_failed").get<decltype(out.model_coverage.alloc_failed)>();
-    for (const auto& op : j.at("epilogue")) out.epilogue.push_back(op_from(op));
+    for (const auto& op : j.at("epilogue"))
+      out.epilogue.push_back(op_from_text(op.get<std::string>()));
     if (!j.at("failure").is_null()) out.failure = failure_from(j.at("failure"));
     return true;
-  } catch (const json::exception&) {
+  } catch (const std::exception&) {
     return false;
   }
 }
@@ -170,6 +141,9 @@ DualOutcome run_dual_isolated(const std::vector<Op>& ops, const EngineConfig& im
   if (pid == 0) {
     close(fds[0]);
     signal(SIGALRM, SIG_DFL);
+    // A Ctrl-C reaches the whole process group: this run ends by itself
+    // (alarm), and its caller decides what a stop means.
+    signal(SIGINT, SIG_IGN);
     alarm(timeout_s);
     // The runner is never destroyed: a mutated impl may crash in its
     // destructor, after the answer is known; _exit() skips it.
@@ -200,31 +174,21 @@ DualOutcome run_dual_isolated(const std::vector<Op>& ops, const EngineConfig& im
       }
     }
     out.stats = r->stats();
-    std::string line = encode(out);
-    const char* p = line.data();
-    std::size_t left = line.size();
-    while (left > 0) {
-      ssize_t n = write(fds[1], p, left);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      p += n;
-      left -= static_cast<std::size_t>(n);
-    }
+    const std::string line = encode(out);
+    write_all(fds[1], line.data(), line.size());
     _exit(0);
   }
   close(fds[1]);
   std::string line;
   char buf[4096];
   for (;;) {
-    ssize_t n = read(fds[0], buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
+    const ssize_t n = retry_eintr([&] { return read(fds[0], buf, sizeof buf); });
     if (n <= 0) break;
     line.append(buf, static_cast<std::size_t>(n));
   }
   close(fds[0]);
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  retry_eintr([&] { return waitpid(pid, &status, 0); });
   const std::uint64_t started = shared->started;
   const std::uint32_t phase = shared->phase;
   std::vector<Op> exits;

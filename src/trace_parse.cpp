@@ -314,7 +314,9 @@ bool parse_args(ArgReader& r, OpKind kind, Op& op) {
 
 class Parser {
  public:
-  explicit Parser(std::string_view file) : file_(file) { live_["p0"] = 0; }
+  Parser(std::string_view file, bool liveness) : file_(file), liveness_(liveness) {
+    live_["p0"] = 0;
+  }
 
   ParseOutcome run(std::string_view text) {
     Trace trace;
@@ -383,7 +385,8 @@ class Parser {
     }
     // The op is well-formed: its effect on liveness counts even if the
     // line has another problem, so one mistake does not cascade.
-    std::optional<Problem> live_problem = apply_liveness(tl.op, toks, line_no);
+    std::optional<Problem> live_problem =
+        liveness_ ? apply_liveness(tl.op, toks, line_no) : std::nullopt;
     if (live_problem) {
       report(line_no, live_problem->col, live_problem->message);
       return std::nullopt;
@@ -427,6 +430,7 @@ class Parser {
   }
 
   std::string file_;
+  bool liveness_ = true;
   std::vector<Diagnostic> diags_;
   bool stopped_ = false;
   // name -> 0 while live, -N once it exited at line N.
@@ -436,7 +440,12 @@ class Parser {
 }  // namespace
 
 ParseOutcome parse_trace(std::string_view text, std::string_view file) {
-  Parser p(file);
+  Parser p(file, true);
+  return p.run(text);
+}
+
+ParseOutcome parse_ops(std::string_view text, std::string_view file) {
+  Parser p(file, false);
   return p.run(text);
 }
 

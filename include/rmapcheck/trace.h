@@ -22,6 +22,8 @@
 // Synopsis
 //   TraceLine, Trace                 a parsed trace (ops, expectations, source lines)
 //   parse_trace(text, file)          Trace, or diagnostics "file:line:col: message"
+//   parse_ops(text, file)            the same without the liveness check: lines
+//                                    out of a trace (a worker's message)
 //   print_trace(trace)               canonical text; parse(print(t)) == t
 //   format_op(op)                    one op in canonical form, no newline
 //   load_trace_file(path)            reads and parses a file ("-": standard input)
@@ -69,6 +71,9 @@ struct ParseOutcome {
 // process that is live at that point if every fork succeeds (p0, forked
 // children, not yet exited) and that a fork's child is not live.
 ParseOutcome parse_trace(std::string_view text, std::string_view file);
+// Syntax and results only: the lines need not start from p0 alone (an op
+// taken out of the middle of a trace, as a worker sends it back).
+ParseOutcome parse_ops(std::string_view text, std::string_view file);
 
 // Reads the file; an unreadable file is one diagnostic "file:0:0: ...".
 // "-" reads standard input, named kStdinName in diagnostics.

@@ -5,10 +5,12 @@
 #include <set>
 
 #include "oracle/random_run.h"
-#include "oracle/shrink.h"
+#include "properties/shrink.h"
 
 namespace rmapcheck::oracle {
 namespace {
+using props::shrink_lines;
+using props::well_formed;
 
 // The traces come from the campaign's generator (failalloc off).
 TEST(OracleGenerator, SameSeedSameTrace) {
