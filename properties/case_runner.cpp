@@ -1,6 +1,7 @@
 // case_runner.cpp - one case: the seeded draw, the run, ddmin (see case_runner.h).
 #include "properties/case_runner.h"
 
+#include "properties/explore_shrink.h"
 #include "properties/shrink.h"
 
 namespace rmapcheck::props {
@@ -82,6 +83,11 @@ CaseOutcome run_case_ops(const PropertyConfig& pc, const std::vector<Op>& ops, b
         kShrinkBudget);
     std::vector<Op> minimal;
     for (const auto& l : lines) minimal.push_back(l.op);
+    if (pc.search_budget > 0) {
+      if (auto shorter = shorter_within_span(minimal, pc.impl.mutants, pc.search_budget)) {
+        if (shorter->size() < minimal.size() && run_once(pc, *shorter).failure) minimal = *shorter;
+      }
+    }
     last = run_once(pc, minimal);
     if (last.failure) {
       ran = ran_ops(minimal, last);

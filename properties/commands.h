@@ -40,6 +40,9 @@ struct PropertyConfig {
   EngineConfig impl;         // the mutants go here
   std::size_t max_ops = 60;  // commands per case: 1..max_ops
   bool isolate = true;       // run each execution in a child (run_dual_isolated)
+  // After ddmin: search the shrunk trace's own bound for a shorter one
+  // (explore_shrink.h), at most this many transitions; 0: no search.
+  std::uint64_t search_budget = 1500000;
   EngineFactory factory = default_engine_factory();
 };
 

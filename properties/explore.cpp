@@ -238,6 +238,14 @@ ExploreResult Search::run() {
   for (int depth = 1; depth <= cfg_.bounds.depth; ++depth) {
     const auto t0 = Clock::now();
     const std::size_t n = level_end - level_begin;
+    if (cfg_.max_transitions > 0 &&
+        r.transitions + n * moves_.size() * static_cast<std::size_t>(cfg_.bounds.procs) >
+            cfg_.max_transitions) {
+      r.verdict = ExploreResult::Verdict::Incomplete;
+      r.why_incomplete = "--max-transitions reached";
+      r.depth_done = depth - 1;
+      break;
+    }
     const std::size_t threads =
         std::max<std::size_t>(1, std::min<std::size_t>(static_cast<std::size_t>(cfg_.threads), n));
     std::vector<Chunk> chunks(threads);

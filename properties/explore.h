@@ -48,9 +48,12 @@ struct ExploreBounds {
   bool all_ops = true;      // ops is every kind (printed "all")
   std::vector<Prot> prots;  // --prots: for mmap and mprotect
   bool all_prots = true;
-  int values = 2;              // --values V: write values 1..V
-  int max_forks = -1;          // --max-forks: forks on a path; -1: no bound but depth
-  std::uint32_t fail_nth = 1;  // --fail-nth K: failalloc SITE 1..K at each named site
+  int values = 2;                     // --values V: write values 1..V
+  int max_forks = -1;                 // --max-forks: forks on a path; -1: no bound but depth
+  std::uint32_t fail_nth = 1;         // --fail-nth K: failalloc SITE 1..K at each named site
+  bool noreserve = true;              // mmap also with noreserve
+  bool dontunmap = true;              // mremap also with dontunmap
+  std::vector<AllocSite> fail_sites;  // failalloc at these sites; empty: each named site
 };
 
 // One move of one process: an op with its process left out (and a fork's
@@ -73,6 +76,9 @@ struct ExploreConfig {
   std::string mutant_name;       // for the report and the replay line
   double time_limit = 0;         // seconds; 0: none
   std::uint64_t max_states = 0;  // 0: what max_memory allows
+  // Before a level: stop (INCOMPLETE) when its transitions could pass this
+  // total; deterministic, unlike --time. 0: none.
+  std::uint64_t max_transitions = 0;
   std::uint64_t max_memory = 0;  // bytes for the store and the trail
   std::string out_dir;           // counterexample and report
   std::string command_line;      // printed in the report

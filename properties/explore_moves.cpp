@@ -40,7 +40,8 @@ std::vector<Move> explore_moves(const ExploreBounds& b) {
       case OpKind::Mmap:
         ranges([&](Page s, Page n) {
           for (Prot p : b.prots)
-            for (bool nr : {false, true}) add(op_mmap("", s, n, p, nr));
+            for (bool nr : {false, true})
+              if (!nr || b.noreserve) add(op_mmap("", s, n, p, nr));
         });
         break;
       case OpKind::Munmap:
@@ -61,7 +62,8 @@ std::vector<Move> explore_moves(const ExploreBounds& b) {
       case OpKind::Mremap:
         ranges([&](Page s, Page n) {
           ranges([&](Page ns, Page nn) {
-            for (bool du : {false, true}) add(op_mremap("", s, n, ns, nn, du));
+            for (bool du : {false, true})
+              if (!du || b.dontunmap) add(op_mremap("", s, n, ns, nn, du));
           });
         });
         break;
@@ -87,7 +89,9 @@ std::vector<Move> explore_moves(const ExploreBounds& b) {
   }
   std::vector<Move> moves = plain;
   if (has(b, OpKind::FailAlloc)) {
-    for (AllocSite site : kNamedSites)
+    std::vector<AllocSite> sites(b.fail_sites);
+    if (sites.empty()) sites.assign(std::begin(kNamedSites), std::end(kNamedSites));
+    for (AllocSite site : sites)
       for (std::uint32_t k = 1; k <= b.fail_nth; ++k)
         for (const Move& m : plain)
           if (may_allocate(m.op.kind)) moves.push_back(Move{m.op, op_failalloc(site, k)});
