@@ -53,6 +53,19 @@ std::vector<std::string> split(const std::string& list) {
   return out;
 }
 
+// The values a comma-separated list names, each once, in order; the first
+// name that is none of them, if any.
+template <class T, class FromName>
+std::optional<std::string> parse_names(const std::string& list, FromName from_name,
+                                       std::vector<T>& out) {
+  for (const std::string& name : split(list)) {
+    auto v = from_name(name);
+    if (!v) return name;
+    if (std::find(out.begin(), out.end(), *v) == out.end()) out.push_back(*v);
+  }
+  return std::nullopt;
+}
+
 // kB of memory the machine has (MemTotal) and can spare now (MemAvailable).
 std::pair<std::uint64_t, std::uint64_t> machine_memory() {
   std::ifstream in("/proc/meminfo");
@@ -154,14 +167,10 @@ int run(const Opts& o) {
     for (int k = 0; k < kOpKindCount; ++k) b.ops.push_back(static_cast<OpKind>(k));
   } else {
     b.all_ops = false;
-    for (const std::string& name : split(o.ops)) {
-      auto k = op_kind_from_name(name);
-      if (!k)
-        return fail_usage("--ops: unknown op '" + name +
-                          "' (mmap, munmap, mprotect, madvise, mremap, read, write, fork, exit, "
-                          "rmap, failalloc; or all)");
-      if (std::find(b.ops.begin(), b.ops.end(), *k) == b.ops.end()) b.ops.push_back(*k);
-    }
+    if (auto bad = parse_names(o.ops, op_kind_from_name, b.ops))
+      return fail_usage("--ops: unknown op '" + *bad +
+                        "' (mmap, munmap, mprotect, madvise, mremap, read, write, fork, exit, "
+                        "rmap, failalloc; or all)");
     if (b.ops.empty() || (b.ops.size() == 1 && b.ops[0] == OpKind::FailAlloc))
       return fail_usage("--ops '" + o.ops +
                         "' names no op to explore (failalloc only arms the others)");
@@ -170,13 +179,9 @@ int run(const Opts& o) {
     b.prots = {Prot::None, Prot::R, Prot::RW, Prot::RX, Prot::RWX};
   } else {
     b.all_prots = false;
-    for (const std::string& name : split(o.prots)) {
-      auto p = prot_from_name(name);
-      if (!p)
-        return fail_usage("--prots: unknown protection '" + name +
-                          "' (none, r, rw, rx, rwx; or all)");
-      if (std::find(b.prots.begin(), b.prots.end(), *p) == b.prots.end()) b.prots.push_back(*p);
-    }
+    if (auto bad = parse_names(o.prots, prot_from_name, b.prots))
+      return fail_usage("--prots: unknown protection '" + *bad +
+                        "' (none, r, rw, rx, rwx; or all)");
     if (b.prots.empty()) return fail_usage("--prots '" + o.prots + "' names no protection");
   }
   if (o.store == "fp64") {
