@@ -80,12 +80,17 @@ std::pair<std::uint64_t, std::uint64_t> machine_memory() {
   return {total, avail};
 }
 
-std::string report_text(const props::ExploreConfig& cfg, const std::string& log,
-                        const props::ExploreResult& r) {
+// The report's head: what ran (the per-depth log follows it).
+std::string report_head(const props::ExploreConfig& cfg) {
   std::string s = "# rmapcheck explore report\n";
   s += "command: rmapcheck explore" + cfg.command_line + "\n";
   if (!cfg.mutant_name.empty()) s += "impl mutant: " + cfg.mutant_name + "\n";
-  s += log;
+  return s;
+}
+
+// The report's end, after the log: the verdict and what goes with it.
+std::string report_tail(const props::ExploreConfig& cfg, const props::ExploreResult& r) {
+  std::string s;
   s += props::completeness_line(r, cfg) + "\n";
   if (r.verdict != props::ExploreResult::Verdict::Counterexample &&
       cfg.store != props::StoreKind::Exact)
@@ -294,9 +299,9 @@ int run(const Opts& o) {
   int kernel_rc = 0;
   if (o.kernel && r.verdict == props::ExploreResult::Verdict::Complete)
     kernel_rc = replay_on_kernel(cfg, r, o.out, kernel_summary);
-  std::string report = report_text(cfg, tee.str(), r);
-  report += kernel_summary;
-  std::cout << report.substr(report.find(tee.str()) + tee.str().size());
+  const std::string tail = report_tail(cfg, r) + kernel_summary;
+  const std::string report = report_head(cfg) + tee.str() + tail;
+  std::cout << tail;
   if (!r.trace_path.empty()) props::write_counterexample_c(r.trace_path, std::cout);
   const std::string report_path = o.out + "/explore-report" + shard_suffix + ".txt";
   if (!write_file_atomic(report_path, report, err)) {
