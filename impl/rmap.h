@@ -13,8 +13,11 @@
 //             holds the same avc (its rb node)  ->  avc->vma
 //           anon_vma->parent  ->  the anon_vma it was forked from (self for a root)
 //           anon_vma->root    ->  the oldest anon_vma of the fork tree (root->root == root)
-//     pmd[] -> pte_table -> pte_t -> folio
+//     pmd[] -> pte_table -> pte_t -> folio            (a present PTE)
+//                                  -> swap slot        (a swap PTE: impl/swapfile.h)
 //       folio->mapping  ->  anon_vma | FOLIO_MAPPING_ANON (NOT a reference)
+//   kernel_state.si: swap_map (counts), contents, swap table (slot -> folio,
+//     the swap cache: impl/swap_state.h); folio->swap is the way back
 //
 // Invariants (named as in include/rmapcheck/invariants.h):
 //   vma->anon_vma == NULL  <=>  vma->anon_vma_chain empty                 I-NULL
