@@ -162,7 +162,7 @@ class ImplEngine final : public Engine {
     // swap cache mapped by others.
     if (pte == nullptr || !pte->present || pte->page == nullptr) return Result::rmap({});
     std::vector<RmapHit> hits;
-    for (const rmap_hit& h : folio_rmap_hits(k_, pte->page))
+    for (const rmap_hit& h : folio_rmap_hits(k_, pte_folio(k_, pte->page, "rmap")))
       hits.push_back({h.mm->name, h.address});
     return Result::rmap(std::move(hits));
   }

@@ -38,6 +38,13 @@ int copy_page_range(vm_area_struct* dst_vma, vm_area_struct* src_vma);
 Page move_page_tables(vm_area_struct* vma, Page old_addr, Page new_addr, Page len);
 void change_protection(vm_area_struct* vma, Page start, Page end);
 void folio_put(kernel_state& k, folio* f);
+// The folio a present PTE names (nullptr: the zero page), checked live: a
+// mutant that freed a mapped folio is caught by the pool (EngineFault, a
+// use after free), never by reading poison.
+inline folio* pte_folio(kernel_state& k, folio* f, const char* op) {
+  if (f != nullptr) k.folio_cachep.check(f, op);
+  return f;
+}
 
 // --- reclaim (vmscan.cpp) ---
 // shrink_folio_list on each folio, in list order (see vmscan.cpp).

@@ -36,7 +36,7 @@ int madvise_pageout(vm_area_struct* vma, Page start, Page end) {
         break;
       }
       if (!pte->present || pte->page == nullptr) continue;
-      folio* f = pte->page;
+      folio* f = pte_folio(k, pte->page, "madvise_cold_or_pageout_pte_range");
       if (f->mapcount != 1) {
         k.hit(Branch::PageoutSkipShared);
         continue;

@@ -24,13 +24,6 @@ void mark_used(pte_table* t, Page addr, bool used) {
     t->used[i / 64] &= ~bit;
   }
 }
-
-// A folio a PTE names must be live; a mutant that freed a mapped folio is
-// caught here by the pool (use after free), not by reading poison.
-folio* pte_folio(kernel_state& k, folio* f, const char* op) {
-  if (f != nullptr) k.folio_cachep.check(f, op);
-  return f;
-}
 }  // namespace
 
 pte_t* pte_offset_map(mm_struct* mm, Page addr) {
@@ -148,7 +141,7 @@ static int wp_page_copy(vm_area_struct* vma, Page addr, pte_t* pte) {
 // do_wp_page: write to a present read-only PTE of a private VMA.
 static int do_wp_page(vm_area_struct* vma, Page addr, pte_t* pte) {
   kernel_state& k = *vma->vm_mm->k;
-  folio* f = pte->page;  // vm_normal_page: NULL for the zero page
+  folio* f = pte_folio(k, pte->page, "do_wp_page");  // vm_normal_page: NULL for the zero page
   if (f != nullptr && folio_test_anon(f)) {
     if (f->anon_exclusive) {
       pte->write = true;  // wp_page_reuse (unreachable here, see coverage.h)
@@ -364,7 +357,7 @@ int copy_page_range(vm_area_struct* dst_vma, vm_area_struct* src_vma) {
         k.hit(Branch::ForkSwapPte);
         continue;
       }
-      if (src->page != nullptr) {
+      if (pte_folio(k, src->page, "copy_present_pte") != nullptr) {
         src->page->refcount++;  // folio_get
         folio_try_dup_anon_rmap_pte(src->page);
         src->write = false;  // ptep_set_wrprotect
@@ -428,8 +421,8 @@ void change_protection(vm_area_struct* vma, Page start, Page end) {
       if (!pte->present) continue;
       if (!writable) {
         pte->write = false;
-      } else if (!pte->write && pte->page != nullptr && folio_test_anon(pte->page) &&
-                 pte->page->anon_exclusive) {
+      } else if (!pte->write && pte_folio(*mm->k, pte->page, "change_pte_range") != nullptr &&
+                 folio_test_anon(pte->page) && pte->page->anon_exclusive) {
         pte->write = true;
       }
     }

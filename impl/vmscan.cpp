@@ -84,7 +84,7 @@ void mem_cgroup_force_empty(kernel_state& k, const std::vector<mm_struct*>& mms)
         if (table == nullptr) continue;
         table->for_each_used([&](Page, const pte_t& pte) {
           if (pass == 0 && pte.present && pte.page != nullptr && first_time(pte.page)) {
-            mapped.push_back(pte.page);
+            mapped.push_back(pte_folio(k, pte.page, "mem_cgroup_force_empty"));
           } else if (pass == 1 && is_swap_pte(pte)) {
             folio* f = swap_cache_get_folio(k, pte.swp);
             if (f != nullptr && f->mapcount == 0 && first_time(f)) cached.push_back(f);
