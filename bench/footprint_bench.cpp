@@ -45,6 +45,7 @@ void print_and_record() {
        slot_bytes<anon_vma_chain>()},
       {"anon_vma", sizeof(anon_vma), Pool<anon_vma>::header_bytes(), slot_bytes<anon_vma>()},
       {"folio", sizeof(folio), Pool<folio>::header_bytes(), slot_bytes<folio>()},
+      {"pte_t", sizeof(pte_t), 0, sizeof(pte_t)},
       {"pte_table", sizeof(pte_table), 0, sizeof(pte_table)},
   };
   std::printf("impl object      sizeof  pool header  slot bytes\n");

@@ -4,8 +4,9 @@
 // for the next op only, and calls the syscall-level function of impl/ that
 // the kernel would run. snapshot() is the one place that scans the whole
 // state: stored counters, tree contents in order with verify()'s verdict,
-// folios; freed anon_vmas a folio still points to are reported as freed
-// (the pool says so) and never dereferenced.
+// folios, swap PTEs and slots (swap_map counts as stored); freed anon_vmas a
+// folio still points to are reported as freed (the pool says so) and never
+// dereferenced.
 #include "rmapcheck/engine.h"
 
 #include <fmt/core.h>
@@ -20,6 +21,7 @@
 
 #include "impl/impl_engine.h"
 #include "impl/internal.h"
+#include "impl/swap_state.h"
 #include "impl/vma.h"
 
 namespace rmapcheck {
@@ -57,7 +59,7 @@ class ImplEngine final : public Engine {
       k_.arm_failalloc(op.site, op.nth);
       return Result::ok();
     }
-    Result r = dispatch(op);
+    Result r = op.kind == OpKind::Reclaim ? reclaim() : dispatch(op);
     k_.disarm_failalloc();  // for the next op only
     return r;
   }
@@ -101,7 +103,9 @@ class ImplEngine final : public Engine {
       case OpKind::Mprotect:
         return from_errno(do_mprotect_pkey(mm, op.start, op.npages, op.prot));
       case OpKind::Madvise:
-        return from_errno(do_madvise(mm, op.start, op.npages, op.advice));
+        return from_errno(do_madvise(mm, op.start, op.npages, madv_behavior(op.advice)));
+      case OpKind::Pageout:
+        return from_errno(do_madvise(mm, op.start, op.npages, MADV_PAGEOUT));
       case OpKind::Mremap:
         return from_errno(
             do_mremap(mm, op.start, op.npages, op.new_start, op.new_npages, op.dontunmap));
@@ -122,11 +126,19 @@ class ImplEngine final : public Engine {
       case OpKind::Rmap:
         return rmap(mm, op.start);
       case OpKind::FailAlloc:
-      case OpKind::Pageout:  // reclaim and swap: impl/ still to come (issue 14)
       case OpKind::Reclaim:
         break;
     }
     return Result::error(EINVAL);
+  }
+
+  // `reclaim`: memory.force_empty of the memcg every process is in (it names
+  // no process; the result is always 0).
+  Result reclaim() {
+    std::vector<mm_struct*> mms;
+    for (const auto& [name, mm] : procs_) mms.push_back(mm.get());
+    mem_cgroup_force_empty(k_, mms);
+    return Result::ok();
   }
 
   // copy_process -> dup_mm -> dup_mmap; a failed dup_mmap tears the
@@ -146,9 +158,11 @@ class ImplEngine final : public Engine {
 
   Result rmap(mm_struct* mm, Page page) {
     pte_t* pte = pte_offset_map(mm, page);
+    // A swap PTE maps no folio here, even if its slot's folio sits in the
+    // swap cache mapped by others.
     if (pte == nullptr || !pte->present || pte->page == nullptr) return Result::rmap({});
     std::vector<RmapHit> hits;
-    for (const rmap_hit& h : folio_rmap_hits(k_, pte->page))
+    for (const rmap_hit& h : folio_rmap_hits(k_, pte_folio(k_, pte->page, "rmap")))
       hits.push_back({h.mm->name, h.address});
     return Result::rmap(std::move(hits));
   }
@@ -204,7 +218,8 @@ class ImplEngine final : public Engine {
   std::map<std::string, std::unique_ptr<mm_struct>> procs_;
   std::uint64_t version_ = 0;  // apply() calls; the leak verdict below is for one version
   mutable std::uint64_t reach_version_ = ~std::uint64_t{0};
-  mutable bool reach_complete_ = false;  // every live object reached, at reach_version_
+  mutable bool reach_complete_ = false;  // every live object reached and no slot
+                                         // or cached folio left unheld, at reach_version_
   mutable std::vector<std::pair<const anon_vma*, SnapId>> freed_;
   mutable Marks vma_marks_, avc_marks_, av_marks_, folio_marks_;
   mutable std::vector<const anon_vma*> todo_;
@@ -243,19 +258,30 @@ Snapshot ImplEngine::snapshot() const {
         todo_.push_back(avc.anon_vma);
       }
     }
-    std::size_t present = 0;
+    std::size_t used = 0;
     for (const auto& table : mm->pmd) {
       if (table == nullptr) continue;
-      for (std::uint64_t w : table->present)
-        present += static_cast<std::size_t>(__builtin_popcountll(w));
+      for (std::uint64_t w : table->used) used += static_cast<std::size_t>(__builtin_popcountll(w));
     }
-    p.ptes.reserve(present);
+    p.ptes.reserve(used);
     for (Page t = 0; t < mm->pmd.size(); ++t) {
       const pte_table* table = mm->pmd[t].get();
       if (table == nullptr) continue;
-      table->for_each_present([&](Page i, const pte_t& pte) {
+      table->for_each_used([&](Page i, const pte_t& pte) {
         SnapPte& sp = p.ptes.emplace_back();
         sp.page = t * PTRS_PER_PTE + i;
+        if (!pte.present) {
+          // The slot's engine id is its offset; the snapshot lists the
+          // slots from swap_map below, so a PTE naming a free slot is seen
+          // (I-SWAPCOUNT).
+          sp.kind = SnapPte::Kind::Swap;
+          sp.slot = pte.swp.val;
+          sp.swp_exclusive = pte.swp_exclusive;
+          return;
+        }
+        // A PTE on a freed folio (a mutant's) is a use after free: the
+        // pool says so (EngineFault) rather than the snapshot reading poison.
+        if (pte.page != nullptr) k_.folio_cachep.check(pte.page, "snapshot");
         sp.kind = pte.page == nullptr ? SnapPte::Kind::Zero : SnapPte::Kind::Folio;
         sp.folio = pte.page == nullptr ? 0 : pte.page->id;
         sp.writable = pte.write;
@@ -270,10 +296,28 @@ Snapshot ImplEngine::snapshot() const {
     todo_.push_back(av->root);
     todo_.push_back(av->parent);
   }
+  // The swap device: every allocated offset is a slot, its count the STORED
+  // swap_map count (I-SWAPCOUNT holds it to the swap PTEs), its cached
+  // folio from the swap table; the swap cache reaches its folios.
+  bool swap_sound = true;
+  const swap_info_struct& si = k_.si;
+  for (std::uint32_t off = 1; off < si.swap_map.size(); ++off) {
+    const swap_map_t m = si.swap_map[off];
+    if (m == 0) continue;
+    const folio* cached = si.swap_table[off];
+    SnapSlot& slot = s.slots.emplace_back();
+    slot.id = off;
+    slot.count = static_cast<long>(swap_count(m));
+    slot.cached = cached == nullptr ? 0 : cached->id;
+    slot.value = si.contents[off];
+    reach(k_.folio_cachep, folio_marks_, cached, folios);
+    if (slot.count == 0 && (cached == nullptr || cached->mapcount == 0)) swap_sound = false;
+  }
   reach_version_ = version_;
-  reach_complete_ =
-      vmas == k_.vm_area_cachep.live_count() && avcs == k_.anon_vma_chain_cachep.live_count() &&
-      avs == k_.anon_vma_cachep.live_count() && folios == k_.folio_cachep.live_count();
+  reach_complete_ = vmas == k_.vm_area_cachep.live_count() &&
+                    avcs == k_.anon_vma_chain_cachep.live_count() &&
+                    avs == k_.anon_vma_cachep.live_count() &&
+                    folios == k_.folio_cachep.live_count() && swap_sound;
 
   s.anon_vmas.reserve(k_.anon_vma_cachep.live_count() + freed_.size());
   k_.anon_vma_cachep.for_each_live([&](const anon_vma& av) {
@@ -298,6 +342,7 @@ Snapshot ImplEngine::snapshot() const {
     sf.mapcount = f.mapcount;
     sf.exclusive = f.anon_exclusive;
     sf.value = f.value;
+    sf.swap = f.swap.val;
     // The impl's own walk (rmap_walk_anon over the interval tree), which
     // I-REACH holds to the page tables; never through a freed anon_vma
     // (I-MAPPING reports that, and the pool would fault on it).
@@ -352,9 +397,28 @@ std::vector<std::string> ImplEngine::leaks_by_sets() const {
     }
     for (const auto& table : mm->pmd) {
       if (table == nullptr) continue;
-      table->for_each_present([&](Page, const pte_t& pte) {
-        if (pte.page != nullptr) folios.insert(pte.page);
+      table->for_each_used([&](Page, const pte_t& pte) {
+        if (pte.present && pte.page != nullptr) folios.insert(pte.page);
       });
+    }
+  }
+  std::vector<std::string> out;
+  // The swap device: a slot must be held by a swap PTE (its count) or by a
+  // cached folio; a cached folio no PTE maps must have a count on its slot
+  // (else free_swap_cache / __try_to_reclaim_swap should have dropped it).
+  const swap_info_struct& si = k_.si;
+  for (std::uint32_t off = 1; off < si.swap_map.size(); ++off) {
+    const swap_map_t m = si.swap_map[off];
+    if (m == 0) continue;
+    const folio* cached = si.swap_table[off];
+    if (cached != nullptr) folios.insert(cached);
+    if (swap_count(m) != 0) continue;
+    if (cached == nullptr) {
+      out.push_back(fmt::format("impl: swap slot {} held by nothing (no count, no cache)", off));
+    } else if (cached->mapcount == 0) {
+      out.push_back(fmt::format(
+          "impl: folio #{} unmapped in the swap cache for slot {}, which no swap PTE holds",
+          cached->id, off));
     }
   }
   while (!todo.empty()) {
@@ -364,7 +428,6 @@ std::vector<std::string> ImplEngine::leaks_by_sets() const {
     todo.push_back(av->root);
     todo.push_back(av->parent);
   }
-  std::vector<std::string> out;
   k_.vm_area_cachep.for_each_live([&](const vm_area_struct& v) {
     if (!vmas.count(&v))
       out.push_back(fmt::format("impl: vm_area_struct [{},{}) (slot {}) in no mm", v.vm_start,
@@ -381,7 +444,9 @@ std::vector<std::string> ImplEngine::leaks_by_sets() const {
                                 av.refcount));
   });
   k_.folio_cachep.for_each_live([&](const folio& f) {
-    if (!folios.count(&f)) out.push_back(fmt::format("impl: folio #{} mapped by no process", f.id));
+    if (!folios.count(&f))
+      out.push_back(
+          fmt::format("impl: folio #{} mapped by no process and not in the swap cache", f.id));
   });
   return out;
 }

@@ -4,6 +4,7 @@
 //   page table:   pte_offset_map, pte_alloc_map, set_pte_at, pte_clear
 //   memory.cpp:   handle_mm_fault, zap_page_range_single, unmap_vmas,
 //                 copy_page_range, move_page_tables, change_protection, folio_put
+//   vmscan.cpp:   reclaim_pages, mem_cgroup_force_empty
 //   vm_area_alloc/vm_area_dup/vm_area_free, vma_iter_prealloc (mmap.cpp)
 //
 // Contract: page numbers are addresses (see mm_types.h); functions that can
@@ -12,6 +13,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <vector>
 
 #include "impl/rmap.h"
 
@@ -36,6 +38,19 @@ int copy_page_range(vm_area_struct* dst_vma, vm_area_struct* src_vma);
 Page move_page_tables(vm_area_struct* vma, Page old_addr, Page new_addr, Page len);
 void change_protection(vm_area_struct* vma, Page start, Page end);
 void folio_put(kernel_state& k, folio* f);
+// The folio a present PTE names (nullptr: the zero page), checked live: a
+// mutant that freed a mapped folio is caught by the pool (EngineFault, a
+// use after free), never by reading poison.
+inline folio* pte_folio(kernel_state& k, folio* f, const char* op) {
+  if (f != nullptr) k.folio_cachep.check(f, op);
+  return f;
+}
+
+// --- reclaim (vmscan.cpp) ---
+// shrink_folio_list on each folio, in list order (see vmscan.cpp).
+void reclaim_pages(kernel_state& k, const std::vector<folio*>& folio_list);
+// `reclaim`: every folio of `mms` (given in process-name order).
+void mem_cgroup_force_empty(kernel_state& k, const std::vector<mm_struct*>& mms);
 
 // --- VMA objects (mmap.cpp) ---
 vm_area_struct* vm_area_alloc(mm_struct* mm);

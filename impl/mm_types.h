@@ -14,9 +14,11 @@
 //   vm_area_struct      vm_start/vm_end/vm_pgoff/vm_flags/anon_vma/anon_vma_chain,
 //                       hooked into mm->mm_mt (the maple tree's stand-in)
 //   folio               mapping (anon_vma | FOLIO_MAPPING_ANON), index, mapcount,
-//                       refcount, anon_exclusive (PageAnonExclusive), value
+//                       refcount, anon_exclusive (PageAnonExclusive), swap
+//                       (folio->swap: its slot while in the swap cache), value
+//   swp_entry_t         a swap slot (offset on the one device; 0 = none)
 //   pte_t, pte_table    the per-mm two-level page table (pmd -> 512 ptes, with a
-//                       bitmap of the present ones)
+//                       bitmap of the non-none ones: present or swap)
 //   mm_struct           name, VMA index, page table
 //
 // Cost: bytes per object are in impl/footprint.h (static_assert-checked):
@@ -108,14 +110,24 @@ using vma_tree =
 inline constexpr std::uintptr_t FOLIO_MAPPING_ANON = 0x1;
 inline constexpr std::uintptr_t FOLIO_MAPPING_FLAGS = 0x3;
 
-// An order-0 anon folio. refcount == mapcount here (no swap cache, GUP or LRU
-// batches), but both are kept because the kernel decides reuse on refcount.
+// swp_entry_t (include/linux/mm_types.h): the offset of a slot on the one
+// swap device (type 0 is implied). Offset 0 is the swap header, never a
+// slot, so val == 0 means "no entry".
+struct swp_entry_t {
+  std::uint32_t val = 0;
+  bool operator==(const swp_entry_t&) const = default;
+};
+
+// An order-0 anon folio. refcount == mapcount + (in the swap cache ? 1 : 0)
+// between operations (no GUP or LRU batches); both are kept because the
+// kernel decides reuse and swap-cache freeing on refcount.
 struct folio {
   std::uintptr_t mapping = 0;  // anon_vma | FOLIO_MAPPING_ANON
   pgoff_t index = 0;           // linear_page_index when the anon rmap was set up
   long mapcount = 0;           // _mapcount + 1
   long refcount = 0;
   bool anon_exclusive = false;  // PageAnonExclusive
+  swp_entry_t swap;             // folio->swap; val != 0 <=> PG_swapcache (swap_state.h)
   std::uint64_t value = 0;      // the page's contents
   std::uint64_t id = 0;         // creation number, for snapshots
 };
@@ -128,31 +140,51 @@ inline bool folio_test_anon(const folio* f) {
   return (f->mapping & FOLIO_MAPPING_ANON) != 0;
 }
 
-// A present PTE maps a folio, or the shared zero page when page == nullptr.
+// A PTE is none, present (a folio, or the shared zero page when page ==
+// nullptr) or a swap PTE (!present, swp names the slot; pte_swp_exclusive
+// carries PageAnonExclusive of the page that was unmapped). 16 bytes, as
+// before the swap form: swp and the exclusive bit fill the padding.
 struct pte_t {
-  folio* page = nullptr;
+  folio* page = nullptr;  // present
+  swp_entry_t swp;        // !present: the slot; 0 = pte_none
   bool present = false;
-  bool write = false;
+  bool write = false;          // present: writable
+  bool swp_exclusive = false;  // swap: pte_swp_exclusive
 };
+
+inline bool pte_none(const pte_t& pte) {
+  return !pte.present && pte.swp.val == 0;
+}
+inline bool is_swap_pte(const pte_t& pte) {
+  return !pte.present && pte.swp.val != 0;
+}
+inline pte_t pfn_pte(folio* page, bool write) {  // mk_pte
+  return pte_t{page, {}, true, write, false};
+}
+inline pte_t swp_entry_to_pte(swp_entry_t entry, bool exclusive) {  // + pte_swp_mkexclusive
+  return pte_t{nullptr, entry, false, false, exclusive};
+}
 
 inline constexpr Page PTRS_PER_PTE = 512;
 inline constexpr Page PTRS_PER_PMD = (kWindowPages + PTRS_PER_PTE - 1) / PTRS_PER_PTE;
 
-// `present` has bit i set iff pte[i].present: snapshot() and leaks() visit
-// the present PTEs only, and an empty table is all-zero words.
+// `used` has bit i set iff !pte_none(pte[i]) (present or swap): snapshot()
+// and leaks() visit those only, and a table whose last non-none PTE went is
+// all-zero words and is freed (a swap PTE occupies its table as a present
+// one does).
 struct pte_table {
   std::array<pte_t, PTRS_PER_PTE> pte{};
-  std::array<std::uint64_t, PTRS_PER_PTE / 64> present{};
+  std::array<std::uint64_t, PTRS_PER_PTE / 64> used{};
   bool empty() const {
-    for (std::uint64_t w : present)
+    for (std::uint64_t w : used)
       if (w != 0) return false;
     return true;
   }
-  // f(index, pte) for every present PTE, in index order.
+  // f(index, pte) for every non-none PTE, in index order.
   template <class F>
-  void for_each_present(F&& f) const {
-    for (std::size_t w = 0; w < present.size(); ++w) {
-      for (std::uint64_t bits = present[w]; bits != 0; bits &= bits - 1) {
+  void for_each_used(F&& f) const {
+    for (std::size_t w = 0; w < used.size(); ++w) {
+      for (std::uint64_t bits = used[w]; bits != 0; bits &= bits - 1) {
         const auto i = w * 64 + static_cast<std::size_t>(__builtin_ctzll(bits));
         f(static_cast<Page>(i), pte[i]);
       }

@@ -247,14 +247,25 @@ void anon_vma_merge(vm_area_struct* /*vma*/, vm_area_struct* next) {
 }
 
 // __folio_set_anon via folio_add_new_anon_rmap: a fresh folio goes under
-// vma->anon_vma (its root when not exclusive), index = linear page index.
+// vma->anon_vma, index = linear page index. A folio that is not exclusive
+// (only a swap-in of a slot others still hold) goes under the ROOT: other
+// processes of the fork tree may map it later, and the root is in every
+// chain of the tree ("the anon_vma for a page that might be shared").
 void folio_add_new_anon_rmap(folio* f, vm_area_struct* vma, Page address, bool exclusive) {
   anon_vma* av = vma->anon_vma;
-  if (!exclusive && av != nullptr) av = av->root;
+  if (av == nullptr) throw EngineFault("__folio_set_anon: VMA without anon_vma");
+  if (!exclusive && !vma->vm_mm->k->has(Mutant::SwapinSharedUnderVmaAnonVma)) av = av->root;
   f->mapping = reinterpret_cast<std::uintptr_t>(av) | FOLIO_MAPPING_ANON;
   f->index = linear_page_index(vma, address);
   f->mapcount = 1;  // _mapcount = 0
   f->anon_exclusive = exclusive;
+}
+
+// folio_add_anon_rmap_pte (__folio_add_anon_rmap): one more mapping of a
+// folio that is anon already (a swap-cache hit); mapping and index are kept.
+void folio_add_anon_rmap_pte(folio* f, vm_area_struct* /*vma*/, Page /*address*/, bool exclusive) {
+  f->mapcount++;
+  if (exclusive) f->anon_exclusive = true;  // SetPageAnonExclusive
 }
 
 // folio_try_dup_anon_rmap_pte: fork shares the page, so it is no longer
@@ -318,21 +329,33 @@ std::vector<rmap_hit> folio_rmap_hits(kernel_state& k, folio* f) {
   return hits;
 }
 
-// try_to_unmap: try_to_unmap_one on every mapping found; done when unmapped.
-bool try_to_unmap(kernel_state& k, folio* f) {
-  f->refcount++;  // the caller's reference keeps f alive through the walk
+// try_to_unmap_one (mm/rmap.c) for an anon, swap-backed, order-0 folio in
+// the swap cache: the PTE becomes a swap PTE of folio->swap (one more
+// count on the slot), carrying PageAnonExclusive, which the page loses
+// (folio_try_share_anon_rmap_pte; no GUP pins, so it never fails); the
+// mapping and its reference go. Returns false to abort the walk.
+static bool try_to_unmap_one(kernel_state& k, folio* f, vm_area_struct* vma, Page address) {
+  pte_t* pte = page_vma_mapped_walk(vma, address, f);
+  if (pte == nullptr) return true;
+  mm_struct* mm = vma->vm_mm;
+  const bool anon_exclusive = f->anon_exclusive;
+  const swp_entry_t entry = f->swap;  // page_swap_entry
+  swap_duplicate(k, entry);
+  if (anon_exclusive) f->anon_exclusive = false;
+  set_pte_at(mm, address, pte, swp_entry_to_pte(entry, anon_exclusive));
+  k.hit(Branch::SwapOut);
+  if (anon_exclusive) k.hit(Branch::SwapOutExclusive);
+  folio_remove_rmap_pte(f);
+  folio_put(k, f);  // the caller's reference keeps f alive
+  // reclaim-frees-mapped-folio: the walk ends after the first PTE.
+  return !k.has(Mutant::ReclaimFreesMappedFolio);
+}
+
+void try_to_unmap(kernel_state& k, folio* f) {
+  // rwc->done = folio_not_mapped: the walk stops once nothing maps f.
   rmap_walk_anon(k, f, [&](vm_area_struct* vma, Page address) {
-    pte_t* pte = page_vma_mapped_walk(vma, address, f);
-    if (pte != nullptr) {
-      pte_clear(vma->vm_mm, address, pte);
-      folio_remove_rmap_pte(f);
-      f->refcount--;
-    }
-    return f->mapcount > 0;  // folio_not_mapped() ends the walk
+    return try_to_unmap_one(k, f, vma, address) && f->mapcount > 0;
   });
-  const bool unmapped = f->mapcount == 0;
-  folio_put(k, f);
-  return unmapped;
 }
 
 }  // namespace rmapcheck::impl

@@ -13,8 +13,11 @@
 //             holds the same avc (its rb node)  ->  avc->vma
 //           anon_vma->parent  ->  the anon_vma it was forked from (self for a root)
 //           anon_vma->root    ->  the oldest anon_vma of the fork tree (root->root == root)
-//     pmd[] -> pte_table -> pte_t -> folio
+//     pmd[] -> pte_table -> pte_t -> folio            (a present PTE)
+//                                  -> swap slot        (a swap PTE: impl/swapfile.h)
 //       folio->mapping  ->  anon_vma | FOLIO_MAPPING_ANON (NOT a reference)
+//   kernel_state.si: swap_map (counts), contents, swap table (slot -> folio,
+//     the swap cache: impl/swap_state.h); folio->swap is the way back
 //
 // Invariants (named as in include/rmapcheck/invariants.h):
 //   vma->anon_vma == NULL  <=>  vma->anon_vma_chain empty                 I-NULL
@@ -52,8 +55,9 @@
 //     the campaign's mixed trace: 2.9-3.9 M ops/s (model: 0.33-0.42 M).
 //
 // Caveats
-//   - Addresses are page numbers; folios are order-0; no swap, GUP or KSM, so
-//     a folio's refcount equals its mapcount.
+//   - Addresses are page numbers; folios are order-0; no GUP or KSM, so a
+//     folio's refcount is its mapcount plus the swap cache's reference
+//     (impl/swap_state.h).
 //   - An emptied pte_table is freed at once (the kernel frees tables in
 //     free_pgtables): only AllocSite::PageTable counting can tell.
 //   - `failalloc` is armed by ImplEngine for the next op; every allocation
@@ -67,7 +71,8 @@
 //   unlink_anon_vmas, anon_vma_merge
 //   anon_vma_interval_tree_{insert,remove,iter_first,iter_next,verify,
 //                           pre_update_vma,post_update_vma}  (interval_tree.cpp)
-//   folio_add_new_anon_rmap, folio_try_dup_anon_rmap_pte, folio_move_anon_rmap,
+//   folio_add_new_anon_rmap, folio_add_anon_rmap_pte, folio_try_dup_anon_rmap_pte,
+//   folio_move_anon_rmap,
 //   folio_remove_rmap_pte, rmap_walk_anon, try_to_unmap, vma_address
 #pragma once
 
@@ -79,6 +84,7 @@
 
 #include "impl/mm_types.h"
 #include "impl/pool.h"
+#include "impl/swapfile.h"
 #include "rmapcheck/coverage.h"
 #include "rmapcheck/mutants.h"
 
@@ -124,6 +130,7 @@ struct kernel_state {
   Pool<anon_vma_chain> anon_vma_chain_cachep{"anon_vma_chain"};
   Pool<vm_area_struct> vm_area_cachep{"vm_area_struct"};
   Pool<folio> folio_cachep{"folio"};
+  swap_info_struct si;  // the one swap device and its swap cache (impl/swapfile.h)
 
   MutantSet mutants;
   Coverage cov;
@@ -180,6 +187,7 @@ anon_vma* find_mergeable_anon_vma(vm_area_struct* vma);  // mm/vma.c
 
 // --- folio rmap (mm/rmap.c) ---
 void folio_add_new_anon_rmap(folio* f, vm_area_struct* vma, Page address, bool exclusive);
+void folio_add_anon_rmap_pte(folio* f, vm_area_struct* vma, Page address, bool exclusive);
 void folio_try_dup_anon_rmap_pte(folio* f);
 void folio_move_anon_rmap(folio* f, vm_area_struct* vma);
 void folio_remove_rmap_pte(folio* f);
@@ -204,7 +212,10 @@ struct rmap_hit {
   Page address;
 };
 std::vector<rmap_hit> folio_rmap_hits(kernel_state& k, folio* f);
-// try_to_unmap: clears every PTE the walk finds; true when f is unmapped after.
-bool try_to_unmap(kernel_state& k, folio* f);
+// try_to_unmap: rmap_walk_anon with try_to_unmap_one: every PTE the walk
+// finds mapping f becomes a swap PTE of f->swap. f must be in the swap
+// cache and the caller must hold a reference (shrink_folio_list); the
+// caller re-checks folio_mapped after.
+void try_to_unmap(kernel_state& k, folio* f);
 
 }  // namespace rmapcheck::impl

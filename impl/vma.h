@@ -57,7 +57,12 @@ int do_vmi_munmap(mm_struct* mm, Page start, Page len);
 vm_flags_t mprotect_prot_flags(Prot prot);  // VM_READ|VM_WRITE|VM_EXEC of a PROT_*
 int mmap_region(mm_struct* mm, Page addr, Page len, vm_flags_t vm_flags);
 int do_mprotect_pkey(mm_struct* mm, Page start, Page len, Prot prot);
-int do_madvise(mm_struct* mm, Page start, Page len, Advice behavior);
+// madvise behaviours, the kernel's numbers (uapi mman-common.h): the
+// trace's `madvise` advices and its `pageout` op.
+inline constexpr int MADV_DONTNEED = 4, MADV_DONTFORK = 10, MADV_DOFORK = 11, MADV_WIPEONFORK = 18,
+                     MADV_KEEPONFORK = 19, MADV_PAGEOUT = 21;
+int madv_behavior(Advice a);  // the MADV_* of a trace advice
+int do_madvise(mm_struct* mm, Page start, Page len, int behavior);
 int do_mremap(mm_struct* mm, Page addr, Page old_len, Page new_addr, Page new_len, bool dontunmap);
 int dup_mmap(mm_struct* mm, mm_struct* oldmm);
 void exit_mmap(mm_struct* mm);

@@ -55,6 +55,11 @@ folio* Machine::folio_at(const std::string& proc, Page page) {
   return pte != nullptr && pte->present ? pte->page : nullptr;
 }
 
+pte_t* Machine::pte(const std::string& proc, Page page) {
+  mm_struct* mm = impl_mm(*impl_, proc);
+  return mm == nullptr ? nullptr : pte_offset_map(mm, page);
+}
+
 std::string Machine::check() const {
   std::map<const anon_vma*, long> active, children, below;
   std::set<const anon_vma*> live;

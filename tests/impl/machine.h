@@ -11,7 +11,8 @@
 // Synopsis
 //   Machine m;  m.run("mmap p0 0 4 rw\nwrite p0 0")  (trace text, results checked
 //   against `=> RESULT` when given);  m.vma("p0", 2)  the VMA holding page 2;
-//   m.folio_at("p0", 2)  the folio mapped there;  m.check()  every impl-level invariant
+//   m.folio_at("p0", 2)  the folio mapped there;  m.pte("p0", 2)  the PTE there (nullptr:
+//   no page table);  m.check()  every impl-level invariant
 //   this test file relies on (tree verify, stored counters against a recount);
 //   m.k  the kernel_state;  m.live(name)  whether the process is live.
 #pragma once
@@ -46,6 +47,7 @@ class Machine {
   bool live(const std::string& name) const { return impl_mm(*impl_, name) != nullptr; }
   vm_area_struct* vma(const std::string& proc, Page page);
   folio* folio_at(const std::string& proc, Page page);
+  pte_t* pte(const std::string& proc, Page page);
   // "" when every tree verifies and every stored counter matches a recount.
   std::string check() const;
   // With a mutant on: the checker's first failure, if any.

@@ -179,5 +179,52 @@ TEST(Mutant, CowReuseSharedLeaksTheChildsWrite) {
   EXPECT_EQ(run(t, MutantSet::of(Mutant::CowReuseShared)).results.back(), "7");
 }
 
+// --- reclaim and swap (issue 14) ---
+
+//   0
+//   S      pageout made swap(S, excl); fork: the child gets S too. The
+//          exclusive bit must go in both (count 2 now), or a later swap-in
+//          maps a page two processes hold as exclusive and writable.
+const char* kForkSwap = "mmap p0 0 1 rw\nwrite p0 0 5\npageout p0 0 1\nfork p0 a\n";
+
+TEST(Mutant, ForkKeepsSwapExclusiveBreaksExclSwap) {
+  EXPECT_TRUE(
+      broke(run(kForkSwap, MutantSet::of(Mutant::ForkKeepsSwapExclusive)), InvariantId::ExclSwap));
+  expect_killed(kForkSwap, Mutant::ForkKeepsSwapExclusive);
+}
+
+TEST(Mutant, CopyNonpresentNoSwapDuplicateBreaksSwapCount) {
+  EXPECT_TRUE(broke(run(kForkSwap, MutantSet::of(Mutant::CopyNonpresentNoSwapDuplicate)),
+                    InvariantId::SwapCount));
+  expect_killed(kForkSwap, Mutant::CopyNonpresentNoSwapDuplicate);
+}
+
+// The child's swap-in misses the cache (count 2): the folio is not
+// exclusive and must go under the ROOT anon_vma, which p0's chain holds;
+// under the child's own anon_vma p0's swap PTE cannot reach it.
+TEST(Mutant, SwapinSharedUnderVmaAnonVmaBreaksSwapPteChain) {
+  const std::string t = std::string(kForkSwap) + "read a 0\n";
+  EXPECT_TRUE(
+      broke(run(t, MutantSet::of(Mutant::SwapinSharedUnderVmaAnonVma)), InvariantId::SwapPteChain));
+  expect_killed(t, Mutant::SwapinSharedUnderVmaAnonVma);
+}
+
+// reclaim of a folio p0 and a share: the walk stops after the first PTE
+// and the folio is freed anyway: the other PTE maps a freed folio.
+TEST(Mutant, ReclaimFreesMappedFolioLeavesAPteOnAFreedFolio) {
+  const char* t = "mmap p0 0 1 rw\nwrite p0 0 5\nfork p0 a\nreclaim\n";
+  EXPECT_TRUE(run(t, MutantSet::of(Mutant::ReclaimFreesMappedFolio)).fault);
+  expect_killed(t, Mutant::ReclaimFreesMappedFolio);
+}
+
+// p0's swap PTE moves while a's swap-in keeps the slot's folio cached:
+// the folio's index must stay linear (0), not become the new page (10).
+TEST(Mutant, MremapSwapcacheWrongIndexBreaksSwapPteChain) {
+  const std::string t = std::string(kForkSwap) + "read a 0\nmremap p0 0 1 10 1\n";
+  EXPECT_TRUE(
+      broke(run(t, MutantSet::of(Mutant::MremapSwapcacheWrongIndex)), InvariantId::SwapPteChain));
+  expect_killed(t, Mutant::MremapSwapcacheWrongIndex);
+}
+
 }  // namespace
 }  // namespace rmapcheck
