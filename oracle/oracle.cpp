@@ -10,15 +10,18 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 
 #include "kernel_engine.h"
 #include "live_kernel.h"
 #include "rmapcheck/checker.h"
+#include "swap_setup.h"
 
 namespace rmapcheck::oracle {
 
 struct Oracle::State {
+  // First, so it is restored last, after every lane's agents are gone.
+  std::unique_ptr<SwapSetup> swap;
+  std::string no_swap_reason;
   OracleOptions options;
   int cpu = 0;
   std::unique_ptr<KernelFiles> files;
@@ -40,15 +43,6 @@ int numa_nodes() {
     n = static_cast<int>(g.gl_pathc);
   globfree(&g);
   return n;
-}
-
-bool has_swap() {
-  std::ifstream in("/proc/swaps");
-  std::string line;
-  int lines = 0;
-  while (std::getline(in, line))
-    if (!line.empty()) ++lines;
-  return lines > 1;  // the first line is the header
 }
 
 }  // namespace
@@ -126,6 +120,13 @@ Oracle::Oracle(const OracleOptions& options) : state_(std::make_unique<State>())
   } catch (const ObserveError& e) {
     throw OracleSetupError(e.what());
   }
+  if (options.swap) {
+    SwapSetupOptions so;
+    so.cpu = state_->cpu;
+    state_->swap = SwapSetup::open(so, state_->no_swap_reason);
+  } else {
+    state_->no_swap_reason = "disabled (--no-swap)";
+  }
   if (options.forest) {
     state_->probe = AnonVmaProbe::open(state_->no_forest_reason);
   } else {
@@ -141,13 +142,24 @@ bool Oracle::forest_compared() const {
 const std::string& Oracle::forest_unavailable_reason() const {
   return state_->no_forest_reason;
 }
+bool Oracle::swap_available() const {
+  return state_->swap != nullptr;
+}
+const std::string& Oracle::swap_unavailable_reason() const {
+  return state_->no_swap_reason;
+}
 
 std::vector<std::string> Oracle::limits() const {
   std::vector<std::string> out;
-  if (!has_swap())
+  if (!state_->swap) {
+    out.push_back("no swap set up (" + state_->no_swap_reason +
+                  "): a trace is compared only up to its first pageout or reclaim");
+  } else {
     out.push_back(
-        "no swap device: swap-out/swap-in (do_swap_page) cannot happen; nothing about swap is "
-        "compared");
+        "the swap PTE's exclusive bit (pte_swp_exclusive) and the swap cache (which folio a slot "
+        "caches, slot contents, unmapped cached folios) are not observable; swap slot identity "
+        "and sharing are, through pagemap");
+  }
   if (numa_nodes() <= 1)
     out.push_back(
         "one NUMA node: page migration (the rmap walk behind move_pages) cannot be exercised");
@@ -171,6 +183,8 @@ std::unique_ptr<Engine> Oracle::kernel_lane() const {
   lk.cpu = state_->cpu;
   lk.vm_flags = state_->options.vm_flags;
   lk.probe = state_->probe.get();
+  lk.swap = state_->swap.get();
+  lk.no_swap_reason = state_->no_swap_reason;
   return make_kernel_engine(*state_->files, lk);
 }
 

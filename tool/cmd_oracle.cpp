@@ -36,6 +36,7 @@ struct OracleArgs {
   bool show = false;
   bool no_flags = false;
   bool no_forest = false;
+  bool no_swap = false;
   std::uint64_t random = 0;
   std::uint64_t seed = 1;
   std::size_t ops = 40;
@@ -109,6 +110,8 @@ CommandRun setup(CLI::App& sub) {
   sub.add_flag("--show", args->show, "print the kernel's observation after every op; no model");
   sub.add_flag("--no-flags", args->no_flags, "do not read smaps VmFlags (compare r/w/x only)");
   sub.add_flag("--no-forest", args->no_forest, "do not compare the anon_vma forest (BPF)");
+  sub.add_flag("--no-swap", args->no_swap,
+               "do not set up zram swap and a memcg (pageout and reclaim are not compared)");
   sub.add_option("--random", args->random, "replay N random traces instead of files")
       ->check(integer_in(1, kMaxRandomTraces));
   sub.add_option("--seed", args->seed, "seed of the random traces (default 1)")
@@ -146,6 +149,7 @@ CommandRun setup(CLI::App& sub) {
     oracle::OracleOptions opt;
     opt.vm_flags = !args->no_flags;
     opt.forest = !args->no_forest;
+    opt.swap = !args->no_swap;
     opt.show = args->show;
     opt.model = !args->show;
     oracle::Oracle o(opt);

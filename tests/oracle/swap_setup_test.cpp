@@ -1,0 +1,202 @@
+// swap_setup_test.cpp - the oracle's swap setup leaves the machine as it found it.
+//
+// SwapSetup (oracle/swap_setup.h) hot-adds a zram device, swaps on it, sets
+// vm.page-cluster to 0 and makes a memcg. Whatever way the oracle ends -
+// teardown, an error, SIGINT, SIGKILL - afterwards /proc/swaps, the zram
+// devices, our cgroups, page-cluster and the state file must be as before.
+// Then swap itself, on real agents: pageout and read back, reclaim of a
+// folio two processes share. Needs root (skipped otherwise, with the reason).
+#include "oracle/swap_setup.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+
+#include "oracle/kernel_observe.h"
+#include "oracle/live_kernel.h"
+#include "oracle/oracle.h"
+
+namespace rmapcheck::oracle {
+namespace {
+
+class SwapSetupTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why = check_environment();
+    if (!why.empty()) GTEST_SKIP() << why;
+    wait_for_swap_setups();
+    before_ = MachineSwapState::capture();
+  }
+  void expect_restored() {
+    wait_for_swap_setups();
+    MachineSwapState after = MachineSwapState::capture();
+    EXPECT_EQ(after, before_) << "before:\n"
+                              << before_.describe() << "after:\n"
+                              << after.describe();
+  }
+  std::unique_ptr<SwapSetup> open_or_skip() {
+    std::string why;
+    SwapSetupOptions o;
+    o.cpu = pick_agent_cpu();
+    auto s = SwapSetup::open(o, why);
+    if (!s) ADD_FAILURE() << "swap setup failed as root: " << why;
+    return s;
+  }
+  MachineSwapState before_;
+};
+
+// While set up: our device is the one swap device with our name, the memcg
+// exists, page-cluster is 0. After teardown(): all of it gone or restored.
+TEST_F(SwapSetupTest, TeardownRestoresEverything) {
+  std::unique_ptr<SwapSetup> s = open_or_skip();
+  ASSERT_TRUE(s);
+  MachineSwapState during = MachineSwapState::capture();
+  bool listed = false;
+  for (const std::string& l : during.swaps) listed = listed || l.rfind(s->device() + " ", 0) == 0;
+  EXPECT_TRUE(listed) << during.describe();
+  EXPECT_EQ(during.page_cluster, "0");
+  EXPECT_EQ(during.our_cgroups.size(), before_.our_cgroups.size() + 1);
+  EXPECT_NE(during.state_file.find("swapon " + s->device()), std::string::npos);
+  EXPECT_EQ(s->teardown(), "");
+  expect_restored();
+}
+
+// The oracle process is interrupted (SIGINT, as from the terminal) or killed
+// (SIGKILL) while set up, with an agent in the memcg: its guardian restores
+// everything, the agent included.
+void killed_while_set_up(int sig) {
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  pid_t oracle = fork();
+  ASSERT_GE(oracle, 0);
+  if (oracle == 0) {
+    close(ready[0]);
+    std::string why;
+    SwapSetupOptions o;
+    o.cpu = pick_agent_cpu();
+    auto s = SwapSetup::open(o, why);
+    if (!s) _exit(9);
+    KernelFiles files;
+    LiveKernelOptions lk;
+    lk.cpu = o.cpu;
+    lk.swap = s.get();
+    LiveKernel k(files, lk);
+    k.apply(op_mmap("p0", 0, 4, Prot::RW));
+    k.apply(op_write("p0", 0, 5));
+    k.pageout("p0", 0, 4);
+    char c = 'r';
+    if (write(ready[1], &c, 1) != 1) _exit(8);
+    pause();
+    _exit(0);
+  }
+  close(ready[1]);
+  char c = 0;
+  ASSERT_EQ(read(ready[0], &c, 1), 1) << "the oracle process did not set up";
+  close(ready[0]);
+  kill(oracle, sig);
+  int status = 0;
+  ASSERT_EQ(waitpid(oracle, &status, 0), oracle);
+  EXPECT_TRUE(WIFSIGNALED(status));
+}
+
+TEST_F(SwapSetupTest, SigintMidRunRestoresEverything) {
+  killed_while_set_up(SIGINT);
+  expect_restored();
+}
+
+TEST_F(SwapSetupTest, SigkillMidRunRestoresEverything) {
+  killed_while_set_up(SIGKILL);
+  expect_restored();
+}
+
+// Not root: a skip with the reason, never a setup.
+TEST(SwapSetupSkip, NotRootGivesAReason) {
+  std::string why;
+  SwapSetupOptions o;
+  o.simulate = "not-root";
+  EXPECT_EQ(SwapSetup::open(o, why), nullptr);
+  EXPECT_NE(why.find("root"), std::string::npos) << why;
+}
+
+#ifdef RMAPCHECK_SWAP_VOCAB
+class SwapAgents : public SwapSetupTest {
+ protected:
+  void SetUp() override {
+    SwapSetupTest::SetUp();
+    if (IsSkipped()) return;
+    swap_ = open_or_skip();
+    ASSERT_TRUE(swap_);
+    files_ = std::make_unique<KernelFiles>();
+    LiveKernelOptions o;
+    o.cpu = pick_agent_cpu();
+    o.swap = swap_.get();
+    kernel_ = std::make_unique<LiveKernel>(*files_, o);
+  }
+  void TearDown() override {
+    kernel_.reset();
+    if (swap_) EXPECT_EQ(swap_->teardown(), "");
+    swap_.reset();
+    if (!IsSkipped()) expect_restored();
+  }
+  std::vector<SnapPte> ptes(const std::string& name) {
+    Snapshot o = kernel_->observe();
+    const SnapProc* p = o.find_proc(name);
+    return p ? p->ptes : std::vector<SnapPte>{};
+  }
+  std::unique_ptr<SwapSetup> swap_;
+  std::unique_ptr<KernelFiles> files_;
+  std::unique_ptr<LiveKernel> kernel_;
+};
+
+//   0123
+//   WWR.    <- p0 writes 0 and 1, reads 2 (the zero page); pageout 0..4
+// Pages 0 and 1 become swap PTEs of two slots; the zero page stays; a read
+// brings the value back and the page is present again.
+TEST_F(SwapAgents, PageoutThenReadBack) {
+  ASSERT_EQ(kernel_->apply(op_mmap("p0", 0, 4, Prot::RW)), Result::ok());
+  ASSERT_EQ(kernel_->apply(op_write("p0", 0, 10)), Result::ok());
+  ASSERT_EQ(kernel_->apply(op_write("p0", 1, 11)), Result::ok());
+  ASSERT_EQ(kernel_->apply(op_read("p0", 2)), Result::read_value(0));
+  ASSERT_EQ(kernel_->pageout("p0", 0, 4), Result::ok());
+  std::vector<SnapPte> p = ptes("p0");
+  ASSERT_EQ(p.size(), 3u);
+  EXPECT_EQ(p[0].kind, SnapPte::Kind::Swap);
+  EXPECT_EQ(p[1].kind, SnapPte::Kind::Swap);
+  EXPECT_NE(p[0].slot, p[1].slot);
+  EXPECT_EQ(p[2].kind, SnapPte::Kind::Zero);
+  EXPECT_EQ(kernel_->apply(op_read("p0", 1)), Result::read_value(11));
+  EXPECT_EQ(kernel_->apply(op_read("p0", 0)), Result::read_value(10));
+  p = ptes("p0");
+  EXPECT_EQ(p[0].kind, SnapPte::Kind::Folio);
+  EXPECT_EQ(p[1].kind, SnapPte::Kind::Folio);
+}
+
+//   01
+//   W.      <- p0 writes page 0, forks p1: one folio mapped twice
+// pageout skips it (mapped by two PTEs); reclaim swaps it out of both, into
+// one slot; each side's read brings back the value.
+TEST_F(SwapAgents, ReclaimOfASharedFolio) {
+  ASSERT_EQ(kernel_->apply(op_mmap("p0", 0, 2, Prot::RW)), Result::ok());
+  ASSERT_EQ(kernel_->apply(op_write("p0", 0, 7)), Result::ok());
+  ASSERT_EQ(kernel_->apply(op_fork("p0", "p1")), Result::ok());
+  ASSERT_EQ(kernel_->pageout("p0", 0, 2), Result::ok());
+  EXPECT_EQ(ptes("p0").at(0).kind, SnapPte::Kind::Folio);
+  ASSERT_EQ(kernel_->reclaim(), Result::ok());
+  std::vector<SnapPte> a = ptes("p0"), b = ptes("p1");
+  ASSERT_EQ(a.size(), 1u);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(a[0].kind, SnapPte::Kind::Swap);
+  EXPECT_EQ(b[0].kind, SnapPte::Kind::Swap);
+  EXPECT_EQ(a[0].slot, b[0].slot);
+  EXPECT_EQ(kernel_->apply(op_read("p1", 0)), Result::read_value(7));
+  EXPECT_EQ(kernel_->apply(op_read("p0", 0)), Result::read_value(7));
+  std::printf("reclaim took %d pass(es)\n", kernel_->last_reclaim_passes());
+}
+
+#endif
+}  // namespace
+}  // namespace rmapcheck::oracle
