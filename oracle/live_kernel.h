@@ -68,6 +68,10 @@ class LiveKernel {
   // The ops behind `pageout` and `reclaim` (also called by apply()).
   Result pageout(const std::string& proc, Page start, Page npages);
   Result reclaim();
+  // P's raw pagemap entries of pages [start, start + n) (kernel_observe.h).
+  std::vector<std::uint64_t> pagemap(const std::string& proc, Page start, Page n) {
+    return read_pagemap(proc, agents_.live().at(proc), start, n);
+  }
   // How many reclaim passes the last reclaim() took.
   int last_reclaim_passes() const { return reclaim_passes_; }
 

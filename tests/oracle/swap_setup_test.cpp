@@ -122,7 +122,6 @@ TEST(SwapSetupSkip, NotRootGivesAReason) {
   EXPECT_NE(why.find("root"), std::string::npos) << why;
 }
 
-#ifdef RMAPCHECK_SWAP_VOCAB
 class SwapAgents : public SwapSetupTest {
  protected:
   void SetUp() override {
@@ -138,7 +137,9 @@ class SwapAgents : public SwapSetupTest {
   }
   void TearDown() override {
     kernel_.reset();
-    if (swap_) EXPECT_EQ(swap_->teardown(), "");
+    if (swap_) {
+      EXPECT_EQ(swap_->teardown(), "");
+    }
     swap_.reset();
     if (!IsSkipped()) expect_restored();
   }
@@ -152,6 +153,65 @@ class SwapAgents : public SwapSetupTest {
   std::unique_ptr<LiveKernel> kernel_;
 };
 
+bool swapped(std::uint64_t e) {
+  return (e >> kPmSwap & 1) && !(e >> kPmPresent & 1);
+}
+bool present(std::uint64_t e) {
+  return (e >> kPmPresent & 1) != 0;
+}
+
+// The same two scenarios as below, seen in raw pagemap entries.
+TEST_F(SwapAgents, PagemapShowsSwapEntries) {
+  ASSERT_EQ(kernel_->apply(op_mmap("p0", 0, 4, Prot::RW)), Result::ok());
+  ASSERT_EQ(kernel_->apply(op_write("p0", 0, 10)), Result::ok());
+  ASSERT_EQ(kernel_->apply(op_write("p0", 1, 11)), Result::ok());
+  ASSERT_EQ(kernel_->apply(op_read("p0", 2)), Result::read_value(0));
+  ASSERT_EQ(kernel_->pageout("p0", 0, 4), Result::ok());
+  std::vector<std::uint64_t> e = kernel_->pagemap("p0", 0, 4);
+  EXPECT_TRUE(swapped(e[0]));
+  EXPECT_TRUE(swapped(e[1]));
+  EXPECT_NE(e[0] & kPmFrameMask, e[1] & kPmFrameMask);
+  EXPECT_TRUE(present(e[2]));
+  EXPECT_EQ(e[3], 0u);
+  EXPECT_EQ(kernel_->apply(op_read("p0", 1)), Result::read_value(11));
+  EXPECT_TRUE(present(kernel_->pagemap("p0", 1, 1)[0]));
+
+  ASSERT_EQ(kernel_->apply(op_fork("p0", "p1")), Result::ok());
+  ASSERT_EQ(kernel_->pageout("p0", 1, 1), Result::ok());  // shared: skipped
+  EXPECT_TRUE(present(kernel_->pagemap("p0", 1, 1)[0]));
+  ASSERT_EQ(kernel_->reclaim(), Result::ok());
+  std::uint64_t a = kernel_->pagemap("p0", 1, 1)[0], b = kernel_->pagemap("p1", 1, 1)[0];
+  EXPECT_TRUE(swapped(a));
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(kernel_->apply(op_read("p1", 1)), Result::read_value(11));
+  EXPECT_EQ(kernel_->apply(op_read("p0", 0)), Result::read_value(10));
+  std::printf("reclaim took %d pass(es)\n", kernel_->last_reclaim_passes());
+}
+
+// The determinism recipe (swap_setup.h reclaim_pass): many cycles of
+// fault in 1,000 pages in two processes (half of them shared), reclaim,
+// fault back; every reclaim must swap every page, within kReclaimTries.
+TEST_F(SwapAgents, ReclaimIsReproducible) {
+  const Page n = 1000;
+  ASSERT_EQ(kernel_->apply(op_mmap("p0", 0, n, Prot::RW)), Result::ok());
+  for (Page i = 0; i < n; ++i) ASSERT_EQ(kernel_->apply(op_write("p0", i, i + 1)), Result::ok());
+  ASSERT_EQ(kernel_->apply(op_fork("p0", "p1")), Result::ok());
+  int max_passes = 0, total = 0;
+  const int cycles = 20;
+  for (int c = 0; c < cycles; ++c) {
+    for (Page i = 0; i < n / 2; ++i)
+      ASSERT_EQ(kernel_->apply(op_write("p1", i, static_cast<std::uint64_t>(c))), Result::ok());
+    ASSERT_EQ(kernel_->reclaim(), Result::ok()) << "cycle " << c;
+    for (Page i = 0; i < n; i += 7)
+      ASSERT_EQ(kernel_->apply(op_read("p0", i)), Result::read_value(i + 1));
+    max_passes = std::max(max_passes, kernel_->last_reclaim_passes());
+    total += kernel_->last_reclaim_passes();
+  }
+  std::printf("%d reclaims of %llu pages: %d passes in all, at most %d\n", cycles,
+              static_cast<unsigned long long>(2 * n), total, max_passes);
+}
+
+#ifdef RMAPCHECK_SWAP_VOCAB
 //   0123
 //   WWR.    <- p0 writes 0 and 1, reads 2 (the zero page); pageout 0..4
 // Pages 0 and 1 become swap PTEs of two slots; the zero page stays; a read
