@@ -40,9 +40,11 @@ class UnmodelledPage : public std::runtime_error {
 
 // The live kernel shows VMAs (r/w/x always; the other flags from smaps),
 // present pages (zero page or an anon frame, frame sharing, mapcount,
-// PageAnonExclusive, the value where readable) and, through the BPF
-// iterator, the anon_vma forest; never folio->mapping or ->index, PTE
-// write bits, the interval trees, or a walk of its own.
+// PageAnonExclusive, the value where readable), swap PTEs (the slot, from
+// the swap entry in pagemap) and, through the BPF iterators, the anon_vma
+// forest and folio->mapping / ->index (LiveKernel adds FolioMapping when
+// that works here); never PTE write bits, the swap PTE's exclusive bit, the
+// swap cache, the interval trees, or a walk of its own.
 inline constexpr Visibility kKernelVisibility{static_cast<std::uint32_t>(Shown::FlagsBeyondRwx) |
                                               static_cast<std::uint32_t>(Shown::Forest)};
 

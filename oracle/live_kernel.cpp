@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "rmapcheck/trace.h"
@@ -179,10 +180,36 @@ Snapshot LiveKernel::observe_raw() {
     std::vector<pid_t> pids;
     for (const auto& [name, h] : agents_.live()) pids.push_back(h.pid);
     add_forest(o, agents_.live(), options_.probe->dump(pids));
+    if (options_.folio_mapping) add_folio_mapping(o);
   } else {
     o.visible.bits &= ~static_cast<std::uint32_t>(Shown::Forest);
   }
   return o;
+}
+
+void LiveKernel::add_folio_mapping(Snapshot& o) {
+  std::vector<std::uint64_t> pfns;
+  for (const SnapFolio& f : o.folios) pfns.push_back(f.id);  // raw: ids are PFNs
+  if (pfns.empty()) {
+    if (folio_mapping_reason_.empty())
+      o.visible.bits |= static_cast<std::uint32_t>(Shown::FolioMapping);
+    return;
+  }
+  std::string why;
+  std::optional<std::vector<ProbeFolio>> got = options_.probe->folios(pfns, why);
+  if (!got) {
+    // Once not shown, never again in this lane: a lane's visibility must not
+    // flicker from op to op.
+    folio_mapping_reason_ = why;
+    return;
+  }
+  if (!folio_mapping_reason_.empty()) return;
+  const std::uint64_t base_page = kWindowBase / kPageSize;
+  for (std::size_t i = 0; i < o.folios.size(); ++i) {
+    o.folios[i].anon_vma = (*got)[i].mapping;
+    o.folios[i].index = (*got)[i].index - base_page;
+  }
+  o.visible.bits |= static_cast<std::uint32_t>(Shown::FolioMapping);
 }
 
 Snapshot LiveKernel::observe() {

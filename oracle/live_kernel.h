@@ -49,6 +49,7 @@ struct LiveKernelOptions {
   int cpu = 0;                      // every agent runs on this CPU
   bool vm_flags = true;             // read smaps VmFlags
   AnonVmaProbe* probe = nullptr;    // the anon_vma forest, when BPF works here
+  bool folio_mapping = true;        // and folio->mapping / ->index through it
   int max_procs = 64;               // the model's limit (EngineConfig::max_procs)
   const SwapSetup* swap = nullptr;  // zram swap and the memcg, when set up here
   std::string no_swap_reason;       // why not, when swap is null
@@ -74,13 +75,17 @@ class LiveKernel {
   }
   // How many reclaim passes the last reclaim() took.
   int last_reclaim_passes() const { return reclaim_passes_; }
+  // Why folio->mapping and ->index are not shown ("" while they are).
+  const std::string& folio_mapping_reason() const { return folio_mapping_reason_; }
 
  private:
   Snapshot observe_raw();
+  void add_folio_mapping(Snapshot& o);
   const KernelFiles& files_;
   LiveKernelOptions options_;
   AgentSet agents_;
   int reclaim_passes_ = 0;
+  std::string folio_mapping_reason_;  // why folio->mapping is not shown, once it is not
 };
 
 }  // namespace rmapcheck::oracle

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <glob.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -27,6 +28,7 @@ struct Oracle::State {
   std::unique_ptr<KernelFiles> files;
   std::unique_ptr<AnonVmaProbe> probe;
   std::string no_forest_reason;
+  std::string no_folio_mapping_reason;  // "" when folio->mapping is shown
 };
 
 namespace {
@@ -43,6 +45,30 @@ int numa_nodes() {
     n = static_cast<int>(g.gl_pathc);
   globfree(&g);
   return n;
+}
+
+// folio->mapping of one of our own anon pages, through the probe: "" when
+// the kernel lane can show folio->mapping and ->index, else why not.
+std::string trial_folio_mapping(AnonVmaProbe& probe) {
+  void* p = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return std::string("mmap: ") + std::strerror(errno);
+  *static_cast<volatile char*>(p) = 1;
+  std::uint64_t e = 0;
+  int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  bool ok =
+      fd >= 0 &&
+      pread(fd, &e, 8, static_cast<off_t>(reinterpret_cast<std::uintptr_t>(p) / 4096 * 8)) == 8;
+  if (fd >= 0) close(fd);
+  std::string why;
+  if (!ok || !(e >> 63 & 1) || (e & ((std::uint64_t{1} << 55) - 1)) == 0) {
+    why = "cannot read our own pagemap";
+  } else {
+    std::optional<std::vector<ProbeFolio>> got =
+        probe.folios({e & ((std::uint64_t{1} << 55) - 1)}, why);
+    if (got && got->size() != 1) why = "the folio dump returned nothing";
+  }
+  munmap(p, 4096);
+  return why;
 }
 
 }  // namespace
@@ -132,6 +158,9 @@ Oracle::Oracle(const OracleOptions& options) : state_(std::make_unique<State>())
   } else {
     state_->no_forest_reason = "disabled (--no-forest)";
   }
+  state_->no_folio_mapping_reason = state_->probe
+                                        ? trial_folio_mapping(*state_->probe)
+                                        : "no BPF probe (" + state_->no_forest_reason + ")";
 }
 
 Oracle::~Oracle() = default;
@@ -166,9 +195,12 @@ std::vector<std::string> Oracle::limits() const {
   out.push_back(
       "failalloc: a live kernel cannot fail one chosen allocation; a trace is compared only up to "
       "its first failalloc");
-  out.push_back(
-      "folio->mapping and folio->index (a page's anon_vma and linear index) are not observable "
-      "(BPF tracing programs are refused); PTE write bits are not exposed either");
+  if (!state_->no_folio_mapping_reason.empty())
+    out.push_back(
+        "folio->mapping and folio->index (a page's anon_vma and linear index) NOT "
+        "compared: " +
+        state_->no_folio_mapping_reason);
+  out.push_back("PTE write bits are not exposed (pagemap has no write bit)");
   out.push_back(
       "page values are read only in readable VMAs (a load in a PROT_NONE VMA would fault)");
   if (!state_->probe)
@@ -183,6 +215,7 @@ std::unique_ptr<Engine> Oracle::kernel_lane() const {
   lk.cpu = state_->cpu;
   lk.vm_flags = state_->options.vm_flags;
   lk.probe = state_->probe.get();
+  lk.folio_mapping = state_->no_folio_mapping_reason.empty();
   lk.swap = state_->swap.get();
   lk.no_swap_reason = state_->no_swap_reason;
   return make_kernel_engine(*state_->files, lk);
