@@ -291,6 +291,7 @@ TraceVerdict Oracle::run(const Trace& trace) {
       if (opt.model) {
         ++v.ops_compared;
         if (checker.state(kernel).visible.has(Shown::Forest)) ++v.forest_ops;
+        if (checker.state(kernel).visible.has(Shown::FolioMapping)) ++v.folio_mapping_ops;
       }
     }
     // The epilogue: every process exits on both sides, compared.

@@ -64,6 +64,8 @@ struct TraceVerdict {
   std::size_t ops_compared = 0;
   // Of those, the ops after which the anon_vma forest (BPF) was compared too.
   std::size_t forest_ops = 0;
+  // Of those, the ops after which folio->mapping and ->index were compared.
+  std::size_t folio_mapping_ops = 0;
   int line = 0;        // the diverging / stopping line (source line, or 1-based index)
   std::string report;  // readable: file:line, op, kernel vs model
   std::vector<Result> kernel_results;  // the kernel's answer to each op replayed

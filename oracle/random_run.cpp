@@ -85,6 +85,12 @@ RandomRunSummary run_random(Oracle& oracle, const RandomRunOptions& o, std::FILE
       ++s.agree;
       s.ops_agreed += v.ops_compared;
       s.forest_ops += v.forest_ops;
+      s.folio_mapping_ops += v.folio_mapping_ops;
+      continue;
+    }
+    if (v.status == TraceVerdict::Status::Partial) {
+      ++s.partial;
+      std::fprintf(log, "%s: partial, NOT an agreement\n%s", t.file.c_str(), v.report.c_str());
       continue;
     }
     if (v.status != TraceVerdict::Status::Diverge) {
@@ -154,15 +160,20 @@ RandomRunSummary run_random(Oracle& oracle, const RandomRunOptions& o, std::FILE
       s.traces ? 100.0 * static_cast<double>(s.agree) / static_cast<double>(s.traces) : 0.0;
   std::fprintf(log,
                "random: %llu traces (seed %llu, %zu ops each): %llu agree (%.1f%%), %llu diverge, "
-               "%llu flaky, %llu errors\n",
+               "%llu flaky, %llu errors, %llu partial (not compared to the end)\n",
                static_cast<unsigned long long>(s.traces), static_cast<unsigned long long>(o.seed),
                o.nops, static_cast<unsigned long long>(s.agree), rate,
                static_cast<unsigned long long>(s.diverge), static_cast<unsigned long long>(s.flaky),
-               static_cast<unsigned long long>(s.errors));
-  std::fprintf(log, "random: %llu ops agreed, the anon_vma forest compared after %llu of them%s\n",
+               static_cast<unsigned long long>(s.errors),
+               static_cast<unsigned long long>(s.partial));
+  std::fprintf(log,
+               "random: %llu ops agreed, the anon_vma forest compared after %llu of them%s, "
+               "folio->mapping after %llu%s\n",
                static_cast<unsigned long long>(s.ops_agreed),
                static_cast<unsigned long long>(s.forest_ops),
-               s.forest_ops == s.ops_agreed ? "" : " (NOT after every op)");
+               s.forest_ops == s.ops_agreed ? "" : " (NOT after every op)",
+               static_cast<unsigned long long>(s.folio_mapping_ops),
+               s.folio_mapping_ops == s.ops_agreed ? "" : " (NOT after every op)");
   // The same op and branch counters as a campaign prints (the model's
   // coverage over every trace replayed, the exit epilogues included).
   std::ostringstream coverage;

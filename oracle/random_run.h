@@ -37,9 +37,12 @@ struct RandomRunOptions {
 
 struct RandomRunSummary {
   std::uint64_t traces = 0, agree = 0, diverge = 0, flaky = 0, errors = 0;
+  // Compared only up to an op the kernel could not reproduce (a pageout or
+  // reclaim that did not do what it must, live_kernel.h): never agreeing.
+  std::uint64_t partial = 0;
   // Over the agreeing traces: ops compared, and those after which the
   // anon_vma forest was compared too (equal unless BPF is unavailable).
-  std::uint64_t ops_agreed = 0, forest_ops = 0;
+  std::uint64_t ops_agreed = 0, forest_ops = 0, folio_mapping_ops = 0;
   std::vector<std::string> saved;  // files written
   props::CampaignTotals totals;    // ops by kind and the model's coverage, as a campaign's
 };

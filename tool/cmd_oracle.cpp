@@ -166,6 +166,7 @@ CommandRun setup(CLI::App& sub) {
       oracle::RandomRunSummary sum = oracle::run_random(o, r, stdout);
       if (sum.diverge > 0) return 1;
       if (sum.errors > 0 || sum.flaky > 0) return kExitMachinery;
+      if (sum.partial > 0) return kExitPartial;
       return 0;
     }
     return run_files(*args, o);
