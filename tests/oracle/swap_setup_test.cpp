@@ -133,6 +133,9 @@ class SwapAgents : public SwapSetupTest {
     LiveKernelOptions o;
     o.cpu = pick_agent_cpu();
     o.swap = swap_.get();
+    std::string no_probe;
+    probe_ = AnonVmaProbe::open(no_probe);  // the forest and folio->mapping, where BPF works
+    o.probe = probe_.get();
     kernel_ = std::make_unique<LiveKernel>(*files_, o);
   }
   void TearDown() override {
@@ -149,6 +152,7 @@ class SwapAgents : public SwapSetupTest {
     return p ? p->ptes : std::vector<SnapPte>{};
   }
   std::unique_ptr<SwapSetup> swap_;
+  std::unique_ptr<AnonVmaProbe> probe_;
   std::unique_ptr<KernelFiles> files_;
   std::unique_ptr<LiveKernel> kernel_;
 };
@@ -264,6 +268,54 @@ TEST_F(SwapAgents, ReclaimOfFewSharedTouchedPages) {
     worst = std::max(worst, kernel_->last_reclaim_passes());
   }
   std::printf("with the flush: %d reclaims, %d passes in all, at most %d\n", cycles, total, worst);
+}
+
+// The non-exclusive swap-in goes under the ROOT anon_vma
+// (__folio_set_anon), seen through the BPF folio dump:
+//   0
+//   W        <- p0 writes page 0; pageout; fork c (the slot's count is 2)
+//   $ / F    <- c reads: a swap-cache miss: folio->mapping is p0's anon_vma
+//               (the root of c's), not c's own; shared, mapcount 1
+//   F / F    <- p0 reads: a cache hit, the same frame, mapping kept
+//   G / F    <- p0 writes: a copy under p0's anon_vma
+//   G / F    <- c writes: reused (same frame), moved to c's anon_vma
+//               (folio_move_anon_rmap), exclusive
+TEST_F(SwapAgents, CacheMissSwapInGoesUnderTheRoot) {
+  if (!probe_) GTEST_SKIP() << "no BPF probe here";
+  ASSERT_EQ(kernel_->apply(op_mmap("p0", 0, 1, Prot::RW)), Result::ok());
+  ASSERT_EQ(kernel_->apply(op_write("p0", 0, 5)), Result::ok());
+  ASSERT_EQ(kernel_->pageout("p0", 0, 1), Result::ok());
+  ASSERT_EQ(kernel_->apply(op_fork("p0", "c")), Result::ok());
+  ASSERT_EQ(kernel_->apply(op_read("c", 0)), Result::read_value(5));
+  Snapshot o = kernel_->observe();
+  ASSERT_TRUE(o.visible.has(Shown::FolioMapping)) << kernel_->folio_mapping_reason();
+  const SnapId parent_av = o.find_proc("p0")->vmas.at(0).anon_vma;
+  const SnapId child_av = o.find_proc("c")->vmas.at(0).anon_vma;
+  ASSERT_NE(parent_av, child_av);
+  const SnapPte& cpte = o.find_proc("c")->ptes.at(0);
+  ASSERT_EQ(cpte.kind, SnapPte::Kind::Folio);
+  const SnapFolio* f = o.find_folio(cpte.folio);
+  EXPECT_EQ(f->anon_vma, parent_av);  // the root, not c's own
+  EXPECT_EQ(f->index, 0u);
+  EXPECT_FALSE(f->exclusive);
+  EXPECT_EQ(f->mapcount, 1);
+
+  ASSERT_EQ(kernel_->apply(op_read("p0", 0)), Result::read_value(5));
+  o = kernel_->observe();
+  EXPECT_EQ(o.find_proc("p0")->ptes.at(0).folio, o.find_proc("c")->ptes.at(0).folio);
+  EXPECT_EQ(o.find_folio(o.find_proc("c")->ptes.at(0).folio)->mapcount, 2);
+  EXPECT_EQ(o.find_folio(o.find_proc("c")->ptes.at(0).folio)->anon_vma, parent_av);
+
+  ASSERT_EQ(kernel_->apply(op_write("p0", 0, 6)), Result::ok());
+  ASSERT_EQ(kernel_->apply(op_write("c", 0, 7)), Result::ok());
+  o = kernel_->observe();
+  const SnapFolio* reused = o.find_folio(o.find_proc("c")->ptes.at(0).folio);
+  const SnapFolio* copy = o.find_folio(o.find_proc("p0")->ptes.at(0).folio);
+  EXPECT_NE(reused->id, copy->id);
+  EXPECT_EQ(reused->anon_vma, child_av);
+  EXPECT_TRUE(reused->exclusive);
+  EXPECT_EQ(copy->anon_vma, parent_av);
+  EXPECT_TRUE(copy->exclusive);
 }
 
 #ifdef RMAPCHECK_SWAP_VOCAB
