@@ -181,6 +181,8 @@ std::string agent_case(const Op& op, std::set<std::pair<int, std::string>>& used
       return "\t\t_exit(0);\n";
     case OpKind::Rmap:
     case OpKind::FailAlloc:
+    case OpKind::Pageout:  // cannot_replay
+    case OpKind::Reclaim:
       break;
   }
   return "";
@@ -224,6 +226,11 @@ std::optional<std::string> cannot_replay(const Op& op, const Engine& model,
   if (op.kind == OpKind::FailAlloc)
     return "failalloc: this kernel has no fault injection, so one chosen allocation cannot be "
            "made to fail";
+  if (op.kind == OpKind::Pageout || op.kind == OpKind::Reclaim)
+    return fmt::format(
+        "{}: swapping needs a swap device and a memory cgroup of the program's own, which the "
+        "oracle sets up (docs/conformance.md) and this program does not",
+        op_kind_name(op.kind));
   if (op.kind == OpKind::Fork &&
       model.snapshot().procs.size() >= static_cast<std::size_t>(config.max_procs))
     return fmt::format("fork beyond the model's limit of {} live processes", config.max_procs);

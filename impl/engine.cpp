@@ -122,6 +122,8 @@ class ImplEngine final : public Engine {
       case OpKind::Rmap:
         return rmap(mm, op.start);
       case OpKind::FailAlloc:
+      case OpKind::Pageout:  // reclaim and swap: impl/ still to come (issue 14)
+      case OpKind::Reclaim:
         break;
     }
     return Result::error(EINVAL);

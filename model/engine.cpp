@@ -1,7 +1,8 @@
 // engine.cpp - the reference model as an Engine: make_model_engine().
 //
-// apply() checks the process, dispatches to the syscall's model function,
-// and frees what the op left unused. `failalloc` is answered 0 and arms
+// apply() checks the process, dispatches to the syscall's model function
+// (`reclaim` names none: it reclaims every process), and frees what the op
+// left unused. `failalloc` is answered 0 and arms
 // State::fail for the next op only (alloc_fails() in anon_vma.cpp; the
 // failure semantics of each op: docs/failure.md). leaks() lists what no
 // live process reaches.
@@ -44,30 +45,44 @@ class ModelEngine final : public Engine {
       state_.fail = FailPlan{op.nth > 0, op.site, op.nth, 0};
       return Result::ok();
     }
-    auto it = state_.procs.find(op.proc);
     Result r = Result::error(ESRCH);
-    if (it != state_.procs.end()) r = dispatch(it->second, op);
+    if (op.kind == OpKind::Reclaim) {
+      r = reclaim_all(state_);
+    } else if (auto it = state_.procs.find(op.proc); it != state_.procs.end()) {
+      r = dispatch(it->second, op);
+    }
     state_.fail = FailPlan{};  // for the next op only
+    free_unmapped_folios(state_);
     forget_freed_anon_vmas();
     return r;
   }
 
   // Reachable from a live process: its VMAs (always), the anon_vmas of
   // their chains and anon_vma pointers with their roots and parents, the
-  // folios its PTEs map. Everything else allocated is a leak.
+  // folios its PTEs map, the slots its swap PTEs hold and the folios those
+  // slots cache. Everything else allocated is a leak (a slot only a mapped
+  // folio's swap cache holds is reached through that folio).
   std::vector<std::string> leaks() const override {
     // The snapshot of this same state reached everything: nothing leaked.
     if (reach_version_ == version_ && reach_complete_) return {};
-    std::vector<Id> avs, folios, todo;
+    std::vector<Id> avs, folios, slots, todo;
     for (const auto& [name, p] : state_.procs) {
       for (const auto& [id, v] : p.vmas) {
         todo.insert(todo.end(), v.chain.begin(), v.chain.end());
         if (v.anon_vma != 0) todo.push_back(v.anon_vma);
       }
-      for (const auto& [page, pte] : p.ptes)
-        if (!pte.zero) folios.push_back(pte.folio);
+      for (const auto& [page, pte] : p.ptes) {
+        if (pte.maps_folio()) folios.push_back(pte.folio);
+        if (pte.is_swap()) slots.push_back(pte.slot);
+      }
+    }
+    for (Id slot : slots) folios.push_back(cached_folio(state_, slot));
+    for (const auto& [id, f] : state_.folios) {
+      if (f.swap != 0 && std::find(folios.begin(), folios.end(), id) != folios.end())
+        slots.push_back(f.swap);
     }
     std::sort(folios.begin(), folios.end());
+    std::sort(slots.begin(), slots.end());
     while (!todo.empty()) {
       const Id av = todo.back();
       todo.pop_back();
@@ -86,6 +101,9 @@ class ModelEngine final : public Engine {
     for (const auto& [id, f] : state_.folios)
       if (!std::binary_search(folios.begin(), folios.end(), id))
         out.push_back("model: folio #" + std::to_string(id) + " mapped by no process");
+    for (const auto& [id, x] : state_.slots)
+      if (!std::binary_search(slots.begin(), slots.end(), id))
+        out.push_back("model: swap slot $" + std::to_string(id) + " held by no process");
     return out;
   }
 
@@ -116,16 +134,20 @@ class ModelEngine final : public Engine {
         return Result::ok();
       case OpKind::Rmap:
         return rmap(p, op.start);
+      case OpKind::Pageout:
+        return madvise_pageout(s, p, op.start, op.npages);
       case OpKind::FailAlloc:
+      case OpKind::Reclaim:
         break;
     }
     return Result::error(EINVAL);
   }
 
-  // `rmap P PAGE`: the walk for the anon folio P maps at PAGE, if any.
+  // `rmap P PAGE`: the walk for the anon folio P maps at PAGE, if any (a
+  // swap PTE maps none, even when its slot's folio sits in the swap cache).
   Result rmap(Proc& p, Page page) const {
     auto it = p.ptes.find(page);
-    if (it == p.ptes.end() || it->second.zero) return Result::rmap({});
+    if (it == p.ptes.end() || !it->second.maps_folio()) return Result::rmap({});
     return Result::rmap(rmap_walk_anon(state_, it->second.folio));
   }
 

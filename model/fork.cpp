@@ -9,10 +9,11 @@ namespace {
 
 // copy_page_range for one VMA, one page table at a time: the child's table
 // is allocated (if it has none there yet) for every table the parent has
-// in the VMA's range, even one with no present PTE in it. Then
+// in the VMA's range, even one with no PTE in it. Then
 // copy_present_ptes: zero-page PTEs are copied as they are; an anon folio
 // gains a mapping (folio_try_dup_anon_rmap_pte), loses PageAnonExclusive,
-// and both PTEs become read-only (COW). A failed table allocation stops
+// and both PTEs become read-only (COW); a swap PTE is copied by
+// copy_nonpresent_pte. A failed table allocation stops
 // the copy: the tables already copied stay copied (and the parent's PTEs
 // write-protected).
 int copy_page_range(State& s, Proc& parent, Proc& child, const Vma& src) {
@@ -26,7 +27,12 @@ int copy_page_range(State& s, Proc& parent, Proc& child, const Vma& src) {
     const Page to = std::min(src.end, (t + 1) * kPtesPerTable);
     for (auto it = parent.ptes.lower_bound(from); it != parent.ptes.end() && it->first < to; ++it) {
       Pte& pte = it->second;
-      if (!pte.zero) {
+      if (pte.is_swap()) {
+        // copy_nonpresent_pte: swap_duplicate (the count is derived: one more
+        // swap PTE) and the exclusive bit cleared in parent and child.
+        pte.swp_exclusive = false;
+        s.hit(Branch::ForkSwapPte);
+      } else if (!pte.zero) {
         s.folios.at(pte.folio).exclusive = false;
         pte.writable = false;
         s.hit(Branch::ForkPteShared);

@@ -3,6 +3,7 @@
 // MADV_DONTNEED) (docs/kernel/merge.md#mprotect-and-vm_account,
 // docs/kernel/munmap-exit.md#madvise).
 #include <algorithm>
+#include <functional>
 
 #include "model/ops.h"
 
@@ -23,12 +24,14 @@ constexpr VmFlags kAccess = VM_READ | VM_WRITE | VM_EXEC;
 // change_protection over [start, end): losing VM_WRITE write-protects every
 // PTE; with VM_WRITE (MM_CP_TRY_CHANGE_WRITABLE, can_change_pte_writable)
 // PTEs of PageAnonExclusive folios become writable, nothing else does.
+// Swap PTEs keep what they are (change_pte_range leaves genuine swap
+// entries alone): writability is decided again at swap-in.
 void change_protection(State& s, Proc& p, VmFlags newflags, Page start, Page end) {
   for (auto it = p.ptes.lower_bound(start); it != p.ptes.end() && it->first < end; ++it) {
     Pte& pte = it->second;
     if (!(newflags & VM_WRITE))
       pte.writable = false;
-    else if (!pte.zero && s.folios.at(pte.folio).exclusive)
+    else if (pte.maps_folio() && s.folios.at(pte.folio).exclusive)
       pte.writable = true;
   }
 }
@@ -107,9 +110,11 @@ Result do_mprotect(State& s, Proc& p, Page start, Page npages, Prot prot) {
 }
 
 // madvise_walk_vmas: every VMA piece in the range is visited; holes make
-// the result ENOMEM at the end (the VMAs are still changed). A failed
-// merge or split returns ENOMEM at once; the VMAs before it stay changed.
-Result do_madvise(State& s, Proc& p, Page start, Page npages, Advice advice) {
+// the result ENOMEM at the end (the VMAs are still changed). A visit that
+// fails (a merge or split that cannot allocate, EINVAL) returns its error
+// at once; the VMAs before it stay changed.
+Result madvise_walk_vmas(Proc& p, Page start, Page npages,
+                         const std::function<int(Vma&, Page, Page)>& visit) {
   if (npages == 0) return Result::ok();
   const Page end = start + npages;
   bool hole = false;
@@ -122,18 +127,21 @@ Result do_madvise(State& s, Proc& p, Page start, Page npages, Advice advice) {
       pos = v->start;
     }
     const Page piece_end = std::min(end, v->end);
-    if (advice == Advice::DontNeed) {
-      // madvise_dontneed_free: EINVAL on VM_LOCKED; zap, anon state kept.
-      if (v->flags & VM_LOCKED) return Result::error(EINVAL);
-      zap_range(s, p, pos, piece_end);
-      s.hit(Branch::MadviseDontNeed);
-    } else {
-      if (int err = madvise_update_vma(s, p, v->id, pos, piece_end, advice))
-        return Result::error(-err);
-    }
+    if (int err = visit(*v, pos, piece_end)) return Result::error(-err);
     pos = piece_end;
   }
   return hole ? Result::error(ENOMEM) : Result::ok();
+}
+
+Result do_madvise(State& s, Proc& p, Page start, Page npages, Advice advice) {
+  return madvise_walk_vmas(p, start, npages, [&](Vma& v, Page from, Page to) {
+    if (advice != Advice::DontNeed) return madvise_update_vma(s, p, v.id, from, to, advice);
+    // madvise_dontneed_free: EINVAL on VM_LOCKED; zap, anon state kept.
+    if (v.flags & VM_LOCKED) return -EINVAL;
+    zap_range(s, p, from, to);
+    s.hit(Branch::MadviseDontNeed);
+    return 0;
+  });
 }
 
 }  // namespace rmapcheck::model

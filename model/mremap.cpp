@@ -57,7 +57,9 @@ Id copy_vma(State& s, Proc& p, Id src_id, Page addr, Page len, Page pgoff) {
   return v.id;
 }
 
-// move_page_tables: PTEs move as they are (folios keep mapping and index),
+// move_page_tables: PTEs move as they are (folios keep mapping and index;
+// swap PTEs keep slot and exclusive bit, and a swap-cache folio its index:
+// copy_vma kept the linear pgoff of the faulted VMA),
 // in address order; the destination page table is allocated when missing
 // (the PTE is installed before the source is cleared, since both may sit
 // in one table). Returns how many pages were handled: less than len when a
@@ -73,6 +75,7 @@ Page move_page_tables(State& s, Proc& p, Page from, Page len, Page to) {
       p.pte_tables.insert(table_of(dst));
     }
     p.ptes[dst] = p.ptes.at(page);
+    if (p.ptes.at(dst).is_swap()) s.hit(Branch::MremapMoveSwapPte);
     pte_clear(p, page);
   }
   return len;

@@ -6,18 +6,16 @@
 
 namespace rmapcheck::model {
 
-// A folio with no PTE left is freed (its refcount was its mappings).
-void free_unmapped_folios(State& s) {
-  for (auto it = s.folios.begin(); it != s.folios.end();)
-    it = mapcount(s, it->first) == 0 ? s.folios.erase(it) : std::next(it);
-}
-
-// unmap_vmas / zap_page_range_single: PTEs go, folio mappings drop; the
-// anon state of the VMAs is untouched.
+// unmap_vmas / zap_page_range_single: PTEs go, folio mappings drop; swap
+// PTEs go too (zap_nonpresent_ptes -> free_swap_and_cache_nr: the slot's
+// count drops); the anon state of the VMAs is untouched. What is left
+// unused is freed (free_unmapped_folios, reclaim.cpp).
 void zap_range(State& s, Proc& p, Page start, Page end) {
   std::vector<Page> present;
-  for (auto it = p.ptes.lower_bound(start); it != p.ptes.end() && it->first < end; ++it)
+  for (auto it = p.ptes.lower_bound(start); it != p.ptes.end() && it->first < end; ++it) {
     present.push_back(it->first);
+    if (it->second.is_swap()) s.hit(Branch::ZapSwapPte);
+  }
   for (Page page : present) pte_clear(p, page);
   free_unmapped_folios(s);
 }

@@ -11,10 +11,12 @@
 //                         unlink_anon_vmas, put_anon_vma
 //   merge.cpp             MergeRequest (vma_merge_struct), vma_merge_new_range,
 //                         vma_merge_existing_range, split_vma, vma_modify_flags
-//   fault.cpp             handle_read, handle_write (do_anonymous_page, do_wp_page)
+//   fault.cpp             handle_read, handle_write (do_anonymous_page, do_wp_page,
+//                         do_swap_page)
 //   fork.cpp              dup_mmap
 //   mmap.cpp              mmap_region
-//   munmap_exit.cpp       do_munmap, zap_range, exit_mmap, free_unmapped_folios
+//   munmap_exit.cpp       do_munmap, zap_range, exit_mmap
+//   reclaim.cpp           shrink_folio, madvise_pageout, reclaim_all, free_unmapped_folios
 //   mprotect_madvise.cpp  do_mprotect, do_madvise
 //   mremap.cpp            do_mremap
 //   rmap_walk.cpp         rmap_walk_anon
@@ -22,6 +24,7 @@
 #pragma once
 
 #include <cerrno>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -51,7 +54,9 @@ namespace rmapcheck::model {
 //                        of the parent the child does not have yet
 //   move_page_tables     one pgtable per destination page table missing
 //   fault                pgtable (if missing), then for a write
-//                        __anon_vma_prepare's and the folio
+//                        __anon_vma_prepare's and the folio; a swap-in the
+//                        folio it reads into (none on a swap-cache hit)
+//   shrink_folio         swap (folio_alloc_swap), unless already in the swap cache
 bool alloc_fails(State& s, AllocSite site);
 
 // ---- anon_vma.cpp ----
@@ -98,12 +103,23 @@ Result mmap_region(State& s, Proc& p, Page start, Page npages, Prot prot, bool n
 void zap_range(State& s, Proc& p, Page start, Page end);
 int do_munmap(State& s, Proc& p, Page start, Page end);
 void exit_mmap(State& s, const std::string& proc);
+
+// ---- reclaim.cpp ----
+bool shrink_folio(State& s, Id folio);  // true when the folio was reclaimed
+Result madvise_pageout(State& s, Proc& p, Page start, Page npages);
+Result reclaim_all(State& s);
+// Frees what nothing holds: unmapped folios (unless a swap PTE still needs
+// them in the swap cache) and slots with no count and no cache.
 void free_unmapped_folios(State& s);
 
 // ---- mprotect_madvise.cpp ----
 VmFlags prot_to_flags(Prot prot);
 Result do_mprotect(State& s, Proc& p, Page start, Page npages, Prot prot);
 Result do_madvise(State& s, Proc& p, Page start, Page npages, Advice advice);
+// madvise_walk_vmas: visit(vma, from, to) for each VMA piece of the range;
+// 0 or -errno. Holes: ENOMEM at the end; a visit's error: at once.
+Result madvise_walk_vmas(Proc& p, Page start, Page npages,
+                         const std::function<int(Vma&, Page, Page)>& visit);
 
 // ---- mremap.cpp ----
 Result do_mremap(State& s, Proc& p, const Op& op);

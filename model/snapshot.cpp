@@ -10,6 +10,7 @@
 //   refcount(X)        [live] + (X root ? allocated Y != X with Y.root == X : 0)
 //                      (0 when X is freed)
 //   mapcount(F)        PTEs (not the zero page) that map F
+//   swap_count(S)      swap PTEs that hold slot S; cached_folio(S) the folio with swap == S
 // and each folio's walk is the model's own (rmap_walk_anon).
 // (A slip here shows at once: every campaign op compares them with the
 // counters the impl stores.)
@@ -33,14 +34,17 @@ std::size_t pos_of(const std::vector<Id>& ids, Id id) {
 Snapshot build_snapshot(const State& s, bool* reach_complete) {
   Snapshot out;
   // Scratch, by position in the sorted ids; kept for the thread's next call.
-  thread_local std::vector<Id> av_ids, folio_ids;  // the maps' keys, sorted
+  thread_local std::vector<Id> av_ids, folio_ids, slot_ids;  // the maps' keys, sorted
   thread_local std::vector<char> live, reached;
-  thread_local std::vector<long> active, children, descendants, mapcount;
+  thread_local std::vector<long> active, children, descendants, mapcount, swap_count;
   thread_local std::vector<std::vector<SnapTreeNode>> tree;
   av_ids.clear();
   for (const auto& [id, a] : s.anon_vmas) av_ids.push_back(id);
   folio_ids.clear();
   for (const auto& [id, f] : s.folios) folio_ids.push_back(id);
+  slot_ids.clear();
+  for (const auto& [id, x] : s.slots) slot_ids.push_back(id);
+  swap_count.assign(slot_ids.size(), 0);
   const std::size_t na = av_ids.size();
   live.assign(na, 0);
   reached.assign(na, 0);  // reached from a live process (leaks())
@@ -78,10 +82,17 @@ Snapshot build_snapshot(const State& s, bool* reach_complete) {
     for (const auto& [page, pte] : p.ptes) {
       SnapPte& t = sp.ptes.emplace_back();
       t.page = page;
-      t.kind = pte.zero ? SnapPte::Kind::Zero : SnapPte::Kind::Folio;
-      t.folio = pte.zero ? 0 : pte.folio;
       t.writable = pte.writable;
-      if (!pte.zero) {
+      if (pte.is_swap()) {
+        t.kind = SnapPte::Kind::Swap;
+        t.slot = pte.slot;
+        t.swp_exclusive = pte.swp_exclusive;
+        if (const std::size_t i = pos_of(slot_ids, pte.slot); i != npos) ++swap_count[i];
+      } else if (pte.zero) {
+        t.kind = SnapPte::Kind::Zero;
+      } else {
+        t.kind = SnapPte::Kind::Folio;
+        t.folio = pte.folio;
         if (const std::size_t i = pos_of(folio_ids, pte.folio); i != npos) ++mapcount[i];
       }
     }
@@ -106,7 +117,25 @@ Snapshot build_snapshot(const State& s, bool* reach_complete) {
     bool complete = true;
     std::size_t k = 0;
     for (const auto& [id, a] : s.anon_vmas) complete = complete && (a.freed || reached[k++]);
-    for (long n : mapcount) complete = complete && n > 0;
+    // A folio is reached when mapped, or cached for a slot a swap PTE
+    // holds; a slot when a swap PTE holds it or it caches a mapped folio.
+    k = 0;
+    for (const auto& [id, f] : s.folios) {
+      const std::size_t x = pos_of(slot_ids, f.swap);
+      const bool held = f.swap != 0 && x != npos && swap_count[x] > 0;
+      complete = complete && (mapcount[k] > 0 || held);
+      ++k;
+    }
+    k = 0;
+    for (const auto& [id, x] : s.slots) {
+      const bool cached_mapped = [&] {
+        const Id f = cached_folio(s, id);
+        const std::size_t i = pos_of(folio_ids, f);
+        return f != 0 && i != npos && mapcount[i] > 0;
+      }();
+      complete = complete && (swap_count[k] > 0 || cached_mapped);
+      ++k;
+    }
     *reach_complete = complete;
   }
   for (const auto& [id, y] : s.anon_vmas) {
@@ -140,7 +169,12 @@ Snapshot build_snapshot(const State& s, bool* reach_complete) {
   i = 0;
   for (const auto& [id, f] : s.folios) {
     out.folios.push_back(SnapFolio{id, f.anon_vma, f.index, mapcount[i++], f.exclusive, f.value,
-                                   rmap_walk_anon(s, id)});
+                                   rmap_walk_anon(s, id), f.swap});
+  }
+  out.slots.reserve(slot_ids.size());
+  i = 0;
+  for (const auto& [id, x] : s.slots) {
+    out.slots.push_back(SnapSlot{id, swap_count[i++], cached_folio(s, id), x.value});
   }
   canonicalize(out);
   return out;

@@ -113,8 +113,23 @@ long mapcount(const State& s, Id folio) {
   long n = 0;
   for (const auto& [name, p] : s.procs)
     for (const auto& [page, pte] : p.ptes)
-      if (!pte.zero && pte.folio == folio) ++n;
+      if (pte.maps_folio() && pte.folio == folio) ++n;
   return n;
+}
+
+// I-SWAPCOUNT: swap PTEs holding the slot, in every process.
+long swap_count(const State& s, Id slot) {
+  long n = 0;
+  for (const auto& [name, p] : s.procs)
+    for (const auto& [page, pte] : p.ptes)
+      if (pte.slot == slot) ++n;
+  return n;
+}
+
+Id cached_folio(const State& s, Id slot) {
+  for (const auto& [id, f] : s.folios)
+    if (f.swap == slot) return id;
+  return 0;
 }
 
 std::vector<std::pair<std::string, Page>> anon_vma_tree(const State& s, Id av) {

@@ -12,11 +12,13 @@
 //   Id                  one id space for VMAs, anon_vmas and folios (0 = none)
 //   AnonVma             struct anon_vma: root, parent, freed
 //   Vma                 struct vm_area_struct: range, vm_pgoff, flags, anon_vma, chain
-//   Pte, Folio, Proc    page tables, anon folios, one mm per process
+//   Pte, Folio, Proc    page tables (present and swap PTEs), anon folios, one mm per process
+//   SwapSlot            a swap slot in use: the contents it stores
 //   FailPlan            the armed `failalloc`: which allocation of the op fails
 //   State               everything, plus the Coverage counters
 //   lookups             vma_containing, vma_prev, vma_next, vmas_in_order, ...
-//   derived counters    anon_vma_live, num_children, num_active_vmas, refcount, mapcount
+//   derived counters    anon_vma_live, num_children, num_active_vmas, refcount, mapcount,
+//                       swap_count, cached_folio
 //
 // Contract: the functions of model/*.cpp mirror one kernel function each
 // (named in a comment) and keep the state consistent between ops; every
@@ -63,11 +65,19 @@ struct Vma {
   bool chain_has(Id av) const;
 };
 
-// One present PTE: the shared zero page or an anon folio.
+// One PTE that is not none: present (the shared zero page or an anon
+// folio) or a swap entry (slot != 0: the page was reclaimed to that swap
+// slot; docs/model/pageout.md).
 struct Pte {
   bool zero = true;
   Id folio = 0;
   bool writable = false;
+  Id slot = 0;                 // a swap PTE: swp_entry_t
+  bool swp_exclusive = false;  // pte_swp_exclusive
+
+  bool is_swap() const { return slot != 0; }
+  bool maps_folio() const { return !zero && slot == 0; }
+  static Pte swap(Id slot, bool exclusive) { return Pte{false, 0, false, slot, exclusive}; }
 };
 
 // An anon folio (order 0). mapcount is derived from the page tables.
@@ -77,13 +87,23 @@ struct Folio {
   Page index = 0;           // folio->index
   bool exclusive = false;   // PageAnonExclusive
   std::uint64_t value = 0;  // page contents
+  Id swap = 0;              // folio->swap while in the swap cache; 0 = not in it
+};
+
+// A swap slot in use. Its count (swap PTEs holding it) and its swap-cache
+// folio are derived (swap_count, cached_folio): the slot is freed when both
+// are gone (free_swap_slots, the model's swap_entries_free).
+struct SwapSlot {
+  Id id = 0;
+  std::uint64_t value = 0;  // the contents swap-out wrote
 };
 
 // One page table (a pte_table) covers kPtesPerTable consecutive pages. The
 // model keeps which ones exist only because allocating one is an allocation
 // `failalloc pgtable` can fail: a table is allocated by the first PTE of its
-// block (fault, fork copy, mremap move) and freed when its last present PTE
-// is cleared (the impl's simplification of free_pgtables; docs/failure.md).
+// block (fault, fork copy, mremap move) and freed when its last PTE, present
+// or swap, is cleared (the impl's simplification of free_pgtables;
+// docs/failure.md).
 inline constexpr Page kPtesPerTable = 512;
 inline Page table_of(Page page) {
   return page / kPtesPerTable;
@@ -92,7 +112,7 @@ inline Page table_of(Page page) {
 struct Proc {
   std::string name;
   std::map<Id, Vma> vmas;     // by id; address order through vmas_in_order()
-  std::map<Page, Pte> ptes;   // present PTEs by page
+  std::map<Page, Pte> ptes;   // present and swap PTEs by page
   std::set<Page> pte_tables;  // allocated page tables, by table_of(page)
 };
 
@@ -109,7 +129,8 @@ struct FailPlan {
 struct State {
   std::map<std::string, Proc> procs;  // live processes
   std::map<Id, AnonVma> anon_vmas;    // allocated ones (and freed ones a folio still names)
-  std::map<Id, Folio> folios;         // allocated anon folios
+  std::map<Id, Folio> folios;         // allocated anon folios (mapped or in the swap cache)
+  std::map<Id, SwapSlot> slots;       // swap slots in use
   Id last_id = 0;
   int max_procs = 64;
   FailPlan fail;
@@ -136,6 +157,8 @@ long num_children(const State& s, Id av);     // I-CHILDREN
 long num_active_vmas(const State& s, Id av);  // I-ACTIVE
 long refcount(const State& s, Id av);         // I-REF
 long mapcount(const State& s, Id folio);      // I-MAPCOUNT
+long swap_count(const State& s, Id slot);     // I-SWAPCOUNT: swap PTEs holding the slot
+Id cached_folio(const State& s, Id slot);     // the swap cache: the folio with swap == slot
 std::vector<std::pair<std::string, Page>> anon_vma_tree(const State& s, Id av);
 
 // fork_child(V): vma_had_uncowed_parents / vma_is_fork_child. Null is false.

@@ -221,6 +221,9 @@ Snapshot LiveKernel::observe() {
 Result LiveKernel::apply(const Op& op) {
   if (op.kind == OpKind::FailAlloc)
     throw Unsupported("failalloc: the live kernel cannot be made to fail one chosen allocation");
+  if (op.kind == OpKind::Pageout || op.kind == OpKind::Reclaim)
+    throw Unsupported(std::string(op_kind_name(op.kind)) +
+                      ": the oracle does not set up swap yet (issue 14)");
   if (!agents_.is_live(op.proc)) return Result::error(ESRCH);
   Request q;
   switch (op.kind) {
@@ -301,6 +304,8 @@ Result LiveKernel::apply(const Op& op) {
       return r;
     }
     case OpKind::FailAlloc:
+    case OpKind::Pageout:
+    case OpKind::Reclaim:
       break;
   }
   return from_reply(agents_.request(op.proc, q));

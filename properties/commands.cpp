@@ -58,6 +58,7 @@ CommandSP command_for(Op op) {
       return std::make_shared<LayoutCommand>(std::move(op));
     case OpKind::Mprotect:
     case OpKind::Madvise:
+    case OpKind::Pageout:
       return std::make_shared<ProtectCommand>(std::move(op));
     case OpKind::Fork:
     case OpKind::Exit:
@@ -66,6 +67,7 @@ CommandSP command_for(Op op) {
     case OpKind::Write:
     case OpKind::Rmap:
     case OpKind::FailAlloc:
+    case OpKind::Reclaim:
       break;
   }
   return std::make_shared<AccessCommand>(std::move(op));
@@ -87,6 +89,7 @@ rc::Gen<CommandSP> gen_command(const GenState& s, const GenConfig& cfg) {
                                break;
                              case OpKind::Mprotect:
                              case OpKind::Madvise:
+                             case OpKind::Pageout:
                                op = gen_protect(kind, s, cfg, ch);
                                break;
                              case OpKind::Fork:

@@ -42,7 +42,7 @@ struct Concrete {
 void instantiate(const Move& move, const std::string& proc, int forks, std::vector<Op>& out) {
   if (move.failalloc) out.push_back(*move.failalloc);
   Op op = move.op;
-  op.proc = proc;
+  if (op_names_proc(op.kind)) op.proc = proc;
   if (op.kind == OpKind::Fork) op.child = "p" + std::to_string(forks + 1);
   out.push_back(std::move(op));
 }
@@ -57,7 +57,10 @@ void track(Concrete& c, const Op& op, const Result& r) {
   }
 }
 
-bool applicable(const Move& m, const Concrete& c, const ExploreBounds& b) {
+// `proc`: the index of the live process the move would run as. An op that
+// names no process (reclaim) is one transition, taken as the first.
+bool applicable(const Move& m, const Concrete& c, const ExploreBounds& b, std::size_t proc) {
+  if (!op_names_proc(m.op.kind)) return proc == 0;
   if (m.op.kind != OpKind::Fork) return true;
   return static_cast<int>(c.live.size()) < b.procs && (b.max_forks < 0 || c.forks < b.max_forks);
 }
@@ -167,7 +170,7 @@ void Search::expand(Chunk& chunk, std::size_t level_begin) const {
     }
     for (std::size_t p = 0; p < c.live.size(); ++p) {
       for (std::size_t m = 0; m < moves_.size(); ++m) {
-        if (!applicable(moves_[m], c, cfg_.bounds)) continue;
+        if (!applicable(moves_[m], c, cfg_.bounds, p)) continue;
         if (out_of_time()) {
           chunk.stopped = true;
           return;

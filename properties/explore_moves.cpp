@@ -15,9 +15,9 @@ bool has(const ExploreBounds& b, OpKind k) {
 
 // The allocation sites a failalloc names one by one (`any` would repeat
 // them: its K-th allocation is one of theirs).
-constexpr AllocSite kNamedSites[] = {AllocSite::AnonVma,   AllocSite::AnonVmaChain,
-                                     AllocSite::Vma,       AllocSite::Folio,
-                                     AllocSite::PageTable, AllocSite::Prealloc};
+constexpr AllocSite kNamedSites[] = {
+    AllocSite::AnonVma,   AllocSite::AnonVmaChain, AllocSite::Vma, AllocSite::Folio,
+    AllocSite::PageTable, AllocSite::Prealloc,     AllocSite::Swap};
 
 // Ops that can allocate: arming a failure before any other (exit, rmap)
 // changes nothing.
@@ -82,6 +82,12 @@ std::vector<Move> explore_moves(const ExploreBounds& b) {
         break;
       case OpKind::Rmap:
         for (Page p = 0; p < w; ++p) add(op_rmap("", p));
+        break;
+      case OpKind::Pageout:
+        ranges([&](Page s, Page n) { add(op_pageout("", s, n)); });
+        break;
+      case OpKind::Reclaim:
+        add(op_reclaim());
         break;
       case OpKind::FailAlloc:
         break;  // below: a prefix of the others

@@ -26,6 +26,7 @@ void page_span(const Op& op, Page& lo, Page& hi) {
     case OpKind::Munmap:
     case OpKind::Mprotect:
     case OpKind::Madvise:
+    case OpKind::Pageout:
       add(op.start, op.npages);
       break;
     case OpKind::Mremap:

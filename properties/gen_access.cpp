@@ -28,6 +28,7 @@ Op gen_access(OpKind kind, const GenState& s, const GenConfig& cfg, Chooser& ch)
     auto site = static_cast<AllocSite>(ch.below(kAllocSiteCount));
     return op_failalloc(site, ch.range(1, 2));
   }
+  if (kind == OpKind::Reclaim) return op_reclaim();
   const GenProc& p = pick_proc(s, ch, true);
   if (!p.mapped.any() && kind != OpKind::Read) return gen_layout(OpKind::Mmap, s, cfg, ch);
   Page page = pick_page(p, cfg, ch);

@@ -176,6 +176,8 @@ void GenState::apply(const Op& op) {
     case OpKind::Read:
     case OpKind::Rmap:
     case OpKind::FailAlloc:
+    case OpKind::Pageout:  // contents survive a swap round trip
+    case OpKind::Reclaim:
       break;
   }
 }
@@ -281,6 +283,7 @@ Op generate_op(const GenState& s, const GenConfig& cfg, Chooser& ch) {
       return gen_layout(kind, s, cfg, ch);
     case OpKind::Mprotect:
     case OpKind::Madvise:
+    case OpKind::Pageout:
       return gen_protect(kind, s, cfg, ch);
     case OpKind::Fork:
     case OpKind::Exit:
@@ -289,6 +292,7 @@ Op generate_op(const GenState& s, const GenConfig& cfg, Chooser& ch) {
     case OpKind::Write:
     case OpKind::Rmap:
     case OpKind::FailAlloc:
+    case OpKind::Reclaim:
       return gen_access(kind, s, cfg, ch);
   }
   return gen_access(OpKind::Rmap, s, cfg, ch);
@@ -296,7 +300,7 @@ Op generate_op(const GenState& s, const GenConfig& cfg, Chooser& ch) {
 
 bool op_allowed(const GenState& s, const Op& op) {
   if (op_invalid_reason(op)) return false;
-  if (op.kind == OpKind::FailAlloc) return true;
+  if (!op_names_proc(op.kind)) return true;
   const GenProc* p = s.find(op.proc);
   if (p == nullptr) return false;
   if (op.kind == OpKind::Exit) return p->uncertain || s.certain_count() >= 2;

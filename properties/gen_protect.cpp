@@ -1,11 +1,12 @@
-// gen_protect.cpp - the flag-change family: mprotect and madvise.
+// gen_protect.cpp - the range family: mprotect, madvise and pageout.
 //
 // Both split a VMA when they cover part of it and re-merge it when the flags
 // become equal again, so they mostly act on one page of a mapping and toggle
 // between two writable protections (rw, rwx): the split-then-merge that the reproducers of
 // CVE-2022-42703 and of the 2010 neighbour reuse in docs/kernel/historical-bugs.md need.
 // MADV_DONTNEED zaps but keeps the anon_vma; DONTFORK / WIPEONFORK change what the next
-// fork copies.
+// fork copies. MADV_PAGEOUT takes the same ranges: one page (the folio
+// mapped once is reclaimed), a run, or one overhanging into a hole (ENOMEM).
 #include <optional>
 
 #include "properties/generator.h"
@@ -78,6 +79,7 @@ Op gen_protect(OpKind kind, const GenState& s, const GenConfig& cfg, Chooser& ch
     if (auto op = merge_aimed(p, cfg, ch)) return *op;
   }
   Range r = pick_range(p, cfg, ch);
+  if (kind == OpKind::Pageout) return op_pageout(p.name, r.start, r.n);
   if (kind == OpKind::Madvise) {
     static constexpr std::uint32_t kW[] = {3, 2, 2, 2, 1};
     static constexpr Advice kA[] = {Advice::DontNeed, Advice::DontFork, Advice::DoFork,

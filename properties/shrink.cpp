@@ -14,7 +14,7 @@ std::vector<TraceLine> well_formed(const std::vector<TraceLine>& lines) {
   std::vector<TraceLine> out;
   for (const TraceLine& l : lines) {
     const Op& op = l.op;
-    if (op.kind != OpKind::FailAlloc && live.count(op.proc) == 0) continue;
+    if (op_names_proc(op.kind) && live.count(op.proc) == 0) continue;
     if (op.kind == OpKind::Fork) {
       if (live.count(op.child) != 0) continue;
       live.insert(op.child);

@@ -69,6 +69,34 @@ std::string_view branch_name(Branch b) {
       return "madvise_dontneed";
     case Branch::UnlinkFreedAnonVma:
       return "unlink_freed_anon_vma";
+    case Branch::PageoutSkipShared:
+      return "pageout_skip_shared";
+    case Branch::SwapOut:
+      return "swap_out";
+    case Branch::SwapOutExclusive:
+      return "swap_out_exclusive";
+    case Branch::ReclaimShared:
+      return "reclaim_shared";
+    case Branch::SwapInBypass:
+      return "swap_in_bypass";
+    case Branch::SwapInCacheMiss:
+      return "swap_in_cache_miss";
+    case Branch::SwapInCacheHit:
+      return "swap_in_cache_hit";
+    case Branch::SwapInWritableOnRead:
+      return "swap_in_writable_on_read";
+    case Branch::CowReuseFreedSwapCache:
+      return "cow_reuse_freed_swap_cache";
+    case Branch::ForkSwapPte:
+      return "fork_swap_pte";
+    case Branch::ZapSwapPte:
+      return "zap_swap_pte";
+    case Branch::MremapMoveSwapPte:
+      return "mremap_move_swap_pte";
+    case Branch::SwapCacheDropped:
+      return "swap_cache_dropped";
+    case Branch::SwapSlotFreed:
+      return "swap_slot_freed";
     case Branch::AllocFailed:
       return "alloc_failed";
   }

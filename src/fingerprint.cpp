@@ -16,7 +16,7 @@ namespace {
 // its VMAs and PTEs, and for each PTE what the folio holds.
 std::vector<std::uint64_t> signature(const Snapshot& s, const SnapProc& p) {
   std::vector<std::uint64_t> sig;
-  sig.reserve(4 + 6 * p.vmas.size() + 6 * p.ptes.size());
+  sig.reserve(4 + 6 * p.vmas.size() + 9 * p.ptes.size());
   sig.push_back(p.vmas.size());
   for (const SnapVma& v : p.vmas) {
     sig.insert(sig.end(), {v.start, v.end, v.pgoff, static_cast<std::uint64_t>(v.flags),
@@ -25,9 +25,11 @@ std::vector<std::uint64_t> signature(const Snapshot& s, const SnapProc& p) {
   sig.push_back(p.ptes.size());
   for (const SnapPte& pte : p.ptes) {
     const SnapFolio* f = pte.kind == SnapPte::Kind::Folio ? s.find_folio(pte.folio) : nullptr;
+    const SnapSlot* x = pte.kind == SnapPte::Kind::Swap ? s.find_slot(pte.slot) : nullptr;
     sig.insert(sig.end(), {pte.page, static_cast<std::uint64_t>(pte.kind), pte.writable ? 1u : 0u,
                            f ? f->value : 0, f ? static_cast<std::uint64_t>(f->mapcount) : 0,
-                           f && f->exclusive ? 1u : 0u});
+                           f && f->exclusive ? 1u : 0u, pte.swp_exclusive ? 1u : 0u,
+                           x ? static_cast<std::uint64_t>(x->count) : 0, x ? x->value : 0});
   }
   return sig;
 }
@@ -142,6 +144,8 @@ void encode_state(const Snapshot& s, std::initializer_list<std::uint64_t> extra,
       e.u(static_cast<std::uint64_t>(pte.kind));
       e.u(pte.folio);
       e.u(pte.writable);
+      e.u(pte.slot);
+      e.u(pte.swp_exclusive);
     }
   }
   e.u(s.anon_vmas.size());
@@ -175,6 +179,14 @@ void encode_state(const Snapshot& s, std::initializer_list<std::uint64_t> extra,
         e.u(h.page);
       }
     }
+    e.u(f.swap);
+  }
+  e.u(s.slots.size());
+  for (const SnapSlot& x : s.slots) {
+    e.u(x.id);
+    e.i(x.count);
+    e.u(x.cached);
+    e.u(x.value);
   }
 }
 

@@ -119,6 +119,7 @@ void fast_sets(const SnapIndex& ix, SnapId id, std::vector<std::pair<const SnapP
 void check_mapping(const SnapIndex& ix, Violations& out) {
   for (const SnapProc& p : ix.snap.procs) {
     for (const SnapPte& pte : p.ptes) {
+      if (pte.kind == SnapPte::Kind::Swap) continue;  // I-SWAPPTE-CHAIN
       const SnapVma* v = vma_containing(p, pte.page);
       if (pte.kind == SnapPte::Kind::Zero) {
         if (v == nullptr) {
@@ -235,7 +236,8 @@ void check_reach(const SnapIndex& ix, Violations& out) {
 }
 
 // I-MAPCOUNT: F.mapcount == #PTEs mapping F; no allocated folio is unmapped
-// (the last unmap frees it); one PTE per page; every mapped folio exists.
+// (the last unmap frees it) unless the swap cache holds it; one PTE per
+// page; every mapped folio exists.
 void check_mapcount(const SnapIndex& ix, Violations& out) {
   for (const SnapFolio& f : ix.snap.folios) {
     if (ix.folio(f.id) != &f) {  // an earlier entry has this id
@@ -243,7 +245,13 @@ void check_mapcount(const SnapIndex& ix, Violations& out) {
       continue;
     }
     const long n = ix.pte_count(f.id);
-    if (n == 0) {
+    if (n == 0 && f.swap != 0) {
+      // Only the swap cache holds it (I-SWAPCOUNT says whether it should).
+      if (f.mapcount != 0) {
+        add(out, InvariantId::Mapcount, folio_name(f.id),
+            fmt::format("mapcount is {} but no PTE maps it", f.mapcount));
+      }
+    } else if (n == 0) {
       add(out, InvariantId::Mapcount, folio_name(f.id),
           fmt::format("allocated but no PTE maps it (mapcount {}): leaked", f.mapcount));
     } else if (f.mapcount != n) {
@@ -285,6 +293,7 @@ void check_excl(const SnapIndex& ix, Violations& out) {
             "the zero page is mapped writable");
         continue;
       }
+      if (pte.kind == SnapPte::Kind::Swap) continue;  // I-EXCL-SWAP
       const auto where = [&] { return page_name(p.name, pte.page) + " " + folio_name(pte.folio); };
       const SnapFolio* f = ix.folio(pte.folio);
       if (f != nullptr && !f->exclusive) {

@@ -148,7 +148,7 @@ inline SnapId root_of(const SnapIndex& ix, SnapId id) {
 using Violations = std::vector<Violation>;
 
 // Each state invariant, defined once (invariant_structure.cpp,
-// invariant_counters.cpp, invariant_folios.cpp).
+// invariant_counters.cpp, invariant_folios.cpp, invariant_swap.cpp).
 void check_null(const SnapIndex& ix, Violations& out);
 void check_active_in_chain(const SnapIndex& ix, Violations& out);
 void check_distinct(const SnapIndex& ix, Violations& out);
@@ -165,6 +165,9 @@ void check_mapping(const SnapIndex& ix, Violations& out);
 void check_reach(const SnapIndex& ix, Violations& out);
 void check_mapcount(const SnapIndex& ix, Violations& out);
 void check_excl(const SnapIndex& ix, Violations& out);
+void check_swapcount(const SnapIndex& ix, Violations& out);
+void check_swappte_chain(const SnapIndex& ix, Violations& out);
+void check_excl_swap(const SnapIndex& ix, Violations& out);
 
 // rmap_walk() over an index already built (check_reach walks every folio).
 std::vector<RmapHit> rmap_walk(const SnapIndex& ix, SnapId folio);

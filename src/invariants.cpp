@@ -2,7 +2,8 @@
 //
 // The predicates themselves live in invariant_structure.cpp (chains and
 // trees), invariant_counters.cpp (the anon_vma counters and forest) and
-// invariant_folios.cpp (folios, PTEs and the rmap walk); each is defined
+// invariant_folios.cpp (folios, PTEs and the rmap walk), invariant_swap.cpp
+// (swap slots and the swap cache); each is defined
 // once and runs in catalogue order here.
 #include "rmapcheck/invariants.h"
 
@@ -15,9 +16,10 @@ namespace rmapcheck {
 
 namespace {
 constexpr std::array<std::string_view, kInvariantCount> kNames = {
-    "I-NULL",    "I-ACTIVE-IN-CHAIN", "I-DISTINCT", "I-BIDIR", "I-KEY",           "I-ROOT",
-    "I-CLOSE",   "I-CHILDREN",        "I-ACTIVE",   "I-REF",   "I-LIVE-IN-CHAIN", "I-SAMECHAIN",
-    "I-MAPPING", "I-REACH",           "I-MAPCOUNT", "I-EXCL",  "I-PGOFF-LINEAR",
+    "I-NULL",          "I-ACTIVE-IN-CHAIN", "I-DISTINCT",      "I-BIDIR",     "I-KEY",
+    "I-ROOT",          "I-CLOSE",           "I-CHILDREN",      "I-ACTIVE",    "I-REF",
+    "I-LIVE-IN-CHAIN", "I-SAMECHAIN",       "I-MAPPING",       "I-REACH",     "I-MAPCOUNT",
+    "I-EXCL",          "I-SWAPCOUNT",       "I-SWAPPTE-CHAIN", "I-EXCL-SWAP", "I-PGOFF-LINEAR",
 };
 }  // namespace
 
@@ -150,6 +152,9 @@ std::vector<Violation> check_invariants(const Snapshot& s) {
   detail::check_reach(ix, out);
   detail::check_mapcount(ix, out);
   detail::check_excl(ix, out);
+  detail::check_swapcount(ix, out);
+  detail::check_swappte_chain(ix, out);
+  detail::check_excl_swap(ix, out);
   return out;
 }
 

@@ -54,6 +54,31 @@ constexpr std::array<MutantInfo, kMutantCount> kRegistry{{
     {Mutant::MergeNoDupUndo, "merge-no-dup-undo",
      "a merge that fails after dup_anon_vma does not unlink the duplicated chain",
      "mmap: Fix error paths with dup_anon_vma() (Liam Howlett, 2023)", true},
+    {Mutant::ForkKeepsSwapExclusive, "fork-keeps-swap-exclusive",
+     "copy_nonpresent_pte copies a swap PTE without clearing pte_swp_exclusive in parent and "
+     "child",
+     "none: the rule of mm/swap: remember PG_anon_exclusive via a swp pte bit (v5.19): fork "
+     "clears the bit, the slot is shared",
+     false},
+    {Mutant::SwapinSharedUnderVmaAnonVma, "swapin-shared-under-vma-anon-vma",
+     "__folio_set_anon puts a non-exclusive swapped-in folio under vma->anon_vma instead of its "
+     "root",
+     "none: __folio_set_anon contract (mm/rmap.c: a shared folio must be found from every "
+     "process, so it goes under the root)",
+     false},
+    {Mutant::ReclaimFreesMappedFolio, "reclaim-frees-mapped-folio",
+     "try_to_unmap_one ends the walk after its first PTE and shrink_folio_list frees the folio "
+     "without re-checking folio_mapped: a PTE is left on a freed folio",
+     "none: shrink_folio_list's folio_mapped check after try_to_unmap (mm/vmscan.c)", false},
+    {Mutant::CopyNonpresentNoSwapDuplicate, "copy-nonpresent-no-swap-duplicate",
+     "fork copies a swap PTE without swap_duplicate: the slot's count misses the child's PTE",
+     "none: copy_nonpresent_pte contract (mm/memory.c)", false},
+    {Mutant::MremapSwapcacheWrongIndex, "mremap-swapcache-wrong-index",
+     "moving a swap PTE whose slot caches a folio rewrites folio->index to the new page, not the "
+     "linear index",
+     "c50f8e6053b0 mm: fix kernel BUG when userfaultfd_move encounters swapcache (the class: a "
+     "moved swap PTE whose cached folio's index no longer matches)",
+     false},
 }};
 
 }  // namespace

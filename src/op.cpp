@@ -15,11 +15,11 @@ namespace {
 constexpr std::array<std::string_view, 5> kProtNames = {"none", "r", "rw", "rx", "rwx"};
 constexpr std::array<std::string_view, 5> kAdviceNames = {"dontneed", "dontfork", "dofork",
                                                           "wipeonfork", "keeponfork"};
-constexpr std::array<std::string_view, 7> kSiteNames = {"any",   "anon_vma", "avc",     "vma",
-                                                        "folio", "pgtable",  "prealloc"};
+constexpr std::array<std::string_view, 8> kSiteNames = {"any",   "anon_vma", "avc",      "vma",
+                                                        "folio", "pgtable",  "prealloc", "swap"};
 constexpr std::array<std::string_view, kOpKindCount> kOpNames = {
-    "mmap",  "munmap", "mprotect", "madvise", "mremap",   "read",
-    "write", "fork",   "exit",     "rmap",    "failalloc"};
+    "mmap", "munmap", "mprotect", "madvise",   "mremap",  "read",   "write",
+    "fork", "exit",   "rmap",     "failalloc", "pageout", "reclaim"};
 
 template <typename Enum, std::size_t N>
 std::optional<Enum> lookup(const std::array<std::string_view, N>& names, std::string_view s) {
@@ -170,6 +170,22 @@ Op op_failalloc(AllocSite site, std::uint32_t nth) {
   return op;
 }
 
+Op op_pageout(std::string p, Page start, Page n) {
+  Op op = op_munmap(std::move(p), start, n);
+  op.kind = OpKind::Pageout;
+  return op;
+}
+
+Op op_reclaim() {
+  Op op;
+  op.kind = OpKind::Reclaim;
+  return op;
+}
+
+bool op_names_proc(OpKind k) {
+  return k != OpKind::FailAlloc && k != OpKind::Reclaim;
+}
+
 bool valid_proc_name(std::string_view s) {
   if (s.empty() || s.size() > 32) return false;
   if (s[0] < 'a' || s[0] > 'z') return false;
@@ -182,8 +198,8 @@ std::optional<std::string> op_invalid_reason(const Op& op) {
   const Op defaults;
   std::string kind{op_kind_name(op.kind)};
   if (static_cast<int>(op.kind) >= kOpKindCount) return "unknown op kind";
-  if (op.kind == OpKind::FailAlloc) {
-    if (!op.proc.empty()) return "failalloc names no process";
+  if (!op_names_proc(op.kind)) {
+    if (!op.proc.empty()) return kind + " names no process";
   } else if (!valid_proc_name(op.proc)) {
     return "bad process name '" + op.proc + "'";
   }
@@ -191,7 +207,7 @@ std::optional<std::string> op_invalid_reason(const Op& op) {
   // that Op equality compares exactly what the trace text shows.
   const bool uses_range = op.kind == OpKind::Mmap || op.kind == OpKind::Munmap ||
                           op.kind == OpKind::Mprotect || op.kind == OpKind::Madvise ||
-                          op.kind == OpKind::Mremap;
+                          op.kind == OpKind::Mremap || op.kind == OpKind::Pageout;
   const bool uses_page =
       op.kind == OpKind::Read || op.kind == OpKind::Write || op.kind == OpKind::Rmap;
   const bool uses_prot = op.kind == OpKind::Mmap || op.kind == OpKind::Mprotect;

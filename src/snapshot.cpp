@@ -28,4 +28,10 @@ const SnapFolio* Snapshot::find_folio(SnapId id) const {
   return it == folios.end() ? nullptr : &*it;
 }
 
+const SnapSlot* Snapshot::find_slot(SnapId id) const {
+  if (id == 0) return nullptr;
+  auto it = std::find_if(slots.begin(), slots.end(), [&](const SnapSlot& x) { return x.id == id; });
+  return it == slots.end() ? nullptr : &*it;
+}
+
 }  // namespace rmapcheck

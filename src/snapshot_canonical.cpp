@@ -8,10 +8,14 @@
 //      list order (newest first, root last);
 //   2. closure: for every anon_vma named so far, in new-id order, its root
 //      and then its parent (this names ancestors no chain mentions);
-//   3. folios in order of (proc, page) of their first PTE; then the anon_vma
-//      of each of those folios, in new-id order, and the closure again;
+//   3. folios in order of (proc, page) of their first PTE and, in the same
+//      pass, swap slots in order of their first swap PTE; then the folio
+//      each named slot caches (a folio only the swap cache holds), in slot
+//      order; then the slot of each named folio in the swap cache (a mapped
+//      folio whose slot no swap PTE holds any more); then the anon_vma of
+//      each named folio, in new-id order, and the closure again;
 //   4. leftovers (leaked or unreachable), in engine-id order: anon_vmas,
-//      folios, then any id they mention that is still unnamed.
+//      folios, slots, then any id they mention that is still unnamed.
 //
 // A dangling id (named by a VMA or folio but not listed) is renamed like any
 // other, so the breakage survives canonicalization and the invariants see it.
@@ -119,6 +123,13 @@ constexpr auto by_id = [](const auto& a, const auto& b) { return a.id < b.id; };
 // a fraction of a renaming (an index per lookup, no writes), and a snapshot
 // an engine canonicalized is canonicalized again by its callers.
 bool already_canonical(const Snapshot& s) {
+  // Swap slots and the swap cache take the full renaming below.
+  if (!s.slots.empty()) return false;
+  for (const SnapFolio& f : s.folios)
+    if (f.swap != 0) return false;
+  for (const SnapProc& p : s.procs)
+    for (const SnapPte& pte : p.ptes)
+      if (pte.slot != 0) return false;
   auto vma_less = [](const SnapVma& a, const SnapVma& b) {
     return a.start != b.start ? a.start < b.start : a.end < b.end;
   };
@@ -214,10 +225,12 @@ void canonicalize(Snapshot& s) {
   }
   sort_stable(s.anon_vmas, by_id);
   sort_stable(s.folios, by_id);
+  sort_stable(s.slots, by_id);
 
-  thread_local Renamer av, fo;
+  thread_local Renamer av, fo, sl;
   av.reset(s.anon_vmas);
   fo.reset(s.folios);
+  sl.reset(s.slots);
   // 1. VMAs.
   for (const SnapProc& p : s.procs) {
     for (const SnapVma& v : p.vmas) {
@@ -227,11 +240,21 @@ void canonicalize(Snapshot& s) {
   }
   // 2. Ancestors.
   close_over_ancestors(s, av, 0);
-  // 3. Folios by first PTE, then their anon_vmas.
+  // 3. Folios and slots by first PTE, the swap cache both ways, then the
+  // folios' anon_vmas.
   for (const SnapProc& p : s.procs) {
     for (const SnapPte& pte : p.ptes) {
       if (pte.kind == SnapPte::Kind::Folio) fo.name(pte.folio);
+      if (pte.kind == SnapPte::Kind::Swap) sl.name(pte.slot);
     }
+  }
+  for (std::size_t i = 0; i < sl.size(); ++i) {
+    const std::size_t pos = sl.position(sl.old_at(i));
+    if (pos != Renamer::npos) fo.name(s.slots[pos].cached);
+  }
+  for (std::size_t i = 0; i < fo.size(); ++i) {
+    const std::size_t pos = fo.position(fo.old_at(i));
+    if (pos != Renamer::npos) sl.name(s.folios[pos].swap);
   }
   std::size_t closed = av.size();
   for (std::size_t i = 0; i < fo.size(); ++i) {
@@ -242,13 +265,19 @@ void canonicalize(Snapshot& s) {
   // 4. Leftovers, in engine-id order (the lists are sorted by engine id).
   for (const SnapAnonVma& a : s.anon_vmas) av.name(a.id);
   for (const SnapFolio& f : s.folios) fo.name(f.id);
+  for (const SnapSlot& x : s.slots) sl.name(x.id);
+  for (const SnapSlot& x : s.slots) fo.name(x.cached);
+  for (const SnapFolio& f : s.folios) sl.name(f.swap);
   for (const SnapAnonVma& a : s.anon_vmas) {
     av.name(a.root);
     av.name(a.parent);
   }
   for (const SnapFolio& f : s.folios) av.name(f.anon_vma);
   for (const SnapProc& p : s.procs) {
-    for (const SnapPte& pte : p.ptes) fo.name(pte.folio);  // a stray id on a zero PTE
+    for (const SnapPte& pte : p.ptes) {
+      fo.name(pte.folio);  // a stray id on a zero or swap PTE
+      sl.name(pte.slot);
+    }
   }
 
   // Rename.
@@ -257,7 +286,10 @@ void canonicalize(Snapshot& s) {
       v.anon_vma = av(v.anon_vma);
       for (SnapId& c : v.chain) c = av(c);
     }
-    for (SnapPte& pte : p.ptes) pte.folio = fo(pte.folio);
+    for (SnapPte& pte : p.ptes) {
+      pte.folio = fo(pte.folio);
+      pte.slot = sl(pte.slot);
+    }
   }
   for (SnapAnonVma& a : s.anon_vmas) {
     a.id = av(a.id);
@@ -268,10 +300,16 @@ void canonicalize(Snapshot& s) {
   for (SnapFolio& f : s.folios) {
     f.id = fo(f.id);
     f.anon_vma = av(f.anon_vma);
+    f.swap = sl(f.swap);
     if (f.walk) std::sort(f.walk->begin(), f.walk->end());
+  }
+  for (SnapSlot& x : s.slots) {
+    x.id = sl(x.id);
+    x.cached = fo(x.cached);
   }
   sort_stable(s.anon_vmas, by_id);
   sort_stable(s.folios, by_id);
+  sort_stable(s.slots, by_id);
 }
 
 }  // namespace rmapcheck

@@ -142,6 +142,8 @@ SnapshotDifference snapshot_difference(const Snapshot& a, const Snapshot& b) {
       a.anon_vmas, b.anon_vmas, [](const SnapAnonVma& x) { return x.id; }, d.anon_vmas);
   differing_keys<SnapId>(
       a.folios, b.folios, [](const SnapFolio& x) { return x.id; }, d.folios);
+  differing_keys<SnapId>(
+      a.slots, b.slots, [](const SnapSlot& x) { return x.id; }, d.slots);
   d.visibility = a.visible != b.visible;
   if (d.empty()) d.order_only = true;
   return d;

@@ -365,8 +365,7 @@ class SideWriter {
   };
 
   // The extension point for PTE kinds: one case per SnapPte::Kind (no
-  // default, so -Wswitch names any kind added without a case). A swap entry
-  // will point to a swap-slot node, declared next to the folios.
+  // default, so -Wswitch names any kind added without a case).
   PteRow pte_row(const SnapPte& p, Page end) const {
     const std::string pages =
         end == p.page + 1 ? fmt::format("{}", p.page) : fmt::format("[{},{})", p.page, end);
@@ -375,6 +374,13 @@ class SideWriter {
       case SnapPte::Kind::Folio:
         return {fmt::format("pte {} &#8594; folio {} {}", pages, id_ref(p.folio), rw),
                 p.folio == 0 ? "" : folio_id(p.folio)};
+      case SnapPte::Kind::Swap: {
+        // The slot is named in the row; slots have no nodes of their own yet.
+        std::string html = fmt::format("pte {} swap {}{}", pages, slot_ref(p.slot),
+                                       p.swp_exclusive ? " exclusive" : "");
+        if (p.writable) html += mark("WRITABLE", true);
+        return {html, ""};
+      }
       case SnapPte::Kind::Zero: {
         // A writable zero page is a bug (I-EXCL), a folio id on it nonsense.
         std::string html = fmt::format("pte {} zero page {}", pages, p.writable ? "" : "ro");
@@ -547,7 +553,6 @@ class SideWriter {
       out +=
           fmt::format("{}  {} [label={}];\n", in_, claim(fmt::format("folio:{}", id)), t.label());
     }
-    // Swap slots (a later PTE kind) get a cluster of their own here.
     out += in_ + "}\n";
   }
 

@@ -31,6 +31,10 @@ std::string id_ref(SnapId id) {
   return id == 0 ? "none" : fmt::format("#{}", id);
 }
 
+std::string slot_ref(SnapId id) {
+  return id == 0 ? "none" : fmt::format("${}", id);
+}
+
 std::string flags_field(VmFlags f) {
   std::string codes = vm_flags_codes(f);
   std::replace(codes.begin(), codes.end(), ' ', ',');
@@ -65,15 +69,26 @@ void format_ptes(std::string& out, const std::vector<const SnapPte*>& ptes,
       ++i;
       continue;
     }
+    if (p.kind == SnapPte::Kind::Swap) {
+      // A writable swap PTE or a folio id on one is nonsense: show both.
+      std::string extra = p.writable ? " WRITABLE" : "";
+      if (p.folio != 0) extra += fmt::format(" folio={}", id_ref(p.folio));
+      out += fmt::format("{}pte {} swap {}{}{}\n", indent, p.page, slot_ref(p.slot),
+                         p.swp_exclusive ? " exclusive" : "", extra);
+      ++i;
+      continue;
+    }
     std::size_t j = i + 1;
     while (j < ptes.size() && ptes[j]->kind == SnapPte::Kind::Zero &&
            ptes[j]->page == ptes[j - 1]->page + 1 && ptes[j]->writable == p.writable &&
-           ptes[j]->folio == 0 && p.folio == 0) {
+           ptes[j]->folio == 0 && p.folio == 0 && ptes[j]->slot == 0 && p.slot == 0 &&
+           !ptes[j]->swp_exclusive && !p.swp_exclusive) {
       ++j;
     }
     // A writable zero page is a bug (I-EXCL), a folio id on it nonsense: show both.
     std::string extra = p.writable ? " WRITABLE" : "";
     if (p.folio != 0) extra += fmt::format(" folio={}", id_ref(p.folio));
+    if (p.slot != 0 || p.swp_exclusive) extra += fmt::format(" slot={}", slot_ref(p.slot));
     if (j == i + 1) {
       out += fmt::format("{}pte {} zero{}\n", indent, p.page, extra);
     } else {
@@ -181,6 +196,10 @@ void format_folios(std::string& out, const Snapshot& s) {
     if (a != nullptr && a->freed) av += " (FREED)";
     out += fmt::format("  {} anon_vma={} index={} mapcount={} {} value={}", id_ref(f.id), av,
                        f.index, f.mapcount, f.exclusive ? "exclusive" : "shared", f.value);
+    if (f.swap != 0) {
+      out += " swapcache=" + slot_ref(f.swap);
+      if (s.find_slot(f.swap) == nullptr) out += " (DANGLING)";
+    }
     // The engine's walk is shown only where it is news: where it does not
     // find exactly the PTEs that map the folio (I-REACH).
     if (f.walk && *f.walk != brute_force_mappers(s, f.id)) {
@@ -193,6 +212,19 @@ void format_folios(std::string& out, const Snapshot& s) {
   }
 }
 
+// Shown only when a slot is in use, so that snapshots of traces without
+// swap print as they always did (an empty section would say nothing).
+void format_slots(std::string& out, const Snapshot& s) {
+  if (s.slots.empty()) return;
+  out += "swap slots\n";
+  for (const SnapSlot& x : s.slots) {
+    std::string cache = id_ref(x.cached);
+    if (x.cached != 0 && s.find_folio(x.cached) == nullptr) cache += " (DANGLING)";
+    out +=
+        fmt::format("  {} count={} cache={} value={}\n", slot_ref(x.id), x.count, cache, x.value);
+  }
+}
+
 }  // namespace
 
 std::string format_snapshot(const Snapshot& s) {
@@ -202,6 +234,32 @@ std::string format_snapshot(const Snapshot& s) {
   for (const SnapProc& p : s.procs) format_proc(out, p);
   format_anon_vmas(out, s);
   format_folios(out, s);
+  format_slots(out, s);
+  return out;
+}
+
+std::string format_pages(const Snapshot& s) {
+  std::string out;
+  for (const SnapProc& p : s.procs) {
+    for (const SnapPte& pte : p.ptes) {
+      switch (pte.kind) {
+        case SnapPte::Kind::Zero:
+          out += fmt::format("{} {} zero\n", p.name, pte.page);
+          break;
+        case SnapPte::Kind::Folio: {
+          const SnapFolio* f = s.find_folio(pte.folio);
+          out += fmt::format("{} {} folio {} {} {}\n", p.name, pte.page, id_ref(pte.folio),
+                             pte.writable ? "writable" : "ro",
+                             f != nullptr && f->exclusive ? "exclusive" : "shared");
+          break;
+        }
+        case SnapPte::Kind::Swap:
+          out += fmt::format("{} {} swap {} {}\n", p.name, pte.page, slot_ref(pte.slot),
+                             pte.swp_exclusive ? "exclusive" : "shared");
+          break;
+      }
+    }
+  }
   return out;
 }
 

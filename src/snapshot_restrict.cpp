@@ -53,6 +53,8 @@ std::string hidden_parts(Visibility v) {
       {Shown::PteWrite, "PTE write bits"},
       {Shown::UnreadableValues, "values in unreadable VMAs"},
       {Shown::Walk, "the engine's own rmap walk"},
+      {Shown::SwapExclusive, "the exclusive bit of swap PTEs"},
+      {Shown::SwapCache, "the swap cache and slot contents"},
   };
   std::string out;
   for (const auto& [part, text] : kParts) {
@@ -77,6 +79,24 @@ void restrict_to(Snapshot& s, Visibility v) {
     }
     if (!v.has(Shown::PteWrite)) {
       for (SnapPte& pte : p.ptes) pte.writable = false;
+    }
+    if (!v.has(Shown::SwapExclusive)) {
+      for (SnapPte& pte : p.ptes) pte.swp_exclusive = false;
+    }
+  }
+  if (!v.has(Shown::SwapCache)) {
+    // Without the swap cache a folio is seen only where a PTE maps it.
+    std::set<SnapId> mapped;
+    for (const SnapProc& p : s.procs) {
+      for (const SnapPte& pte : p.ptes) {
+        if (pte.kind == SnapPte::Kind::Folio) mapped.insert(pte.folio);
+      }
+    }
+    std::erase_if(s.folios, [&](const SnapFolio& f) { return mapped.count(f.id) == 0; });
+    for (SnapFolio& f : s.folios) f.swap = 0;
+    for (SnapSlot& x : s.slots) {
+      x.cached = 0;
+      x.value = 0;
     }
   }
   if (!v.has(Shown::UnreadableValues)) {

@@ -70,6 +70,10 @@ std::string_view usage(OpKind k) {
       return "rmap P PAGE";
     case OpKind::FailAlloc:
       return "failalloc [SITE] K";
+    case OpKind::Pageout:
+      return "pageout P START NPAGES";
+    case OpKind::Reclaim:
+      return "reclaim";
   }
   return "?";
 }
@@ -252,7 +256,7 @@ class ArgReader {
 
 constexpr const char* kProtChoices = "none, r, rw, rx or rwx";
 constexpr const char* kAdviceChoices = "dontneed, dontfork, dofork, wipeonfork or keeponfork";
-constexpr const char* kSiteChoices = "any, anon_vma, avc, vma, folio, pgtable or prealloc";
+constexpr const char* kSiteChoices = "any, anon_vma, avc, vma, folio, pgtable, prealloc or swap";
 
 // Parses the arguments of `kind` into op; false with r.problem() set on error.
 bool parse_args(ArgReader& r, OpKind kind, Op& op) {
@@ -264,8 +268,11 @@ bool parse_args(ArgReader& r, OpKind kind, Op& op) {
              r.keyword("PROT", prot_from_name, kProtChoices, op.prot) &&
              r.flag("noreserve", op.noreserve) && r.finish();
     case OpKind::Munmap:
+    case OpKind::Pageout:
       return r.proc("P", op.proc) && r.page("START", op.start) &&
              r.count("NPAGES", op.start, op.npages) && r.finish();
+    case OpKind::Reclaim:
+      return r.finish();
     case OpKind::Mprotect:
       return r.proc("P", op.proc) && r.page("START", op.start) &&
              r.count("NPAGES", op.start, op.npages) &&
@@ -372,8 +379,7 @@ class Parser {
       report(line_no, toks[0].col,
              "unknown operation '" + std::string(toks[0].text) +
                  "' (expected mmap, munmap, mprotect, madvise, mremap, read, write, fork, exit, "
-                 "rmap or "
-                 "failalloc)");
+                 "rmap, failalloc, pageout or reclaim)");
       return std::nullopt;
     }
     TraceLine tl;
@@ -415,7 +421,7 @@ class Parser {
   }
 
   std::optional<Problem> apply_liveness(const Op& op, const std::vector<Token>& toks, int line_no) {
-    if (op.kind == OpKind::FailAlloc) return std::nullopt;
+    if (!op_names_proc(op.kind)) return std::nullopt;
     std::optional<Problem> p = not_live(op.proc, toks[1].col);
     if (op.kind == OpKind::Fork) {
       auto it = live_.find(op.child);

@@ -26,14 +26,17 @@ std::string format_op(const Op& op) {
     s += ' ';
     s += part;
   };
-  if (op.kind != OpKind::FailAlloc) add(op.proc);
+  if (op_names_proc(op.kind)) add(op.proc);
   switch (op.kind) {
     case OpKind::Mmap:
       add(num(op.start)), add(num(op.npages)), add(prot_name(op.prot));
       if (op.noreserve) add("noreserve");
       break;
     case OpKind::Munmap:
+    case OpKind::Pageout:
       add(num(op.start)), add(num(op.npages));
+      break;
+    case OpKind::Reclaim:
       break;
     case OpKind::Mprotect:
       add(num(op.start)), add(num(op.npages)), add(prot_name(op.prot));

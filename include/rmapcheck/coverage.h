@@ -56,12 +56,26 @@ enum class Branch : std::uint8_t {
   MremapDontUnmap,      // MREMAP_DONTUNMAP: source unlinked, stays mapped
   MremapExpandInPlace,  // vma_merge_extend
   MremapShrink,
-  MadviseDontNeed,     // zap, anon state kept
-  UnlinkFreedAnonVma,  // unlink_anon_vmas: an anon_vma's tree emptied
-  AllocFailed,         // an injected allocation failure was taken
+  MadviseDontNeed,       // zap, anon state kept
+  UnlinkFreedAnonVma,    // unlink_anon_vmas: an anon_vma's tree emptied
+  PageoutSkipShared,     // madvise_cold_or_pageout_pte_range: folio mapped more than once, skipped
+  SwapOut,               // try_to_unmap_one: a PTE became a swap PTE
+  SwapOutExclusive,      // try_to_unmap_one: the swap PTE got the exclusive bit
+  ReclaimShared,         // shrink_folio_list: a folio mapped more than once unmapped everywhere
+  SwapInBypass,          // do_swap_page: SWP_SYNCHRONOUS_IO, count 1, no swap cache
+  SwapInCacheMiss,       // do_swap_page: swapin_readahead, new swap-cache folio under the root
+  SwapInCacheHit,        // do_swap_page: swap_cache_get_folio hit, folio_add_anon_rmap_ptes
+  SwapInWritableOnRead,  // do_swap_page: exclusive swap-in mapped writable on a read fault
+  CowReuseFreedSwapCache,  // wp_can_reuse_anon_folio: folio_free_swap let the sole mapper reuse
+  ForkSwapPte,             // copy_nonpresent_pte: swap_duplicate, exclusive bit cleared
+  ZapSwapPte,              // zap_nonpresent_ptes: free_swap_and_cache_nr
+  MremapMoveSwapPte,       // move_ptes: a swap PTE moved
+  SwapCacheDropped,        // free_swap_cache / __try_to_reclaim_swap: unmapped cached folio freed
+  SwapSlotFreed,           // swap_entries_free: a slot's last count and cache gone
+  AllocFailed,             // an injected allocation failure was taken
 };
 inline constexpr int kBranchCount = static_cast<int>(Branch::AllocFailed) + 1;
-inline constexpr int kAllocSiteCount = 7;
+inline constexpr int kAllocSiteCount = 8;
 
 std::string_view branch_name(Branch b);  // "zero_page_read", ...
 

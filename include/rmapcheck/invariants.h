@@ -25,9 +25,18 @@
 //                     same root as V.anon_vma
 //   I-REACH           the rmap walk (interval query + vma_address + PTE check)
 //                     finds exactly the PTEs a brute-force scan finds
-//   I-MAPCOUNT        F.mapcount == number of PTEs mapping F; no allocated folio unmapped
+//   I-MAPCOUNT        F.mapcount == number of PTEs mapping F; no allocated folio
+//                     unmapped unless the swap cache holds it
 //   I-EXCL            exclusive => mapcount == 1; writable PTE => exclusive;
 //                     writable PTE => VMA has VM_WRITE; zero page never writable
+//   I-SWAPCOUNT       slot.count == number of swap PTEs holding it; a slot in use
+//                     has a count or a cached folio; slot.cached == F <=> F.swap == slot;
+//                     an unmapped cached folio's slot is held by a swap PTE
+//   I-SWAPPTE-CHAIN   a swap PTE lies in a faulted VMA V; if its slot caches F:
+//                     F.anon_vma allocated, in chainset(V), same root, and
+//                     F.index == linear_page_index(V, page)
+//   I-EXCL-SWAP       exclusive swap PTE => slot count 1; a cached folio whose
+//                     slot is held is not exclusive; swap PTEs are never writable
 //   I-PGOFF-LINEAR    (transition) an op other than mremap keeps every still
 //                     mapped page's linear index; mremap keeps it for pages of
 //                     faulted VMAs it moves
@@ -69,9 +78,12 @@ enum class InvariantId : std::uint8_t {
   Reach,
   Mapcount,
   Excl,
+  SwapCount,
+  SwapPteChain,
+  ExclSwap,
   PgoffLinear,
 };
-inline constexpr int kInvariantCount = 17;
+inline constexpr int kInvariantCount = 20;
 
 std::string_view invariant_name(InvariantId id);  // "I-NULL", ...
 std::optional<InvariantId> invariant_from_name(std::string_view s);

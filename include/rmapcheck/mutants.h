@@ -48,8 +48,18 @@ enum class Mutant : std::uint8_t {
   CowReuseShared,
   // 2023: merge failure does not undo dup_anon_vma
   MergeNoDupUndo,
+  // copy_nonpresent_pte keeps pte_swp_exclusive in parent and child
+  ForkKeepsSwapExclusive,
+  // do_swap_page: a non-exclusive new folio under vma->anon_vma, not its root
+  SwapinSharedUnderVmaAnonVma,
+  // shrink_folio_list frees a folio try_to_unmap left mapped
+  ReclaimFreesMappedFolio,
+  // copy_nonpresent_pte without swap_duplicate
+  CopyNonpresentNoSwapDuplicate,
+  // mremap moves a swap PTE and rewrites its cached folio's index
+  MremapSwapcacheWrongIndex,
 };
-inline constexpr int kMutantCount = static_cast<int>(Mutant::MergeNoDupUndo) + 1;
+inline constexpr int kMutantCount = static_cast<int>(Mutant::MremapSwapcacheWrongIndex) + 1;
 
 struct MutantInfo {
   Mutant id;

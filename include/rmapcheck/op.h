@@ -55,8 +55,9 @@ enum class AllocSite : std::uint8_t {
   Folio,         // folio allocation in a fault or COW
   PageTable,     // pte/pmd allocation (fault, fork copy, mremap move)
   Prealloc,      // maple-tree preallocation before a split/merge/insert commit
+  Swap,          // folio_alloc_swap: a swap slot for a folio being reclaimed
 };
-// "any" | "anon_vma" | "avc" | "vma" | "folio" | "pgtable" | "prealloc"
+// "any" | "anon_vma" | "avc" | "vma" | "folio" | "pgtable" | "prealloc" | "swap"
 std::string_view alloc_site_name(AllocSite s);
 std::optional<AllocSite> alloc_site_from_name(std::string_view s);
 
@@ -72,14 +73,18 @@ enum class OpKind : std::uint8_t {
   Exit,       // exit     P
   Rmap,       // rmap     P PAGE
   FailAlloc,  // failalloc [SITE] K     (applies to the next operation)
+  Pageout,    // pageout  P START NPAGES   (madvise MADV_PAGEOUT)
+  Reclaim,    // reclaim                   (every anon folio of every process)
 };
 std::string_view op_kind_name(OpKind k);
 std::optional<OpKind> op_kind_from_name(std::string_view s);
-inline constexpr int kOpKindCount = 11;
+inline constexpr int kOpKindCount = 13;
+// Kinds that name no process: failalloc and reclaim.
+bool op_names_proc(OpKind k);
 
 struct Op {
   OpKind kind = OpKind::Read;
-  std::string proc;                  // P (every kind but failalloc)
+  std::string proc;                  // P (every kind but failalloc and reclaim)
   std::string child;                 // fork: CHILD
   Page start = 0;                    // START / OLD / PAGE
   Page npages = 0;                   // NPAGES / OLDN
@@ -109,6 +114,8 @@ Op op_fork(std::string p, std::string child);
 Op op_exit(std::string p);
 Op op_rmap(std::string p, Page page);
 Op op_failalloc(AllocSite site, std::uint32_t nth);
+Op op_pageout(std::string p, Page start, Page n);
+Op op_reclaim();
 
 // Process names: [a-z][a-z0-9_]*, at most 32 characters.
 bool valid_proc_name(std::string_view s);

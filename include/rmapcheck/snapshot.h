@@ -7,11 +7,12 @@
 // in the same state produce equal Snapshots, byte for byte when formatted.
 //
 // Synopsis
-//   SnapVma, SnapPte, SnapProc, SnapAnonVma, SnapFolio, Snapshot
+//   SnapVma, SnapPte, SnapProc, SnapAnonVma, SnapFolio, SnapSlot, Snapshot
 //   canonicalize(s)          rename ids, sort everything; idempotent
 //   Visibility, restrict_to(s, v)  what a lane shows; compare only that
 //   format_snapshot(s)       the full state printout (replay --step)
 //   format_maps(s)           one line per VMA: "PROC START-END PERMS ..." (replay --maps)
+//   format_pages(s)          one line per PTE: "PROC PAGE zero|folio|swap ..." (replay --pages)
 //   diff_snapshots(a, b, la, lb)  a readable line diff, empty when equal
 //   snapshot_difference(a, b)     the objects that differ (for pictures), empty when equal
 //
@@ -50,19 +51,24 @@ struct SnapVma {
   bool operator==(const SnapVma&) const = default;
 };
 
+// A PTE that is not none: present (the zero page or an anon folio) or a
+// swap entry (docs/model/pageout.md): the slot holding the page and the
+// pte_swp_exclusive bit. A swap PTE is never writable and maps no folio.
 struct SnapPte {
-  enum class Kind : std::uint8_t { Zero, Folio };
+  enum class Kind : std::uint8_t { Zero, Folio, Swap };
   Page page = 0;
   Kind kind = Kind::Zero;
   SnapId folio = 0;  // Kind::Folio
   bool writable = false;
+  SnapId slot = 0;             // Kind::Swap: the swap slot
+  bool swp_exclusive = false;  // Kind::Swap: pte_swp_exclusive
   bool operator==(const SnapPte&) const = default;
 };
 
 struct SnapProc {
   std::string name;
   std::vector<SnapVma> vmas;  // sorted by start
-  std::vector<SnapPte> ptes;  // present PTEs only, sorted by page
+  std::vector<SnapPte> ptes;  // present and swap PTEs (not none), sorted by page
   bool operator==(const SnapProc&) const = default;
 };
 
@@ -96,7 +102,24 @@ struct SnapFolio {
   // chains). I-REACH compares it with the page tables. nullopt: not reported
   // (a snapshot built by hand, or a lane that cannot walk: the live kernel).
   std::optional<std::vector<RmapHit>> walk;
+  // folio->swap while the folio is in the swap cache (folio_test_swapcache):
+  // the slot whose cache holds it; 0 when not in the swap cache. A folio in
+  // the swap cache may be mapped by no PTE (mapcount 0): it keeps its
+  // mapping and index for the next swap-in (docs/model/pageout.md).
+  SnapId swap = 0;
   bool operator==(const SnapFolio&) const = default;
+};
+// A swap slot in use (swap_map[offset] != 0). count: the swap PTEs holding
+// it, as the engine keeps it (the impl's swap_map count; the model derives
+// it), which I-SWAPCOUNT checks against the page tables. cached: the folio
+// the swap cache holds for it, 0 for none. value: the page contents the
+// slot stores (what a swap-in reads when nothing is cached).
+struct SnapSlot {
+  SnapId id = 0;
+  long count = 0;
+  SnapId cached = 0;
+  std::uint64_t value = 0;
+  bool operator==(const SnapSlot&) const = default;
 };
 
 // What a snapshot shows. The engines show everything; the live kernel shows
@@ -110,9 +133,12 @@ enum class Shown : std::uint32_t {
   PteWrite = 1u << 4,          // the PTE write bit
   UnreadableValues = 1u << 5,  // values of folios no readable VMA maps
   Walk = 1u << 6,              // the engine's own rmap walk (SnapFolio::walk)
+  SwapExclusive = 1u << 7,     // the pte_swp_exclusive bit of swap PTEs
+  SwapCache = 1u << 8,         // the swap cache (SnapFolio::swap, SnapSlot::cached, unmapped
+                               // cached folios) and the contents slots store
 };
 struct Visibility {
-  std::uint32_t bits = 0x7f;  // everything
+  std::uint32_t bits = 0x1ff;  // everything
   static constexpr Visibility all() { return {}; }
   bool has(Shown s) const { return (bits & static_cast<std::uint32_t>(s)) != 0; }
   Visibility operator&(Visibility o) const { return {bits & o.bits}; }
@@ -125,19 +151,23 @@ struct Snapshot {
   std::vector<SnapProc> procs;         // live processes, sorted by name
   std::vector<SnapAnonVma> anon_vmas;  // allocated ones (plus freed ones still pointed to), by id
   std::vector<SnapFolio> folios;       // allocated anon folios, by id
+  std::vector<SnapSlot> slots;         // swap slots in use, by id
   Visibility visible;                  // what the lane that made it can show
   bool operator==(const Snapshot&) const = default;
 
   const SnapProc* find_proc(std::string_view name) const;
   const SnapAnonVma* find_anon_vma(SnapId id) const;
   const SnapFolio* find_folio(SnapId id) const;
+  const SnapSlot* find_slot(SnapId id) const;
 };
 
 // Renames anon_vma and folio ids in order of first appearance and sorts:
 //   procs by name; in each, VMAs by start: anon_vma, then the chain in list
 //   order; then the root and parent of every anon_vma named so far, in id
 //   order, until closed; then folios in order of (proc, page) of their first
-//   PTE, and their anon_vmas; anything left (leaked objects) last, in the
+//   PTE and, with them, swap slots in order of their first swap PTE; then
+//   the folios those slots cache, the slots of folios in the swap cache,
+//   and the folios' anon_vmas; anything left (leaked objects) last, in the
 //   engine's id order. Trees are sorted.
 void canonicalize(Snapshot& s);
 
@@ -153,6 +183,14 @@ std::string format_snapshot(const Snapshot& s);
 std::string id_ref(SnapId id);
 std::string flags_field(VmFlags f);
 std::string format_maps(const Snapshot& s);
+// One line per present or swap PTE, processes by name, pages ascending:
+//   "p0 3 zero", "p0 4 folio #2 writable exclusive", "p1 4 folio #2 ro shared",
+//   "p0 5 swap $1 exclusive", "p1 5 swap $1 shared"
+// (a folio line says whether the folio is PageAnonExclusive; a swap line
+// whether the swap PTE has the exclusive bit).
+std::string format_pages(const Snapshot& s);
+// How every printer writes a slot id: "$3", "none".
+std::string slot_ref(SnapId id);
 
 // Line diff of the two formatted snapshots, labelled ("model", "impl"):
 // only differing sections, "-"/"+" prefixed. Empty iff a == b.
@@ -172,14 +210,14 @@ struct SnapshotDifference {
   std::set<std::string> procs;
   std::set<std::pair<std::string, Page>> vmas;  // (process, start)
   std::set<std::pair<std::string, Page>> ptes;  // (process, page)
-  std::set<SnapId> anon_vmas, folios;
+  std::set<SnapId> anon_vmas, folios, slots;
   bool visibility = false;  // the two show different parts (Snapshot::visible)
   // Unequal, yet nothing above differs: the same records in another list order.
   bool order_only = false;
 
   bool empty() const {
     return procs.empty() && vmas.empty() && ptes.empty() && anon_vmas.empty() && folios.empty() &&
-           !visibility && !order_only;
+           slots.empty() && !visibility && !order_only;
   }
 };
 // Empty iff a == b.

@@ -160,8 +160,12 @@ TEST(Explore, MovesCoverEveryArgumentInsideTheBounds) {
   b.ops = {OpKind::Write, OpKind::FailAlloc};
   b.values = 2;
   b.fail_nth = 2;
-  // 3 pages x 2 values, plain and armed at 6 sites x K = 1..2.
-  EXPECT_EQ(explore_moves(b).size(), 6u + 6u * 6u * 2u);
+  // 3 pages x 2 values, plain and armed at 7 sites x K = 1..2.
+  EXPECT_EQ(explore_moves(b).size(), 6u + 6u * 7u * 2u);
+  b.ops = {OpKind::Pageout, OpKind::Reclaim};
+  b.fail_nth = 1;
+  // 6 ranges and one reclaim (it names no process).
+  EXPECT_EQ(explore_moves(b).size(), 6u + 1u);
 }
 
 }  // namespace

@@ -64,6 +64,23 @@ const BranchCase kCases[] = {
     {Branch::MremapShrink, "mmap p0 0 2 rw\nmremap p0 0 2 0 1"},
     {Branch::MadviseDontNeed, "mmap p0 0 1 rw\nwrite p0 0\nmadvise p0 0 1 dontneed"},
     {Branch::UnlinkFreedAnonVma, "mmap p0 0 1 rw\nwrite p0 0\nmunmap p0 0 1"},
+    // Reclaim and swap (docs/model/pageout.md, docs/model/reclaim.md).
+    {Branch::PageoutSkipShared, "mmap p0 0 1 rw\nwrite p0 0\nfork p0 c\npageout p0 0 1"},
+    {Branch::SwapOut, "mmap p0 0 1 rw\nwrite p0 0\npageout p0 0 1"},
+    {Branch::SwapOutExclusive, "mmap p0 0 1 rw\nwrite p0 0\npageout p0 0 1"},
+    {Branch::ReclaimShared, "mmap p0 0 1 rw\nwrite p0 0\nfork p0 c\nreclaim"},
+    {Branch::SwapInBypass, "mmap p0 0 1 rw\nwrite p0 0\npageout p0 0 1\nread p0 0"},
+    {Branch::SwapInCacheMiss, "mmap p0 0 1 rw\nwrite p0 0\nfork p0 c\nreclaim\nread p0 0"},
+    {Branch::SwapInCacheHit, "mmap p0 0 1 rw\nwrite p0 0\nfork p0 c\nreclaim\nread p0 0\nread c 0"},
+    {Branch::SwapInWritableOnRead, "mmap p0 0 1 rw\nwrite p0 0\npageout p0 0 1\nread p0 0"},
+    {Branch::CowReuseFreedSwapCache,
+     "mmap p0 0 1 rw\nwrite p0 0\nfork p0 c\nreclaim\nread p0 0\nexit c\nwrite p0 0"},
+    {Branch::ForkSwapPte, "mmap p0 0 1 rw\nwrite p0 0\npageout p0 0 1\nfork p0 c"},
+    {Branch::ZapSwapPte, "mmap p0 0 1 rw\nwrite p0 0\npageout p0 0 1\nmunmap p0 0 1"},
+    {Branch::MremapMoveSwapPte, "mmap p0 0 1 rw\nwrite p0 0\npageout p0 0 1\nmremap p0 0 1 5 1"},
+    {Branch::SwapCacheDropped,
+     "mmap p0 0 1 rw\nwrite p0 0\nfork p0 c\nreclaim\nread p0 0\nexit c\nmunmap p0 0 1"},
+    {Branch::SwapSlotFreed, "mmap p0 0 1 rw\nwrite p0 0\npageout p0 0 1\nread p0 0"},
     // The fault's folio allocation fails: VM_FAULT_OOM, and the retry maps it.
     {Branch::AllocFailed, "mmap p0 0 1 rw\nfailalloc folio 1\nwrite p0 0"},
 };

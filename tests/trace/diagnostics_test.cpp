@@ -17,7 +17,7 @@ TEST(Diagnostics, UnknownOperation) {
   EXPECT_EQ(first_diag("mmap p0 0 1 rw\n  mnap p0 0 1 rw\n"),
             "t.trace:2:3: unknown operation 'mnap' (expected mmap, munmap, mprotect, madvise, "
             "mremap, read, "
-            "write, fork, exit, rmap or failalloc)");
+            "write, fork, exit, rmap, failalloc, pageout or reclaim)");
 }
 
 TEST(Diagnostics, MissingArgumentPointsAtTheOp) {
@@ -80,9 +80,9 @@ TEST(Diagnostics, BadKeywords) {
   EXPECT_EQ(first_diag("madvise p0 0 1 free"),
             "t.trace:1:16: bad ADVICE 'free': expected dontneed, dontfork, dofork, wipeonfork or "
             "keeponfork");
-  EXPECT_EQ(
-      first_diag("failalloc pte 1"),
-      "t.trace:1:11: bad SITE 'pte': expected any, anon_vma, avc, vma, folio, pgtable or prealloc");
+  EXPECT_EQ(first_diag("failalloc pte 1"),
+            "t.trace:1:11: bad SITE 'pte': expected any, anon_vma, avc, vma, folio, pgtable, "
+            "prealloc or swap");
   EXPECT_EQ(first_diag("failalloc 0"), "t.trace:1:11: failalloc K must be at least 1");
   EXPECT_EQ(first_diag("failalloc vma 4294967296"),
             "t.trace:1:15: failalloc K 4294967296 is too large (at most 4294967295)");

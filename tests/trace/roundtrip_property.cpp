@@ -63,7 +63,8 @@ Result gen_result(OpKind kind) {
 
 Op gen_op(std::vector<std::string>& live) {
   auto kind = static_cast<OpKind>(*rc::gen::inRange(0, kOpKindCount));
-  if (live.empty()) kind = OpKind::FailAlloc;
+  if (live.empty() && kind != OpKind::Reclaim) kind = OpKind::FailAlloc;
+  if (kind == OpKind::Reclaim) return op_reclaim();
   if (kind == OpKind::FailAlloc) {
     auto site = static_cast<AllocSite>(*rc::gen::inRange(0, kAllocSiteCount));
     auto nth = *rc::gen::weightedOneOf<std::uint32_t>(
@@ -89,6 +90,10 @@ Op gen_op(std::vector<std::string>& live) {
     case OpKind::Madvise: {
       Page s = gen_page();
       return op_madvise(p, s, gen_count(s), static_cast<Advice>(*rc::gen::inRange(0, 5)));
+    }
+    case OpKind::Pageout: {
+      Page s = gen_page();
+      return op_pageout(p, s, gen_count(s));
     }
     case OpKind::Mremap: {
       Page s = gen_page();
@@ -116,6 +121,7 @@ Op gen_op(std::vector<std::string>& live) {
       live.erase(live.begin() + static_cast<std::ptrdiff_t>(who));
       return op_exit(p);
     case OpKind::FailAlloc:
+    case OpKind::Reclaim:
       break;
   }
   return op_exit(p);
@@ -159,13 +165,14 @@ std::string keyword(std::string_view w) {
 
 std::string noisy_op(const Op& op) {
   std::vector<std::string> t{keyword(op_kind_name(op.kind))};
-  if (op.kind != OpKind::FailAlloc) t.push_back(op.proc);
+  if (op_names_proc(op.kind)) t.push_back(op.proc);
   switch (op.kind) {
     case OpKind::Mmap:
     case OpKind::Mprotect:
     case OpKind::Munmap:
     case OpKind::Madvise:
     case OpKind::Mremap:
+    case OpKind::Pageout:
       t.push_back(number(op.start));
       t.push_back(number(op.npages));
       if (op.kind == OpKind::Mmap || op.kind == OpKind::Mprotect)
@@ -190,6 +197,7 @@ std::string noisy_op(const Op& op) {
       t.push_back(op.child);
       break;
     case OpKind::Exit:
+    case OpKind::Reclaim:
       break;
     case OpKind::FailAlloc:
       if (op.site != AllocSite::Any || *rc::gen::arbitrary<bool>())
