@@ -225,6 +225,10 @@ Snapshot observe_kernel(AgentSet& agents, const KernelFiles& files, bool with_fl
   o.visible = kKernelVisibility;
   if (!with_flags) o.visible.bits &= ~static_cast<std::uint32_t>(Shown::FlagsBeyondRwx);
   std::map<std::uint64_t, std::size_t> folio_at;  // PFN -> index in o.folios
+  // Slot -> the swap PTEs seen naming it: the count the kernel lane shows
+  // (swap_map without SWAP_HAS_CACHE is exactly that, as no other process
+  // maps the window).
+  std::map<SnapId, long> slot_count;
   std::vector<std::uint64_t> entries;
   for (const auto& [name, h] : agents.live()) {
     SnapProc p;
@@ -251,13 +255,12 @@ Snapshot observe_kernel(AgentSet& agents, const KernelFiles& files, bool with_fl
           const std::uint64_t entry = e & kPmFrameMask;
           if (entry == 0)
             throw ObserveError("pagemap shows no swap entries: the oracle must run as root");
-#ifdef RMAPCHECK_SWAP_VOCAB
           SnapPte pte;
           pte.page = v.start + i;
           pte.kind = SnapPte::Kind::Swap;
           pte.slot = entry + 1;
           p.ptes.push_back(pte);
-#endif
+          ++slot_count[pte.slot];
           continue;
         }
         std::uint64_t pfn = e & kPmFrameMask;
@@ -299,6 +302,12 @@ Snapshot observe_kernel(AgentSet& agents, const KernelFiles& files, bool with_fl
         o.folios[folio_at.at(peek_pfn[k])].value = values[k];
     }
     o.procs.push_back(std::move(p));
+  }
+  for (const auto& [id, count] : slot_count) {
+    SnapSlot s;
+    s.id = id;
+    s.count = count;
+    o.slots.push_back(s);
   }
   return o;
 }

@@ -221,10 +221,11 @@ Snapshot LiveKernel::observe() {
 Result LiveKernel::apply(const Op& op) {
   if (op.kind == OpKind::FailAlloc)
     throw Unsupported("failalloc: the live kernel cannot be made to fail one chosen allocation");
-  if (op.kind == OpKind::Pageout || op.kind == OpKind::Reclaim)
-    throw Unsupported(std::string(op_kind_name(op.kind)) +
-                      ": the oracle does not set up swap yet (issue 14)");
+  // reclaim names no process; the result is always 0 (or the op is not
+  // reproducible).
+  if (op.kind == OpKind::Reclaim) return reclaim();
   if (!agents_.is_live(op.proc)) return Result::error(ESRCH);
+  if (op.kind == OpKind::Pageout) return pageout(op.proc, op.start, op.npages);
   Request q;
   switch (op.kind) {
     case OpKind::Mmap:

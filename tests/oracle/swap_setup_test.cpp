@@ -318,7 +318,6 @@ TEST_F(SwapAgents, CacheMissSwapInGoesUnderTheRoot) {
   EXPECT_TRUE(copy->exclusive);
 }
 
-#ifdef RMAPCHECK_SWAP_VOCAB
 //   0123
 //   WWR.    <- p0 writes 0 and 1, reads 2 (the zero page); pageout 0..4
 // Pages 0 and 1 become swap PTEs of two slots; the zero page stays; a read
@@ -364,6 +363,5 @@ TEST_F(SwapAgents, ReclaimOfASharedFolio) {
   std::printf("reclaim took %d pass(es)\n", kernel_->last_reclaim_passes());
 }
 
-#endif
 }  // namespace
 }  // namespace rmapcheck::oracle
