@@ -49,8 +49,10 @@ std::optional<OpKind> diverging_kind(const Trace& t, const TraceVerdict& v) {
 
 }  // namespace
 
-Trace oracle_random_trace(std::uint64_t seed, std::uint64_t index, std::size_t nops) {
+Trace oracle_random_trace(std::uint64_t seed, std::uint64_t index, std::size_t nops,
+                          const props::Weights& weights) {
   props::GenConfig cfg;
+  cfg.weights = weights;
   // The live kernel cannot fail one chosen allocation.
   cfg.weights.set(OpKind::FailAlloc, 0);
   Trace t = props::generate_trace(props::mix_seed(seed, index), nops, cfg);
@@ -71,7 +73,7 @@ RandomRunSummary run_random(Oracle& oracle, const RandomRunOptions& o, std::FILE
   std::uint64_t ops = 0;
   for (std::uint64_t k = 0; k < o.count; ++k) {
     progress.update(k, ops);
-    Trace t = oracle_random_trace(o.seed, k, o.nops);
+    Trace t = oracle_random_trace(o.seed, k, o.nops, o.weights);
     TraceVerdict v = oracle.run(t);
     ops += v.ops_compared;
     ++s.traces;

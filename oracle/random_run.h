@@ -22,6 +22,7 @@
 
 #include "oracle.h"
 #include "properties/campaign.h"
+#include "properties/weights.h"
 #include "rmapcheck/progress.h"
 
 namespace rmapcheck::oracle {
@@ -33,6 +34,8 @@ struct RandomRunOptions {
   std::string out_dir = "rmapcheck-out/oracle";
   std::size_t max_shrunk = 20;                  // divergences beyond this are counted, not shrunk
   ProgressStyle progress = ProgressStyle::Off;  // traces done, on stderr (progress.h)
+  // The op mix (failalloc is always 0 here: the kernel cannot fail one).
+  props::Weights weights = props::Weights::defaults();
 };
 
 struct RandomRunSummary {
@@ -49,7 +52,8 @@ struct RandomRunSummary {
 
 // The index-th random trace of a seed: the campaign's generator
 // (properties/generator.h) with failalloc off, case seed mix_seed(seed, index).
-Trace oracle_random_trace(std::uint64_t seed, std::uint64_t index, std::size_t nops);
+Trace oracle_random_trace(std::uint64_t seed, std::uint64_t index, std::size_t nops,
+                          const props::Weights& weights = props::Weights::defaults());
 
 RandomRunSummary run_random(Oracle& oracle, const RandomRunOptions& options, std::FILE* log);
 

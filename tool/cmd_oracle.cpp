@@ -3,7 +3,7 @@
 //
 //   rmapcheck oracle FILE...                 every trace; exit 1 on a divergence
 //   rmapcheck oracle --show FILE             the kernel's view after each op (no model)
-//   rmapcheck oracle --random N [--seed S] [--ops M] [--out DIR]
+//   rmapcheck oracle --random N [--seed S] [--ops M] [--out DIR] [--weights op=N,...]
 //
 // Exit status (docs/conformance.md): 0 every trace compared to its end and
 // agreeing (--show: replayed to its end), 1 a divergence, 2 usage or input
@@ -21,6 +21,7 @@
 #include "options.h"
 #include "oracle/oracle.h"
 #include "oracle/random_run.h"
+#include "properties/weights.h"
 #include "rmapcheck/trace.h"
 
 namespace rmapcheck::tool {
@@ -42,6 +43,7 @@ struct OracleArgs {
   std::size_t ops = 40;
   std::string out = "rmapcheck-out/oracle";
   std::size_t max_shrunk = 20;
+  std::string weights;
 };
 
 int run_files(const OracleArgs& args, oracle::Oracle& o) {
@@ -120,6 +122,8 @@ CommandRun setup(CLI::App& sub) {
       ->check(integer_in(1, kMaxOps));
   sub.add_option("--out", args->out,
                  "where shrunk diverging traces go (default ./rmapcheck-out/oracle)");
+  sub.add_option("--weights", args->weights,
+                 "op mix of the random traces, op=N,... over the defaults (failalloc stays 0)");
   sub.add_option("--max-shrunk", args->max_shrunk,
                  "shrink and save at most this many divergences (default 20)")
       ->check(integer_in(0, kMaxRandomTraces));
@@ -132,6 +136,17 @@ CommandRun setup(CLI::App& sub) {
     if (args->show && args->random) {
       std::fprintf(stderr, "rmapcheck oracle: --show replays files only\n");
       return 2;
+    }
+    props::Weights weights = props::Weights::defaults();
+    if (!args->weights.empty()) {
+      if (!args->random) {
+        std::fprintf(stderr, "rmapcheck oracle: --weights needs --random\n");
+        return 2;
+      }
+      if (auto e = props::parse_weights(args->weights, weights)) {
+        std::fprintf(stderr, "rmapcheck oracle: --weights: %s\n", e->c_str());
+        return 2;
+      }
     }
     if (args->random) {
       // Before any work: a divergence found must be saved.
@@ -162,6 +177,7 @@ CommandRun setup(CLI::App& sub) {
       r.nops = args->ops;
       r.out_dir = args->out;
       r.max_shrunk = args->max_shrunk;
+      r.weights = weights;
       r.progress = progress_style_for_stderr();
       oracle::RandomRunSummary sum = oracle::run_random(o, r, stdout);
       if (sum.diverge > 0) return 1;
