@@ -9,7 +9,8 @@
 // agreeing (--show: replayed to its end), 1 a divergence, 2 usage or input
 // error, 3 the oracle's machinery failed (or a random divergence did not
 // repeat), 4 a trace was compared only partly (a failalloc, which the kernel
-// cannot do) and none diverged, 77 this machine cannot run the oracle (not
+// cannot do, or a pageout/reclaim it did not reproduce or cannot do without
+// swap) and none diverged, 77 this machine cannot run the oracle (not
 // Linux, not root). With several outcomes the first of 1, 3, 4 wins.
 #include <fmt/format.h>
 
