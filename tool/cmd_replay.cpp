@@ -12,6 +12,7 @@
 // Output: each line with its result ("  12  write p1 3 7  => 0"), failures
 // as "file:line: ...", then one summary line. --step adds the full state
 // after each op, --maps prints only the final VMAs (before the epilogue),
+// --pages only the final PTEs (zero page, folio or swap entry, per page),
 // --quiet only failures and the summary. Exit (README.md#exit-codes, the
 // same codes and precedence as `oracle`): 0 all passed, 1 a check failed,
 // 2 usage or input error, 4 every check passed but a lane (the kernel at a
@@ -45,10 +46,14 @@ struct ReplayOptions {
   std::string engine = "model";
   bool step = false;
   bool maps = false;
+  bool pages = false;
   bool quiet = false;
   std::vector<std::string> mutants;  // impl only
   EngineConfig impl_config;          // built from `mutants`
   std::vector<EngineKind> lanes;     // from `engine`
+
+  // --maps or --pages: only the final state's lines are printed.
+  bool final_only() const { return maps || pages; }
 };
 
 std::string indent(const std::string& text, std::string_view prefix) {
@@ -114,7 +119,8 @@ class Replayer {
 
   // 0 passed, 1 a check failed. Lanes are made fresh for every trace.
   int run(const Trace& t) {
-    if (!opt_.quiet && !opt_.maps && opt_.files.size() > 1) fmt::print("==> {} <==\n", t.file);
+    if (!opt_.quiet && !opt_.final_only() && opt_.files.size() > 1)
+      fmt::print("==> {} <==\n", t.file);
     std::vector<std::unique_ptr<Engine>> engines;
     for (EngineKind k : opt_.lanes) {
       if (k == EngineKind::Kernel) {
@@ -139,15 +145,16 @@ class Replayer {
       }
       if (opt_.step) print_state(checker.state(0));
     }
-    if (opt_.maps) {
+    if (opt_.final_only()) {
       if (opt_.files.size() > 1) fmt::print("==> {} <==\n", t.file);
-      fmt::print("{}", format_maps(checker.state(0)));
+      const Snapshot& last = checker.state(0);
+      fmt::print("{}", opt_.maps ? format_maps(last) : format_pages(last));
     }
     // The epilogue: every live process exits, checked; nothing may be left.
     std::vector<Op> exits;
     std::optional<CheckFailure> f = checker.finish(exits);
     ops_ += exits.size();
-    if (!opt_.quiet && !opt_.maps) {
+    if (!opt_.quiet && !opt_.final_only()) {
       for (const Op& e : exits) fmt::print("   -  {}  (exit epilogue)\n", format_op(e));
     }
     if (f) {
@@ -166,7 +173,7 @@ class Replayer {
  private:
   void print_line(int line, const std::string& op_text, const Checker& c,
                   const std::optional<CheckFailure>& f) const {
-    if (opt_.quiet || opt_.maps) return;
+    if (opt_.quiet || opt_.final_only()) return;
     std::string result;
     if (f && f->kind == CheckFailure::Kind::EngineFault) {
       result = "(engine fault)";
@@ -249,7 +256,7 @@ int run_replay(ReplayOptions& opt) {
   for (const Trace& t : traces) *pc.total += t.lines.size();
   pc.ops_unit = "";
   pc.delay = 1;
-  const bool lines_on_terminal = !opt.quiet && !opt.maps && isatty(STDOUT_FILENO) != 0;
+  const bool lines_on_terminal = !opt.quiet && !opt.final_only() && isatty(STDOUT_FILENO) != 0;
   pc.style = lines_on_terminal ? ProgressStyle::Off : progress_style_for_stderr();
   Progress progress(pc);
   Replayer replayer(opt, kernel.get(), progress);
@@ -257,7 +264,7 @@ int run_replay(ReplayOptions& opt) {
   for (const Trace& t : traces) failed += replayer.run(t);
   progress.finish();
   const auto total = traces.size();
-  if (!opt.maps || failed) {
+  if (!opt.final_only() || failed) {
     std::string summary =
         fmt::format("replay ({}): {} trace{}, {} operation{}: ", opt.engine, total,
                     total == 1 ? "" : "s", replayer.ops_run(), replayer.ops_run() == 1 ? "" : "s");
@@ -287,10 +294,15 @@ CommandRun setup_replay(CLI::App& sub) {
   auto* step = sub.add_flag("--step", opt->step, "print the full state after each operation");
   auto* maps =
       sub.add_flag("--maps", opt->maps, "print only the final VMAs (PROC START-END PERMS ...)");
+  auto* pages =
+      sub.add_flag("--pages", opt->pages,
+                   "print only the final PTEs, one per page: PROC PAGE zero|folio|swap ...");
   auto* quiet = sub.add_flag("--quiet", opt->quiet, "print only failures and a summary line");
   sub.add_option("--mutant", opt->mutants,
                  "switch a historical bug on in the impl (repeatable; see docs/mutants.md)");
   maps->excludes(step);
+  pages->excludes(step);
+  pages->excludes(maps);
   quiet->excludes(step);
   return [opt]() {
     std::fflush(stdout);

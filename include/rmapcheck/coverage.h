@@ -5,11 +5,13 @@
 // hard states (a campaign whose clone-reuse counter is 0 tested little).
 //
 // do_wp_page's first reuse test (PageAnonExclusive behind a read-only PTE)
-// has no counter: no op here can reach it. Fork clears exclusivity and
+// has no counter: no op here can reach it. Fork clears exclusivity,
 // mprotect upgrades the PTEs of exclusive folios to writable
-// (can_change_pte_writable); the kernel reaches it through swap-in, uffd-wp
-// and soft-dirty only. A counter that can never move would only hide the
-// ones that matter.
+// (can_change_pte_writable), and an exclusive swap-in maps the page
+// writable whenever the VMA allows writes; the kernel reaches it through
+// uffd-wp and soft-dirty only. A counter that can never move would only
+// hide the ones that matter (so has ksm_might_need_to_copy's swap-in copy:
+// unreachable while I-SWAPPTE-CHAIN holds).
 //
 // Synopsis
 //   Branch             one kernel decision (the kernel function in the comment)
