@@ -72,7 +72,7 @@ int pick_agent_cpu() {
   return 0;
 }
 
-AgentSet::AgentSet(int cpu) : cpu_(cpu) {
+AgentSet::AgentSet(int cpu, const SwapSetup* swap) : cpu_(cpu) {
   // Agents whose parent agent exits are re-parented to us, so we reap them.
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   int sv[2];
@@ -88,6 +88,20 @@ AgentSet::AgentSet(int cpu) : cpu_(cpu) {
   if (pid == 0) become_first_agent(sv[1], cpu);
   close(sv[1]);
   first_pid_ = pid;
+  if (swap) {
+    // Into the memcg before the first request, so every page of the window
+    // is charged there (its children are born in it); what the agent
+    // touched before (its stack) stays charged outside, and is no page of
+    // the window.
+    try {
+      swap->join(pid);
+    } catch (const std::exception& e) {
+      kill(pid, SIGKILL);
+      close(sv[0]);
+      waitpid(pid, nullptr, 0);
+      throw AgentError(std::string("the first agent cannot join the oracle's memcg: ") + e.what());
+    }
+  }
   agents_["p0"] = adopt(pid, sv[0]);
 }
 

@@ -4,7 +4,9 @@
 // agent per live trace process. It never maps the window itself.
 //
 // Synopsis
-//   AgentSet set(cpu);             spawns p0 (THP off, pinned to `cpu`)
+//   AgentSet set(cpu, swap);       spawns p0 (THP off, pinned to `cpu`, in the
+//                                  memcg of `swap` when given, before it
+//                                  touches a page of the window)
 //   set.request(name, q, &reply)   one request to a live agent
 //   set.fork(parent, child)        the parent forks; the child becomes an agent
 //   set.exit(name)                 the agent exits; waits until it is gone
@@ -26,6 +28,7 @@
 #include <vector>
 
 #include "agent_protocol.h"
+#include "swap_setup.h"
 
 namespace rmapcheck::oracle {
 
@@ -44,7 +47,7 @@ struct AgentHandle {
 
 class AgentSet {
  public:
-  explicit AgentSet(int cpu);
+  explicit AgentSet(int cpu, const SwapSetup* swap = nullptr);
   ~AgentSet();
   AgentSet(const AgentSet&) = delete;
   AgentSet& operator=(const AgentSet&) = delete;

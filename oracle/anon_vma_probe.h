@@ -10,6 +10,9 @@
 //                                when this machine cannot (not root, no BTF,
 //                                object not built, verifier refusal)
 //   probe.dump(pids)             every window VMA of those processes
+//   probe.folios(pfns, why_not)  folio->mapping and ->index of those PFNs
+//                                (a second program, "iter/task"), or
+//                                nullopt and why not
 //
 // Contract: dump() only reads kernel memory; pointers are raw (the caller
 // renames them per observation, they are recycled slab objects).
@@ -19,6 +22,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +41,12 @@ struct ProbeAnonVma {
   long refcount = 0, num_children = 0, num_active_vmas = 0;
 };
 
+// One folio: the raw folio->mapping (anon: the anon_vma | PAGE_MAPPING_ANON)
+// and folio->index (absolute, in pages).
+struct ProbeFolio {
+  std::uint64_t mapping = 0, index = 0;
+};
+
 struct ProbeDump {
   std::vector<ProbeVma> vmas;
   std::vector<ProbeAnonVma> anon_vmas;  // every anon_vma a chain or a VMA names
@@ -47,6 +57,11 @@ class AnonVmaProbe {
   virtual ~AnonVmaProbe() = default;
   // Every window VMA of the given processes.
   virtual ProbeDump dump(const std::vector<pid_t>& pids) = 0;
+  // folio->mapping and folio->index of each PFN (order-0 anon folios the
+  // caller saw mapped a moment ago), in the order given; nullopt with the
+  // reason when this machine cannot show them.
+  virtual std::optional<std::vector<ProbeFolio>> folios(const std::vector<std::uint64_t>& pfns,
+                                                        std::string& why_not) = 0;
   // Loads the BPF program; on failure returns nullptr with the reason.
   static std::unique_ptr<AnonVmaProbe> open(std::string& why_not);
 };

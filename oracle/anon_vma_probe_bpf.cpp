@@ -4,6 +4,7 @@
 #include <bpf/libbpf.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -39,12 +40,97 @@ int capture_libbpf(enum libbpf_print_level level, const char* fmt, va_list args)
   return n;
 }
 
+// Mirrors folio_input of the BPF program (its .bss map).
+constexpr std::size_t kMaxPfns = 512;
+struct FolioInput {
+  std::uint32_t count;
+  std::uint32_t pad;
+  std::uint64_t pfns[kMaxPfns];
+};
+
+// PAGE_MAPPING_ANON (include/linux/page-flags.h: the low bits of
+// folio->mapping; 1 = anon, 3 = KSM / movable).
+constexpr std::uint64_t kMappingAnon = 1, kMappingFlags = 3;
+
 class BpfProbe final : public AnonVmaProbe {
  public:
-  BpfProbe(bpf_object* obj, bpf_program* prog) : obj_(obj), prog_(prog) {}
+  BpfProbe(bpf_object* obj, bpf_program* prog, bpf_program* folio_prog, bpf_map* bss)
+      : obj_(obj), prog_(prog), folio_prog_(folio_prog), bss_(bss) {}
   ~BpfProbe() override {
     for (auto& [pid, link] : links_) bpf_link__destroy(link);
+    if (folio_link_) bpf_link__destroy(folio_link_);
     bpf_object__close(obj_);
+  }
+
+  std::optional<std::vector<ProbeFolio>> folios(const std::vector<std::uint64_t>& pfns,
+                                                std::string& why_not) override {
+    if (!folio_prog_ || !bss_) {
+      why_not = "the BPF object has no folio program";
+      return std::nullopt;
+    }
+    if (!folio_link_) {
+      // The program runs once, for this task (the controller).
+      union bpf_iter_link_info info {};
+      info.task.pid = static_cast<__u32>(getpid());
+      LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &info, .link_info_len = sizeof info);
+      folio_link_ = bpf_program__attach_iter(folio_prog_, &opts);
+      if (!folio_link_) {
+        why_not = std::string("attaching the folio iterator: ") + std::strerror(errno);
+        return std::nullopt;
+      }
+    }
+    std::vector<ProbeFolio> out;
+    for (std::size_t i = 0; i < pfns.size(); i += kMaxPfns) {
+      FolioInput in{};
+      in.count = static_cast<std::uint32_t>(std::min(kMaxPfns, pfns.size() - i));
+      std::copy(pfns.begin() + static_cast<std::ptrdiff_t>(i),
+                pfns.begin() + static_cast<std::ptrdiff_t>(i + in.count), in.pfns);
+      std::vector<char> value(bpf_map__value_size(bss_), 0);
+      if (value.size() < sizeof in) {
+        why_not = "the folio program's input is smaller than expected";
+        return std::nullopt;
+      }
+      std::memcpy(value.data(), &in, sizeof in);
+      const int key = 0;
+      if (bpf_map_update_elem(bpf_map__fd(bss_), &key, value.data(), BPF_ANY) != 0) {
+        why_not = std::string("writing the folio program's input: ") + std::strerror(errno);
+        return std::nullopt;
+      }
+      std::vector<char> bytes;
+      read_iter(folio_link_, bytes);
+      if (bytes.size() % sizeof(Record) != 0 || bytes.size() < sizeof(Record)) {
+        why_not = "the folio iterator wrote no base record";
+        return std::nullopt;
+      }
+      Record base;
+      std::memcpy(&base, bytes.data(), sizeof base);
+      if (base.kind != 6 || base.a == 0) {
+        why_not = "no struct page base (no task->stack_vm_area: VMAP_STACK off)";
+        return std::nullopt;
+      }
+      if (bytes.size() != (1 + in.count) * sizeof(Record)) {
+        why_not = "the folio iterator wrote a short dump";
+        return std::nullopt;
+      }
+      for (std::uint32_t k = 0; k < in.count; ++k) {
+        Record r;
+        std::memcpy(&r, bytes.data() + (1 + k) * sizeof(Record), sizeof r);
+        if (r.kind != 5 || r.a != in.pfns[k]) {
+          why_not = "the folio iterator's records are out of order";
+          return std::nullopt;
+        }
+        // The caller passes mapped anon folios: an anon tag on a kernel
+        // pointer, else the base is wrong (the 1 GiB rounding does not hold
+        // on this machine) and nothing read is trusted.
+        if ((r.b & kMappingFlags) != kMappingAnon || r.b < 0xff00000000000000ULL) {
+          why_not = fmt_hex("folio->mapping of PFN ", r.a, " is not an anon_vma pointer (", r.b,
+                            "): the struct page base is not where expected");
+          return std::nullopt;
+        }
+        out.push_back({r.b & ~kMappingFlags, r.c});
+      }
+    }
+    return out;
   }
 
   ProbeDump dump(const std::vector<pid_t>& pids) override {
@@ -134,8 +220,19 @@ class BpfProbe final : public AnonVmaProbe {
     return d;
   }
 
+  static std::string fmt_hex(const char* a, std::uint64_t x, const char* b, std::uint64_t y,
+                             const char* c) {
+    char buf[256];
+    std::snprintf(buf, sizeof buf, "%s%#llx%s%#llx%s", a, static_cast<unsigned long long>(x), b,
+                  static_cast<unsigned long long>(y), c);
+    return buf;
+  }
+
   bpf_object* obj_;
   bpf_program* prog_;
+  bpf_program* folio_prog_;
+  bpf_map* bss_;
+  bpf_link* folio_link_ = nullptr;
   std::map<pid_t, bpf_link*> links_;
 };
 
@@ -172,7 +269,14 @@ std::unique_ptr<AnonVmaProbe> AnonVmaProbe::open(std::string& why_not) {
     if (!g_libbpf_log.empty()) why_not += " (libbpf: " + g_libbpf_log.substr(0, 300) + ")";
     return nullptr;
   }
-  auto probe = std::make_unique<BpfProbe>(obj, prog);
+  bpf_program* folio_prog = bpf_object__find_program_by_name(obj, "dump_folios");
+  bpf_map* bss = nullptr;
+  bpf_map* m = nullptr;
+  bpf_object__for_each_map(m, obj) {
+    const std::string name = bpf_map__name(m);
+    if (name.size() >= 4 && name.compare(name.size() - 4, 4, ".bss") == 0) bss = m;
+  }
+  auto probe = std::make_unique<BpfProbe>(obj, prog, folio_prog, bss);
   try {
     probe->dump({getpid()});
   } catch (const std::exception& e) {

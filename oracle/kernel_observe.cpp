@@ -59,7 +59,9 @@ struct FdGuard {
   }
 };
 
-std::vector<SnapVma> query_vmas(const std::string& name, const AgentHandle& h) {
+}  // namespace
+
+std::vector<SnapVma> window_vmas(const std::string& name, const AgentHandle& h) {
   std::vector<SnapVma> out;
   std::uint64_t addr = kWindowBase;
   while (addr < kWindowEnd) {
@@ -84,6 +86,8 @@ std::vector<SnapVma> query_vmas(const std::string& name, const AgentHandle& h) {
   }
   return out;
 }
+
+namespace {
 
 VmFlags flags_from_codes(std::string_view codes) {
   VmFlags f = 0;
@@ -180,6 +184,26 @@ std::uint64_t pread_u64(int fd, std::uint64_t index, const char* what) {
 
 }  // namespace
 
+std::vector<std::uint64_t> read_pagemap(const std::string& name, const AgentHandle& h, Page start,
+                                        Page n) {
+  std::vector<std::uint64_t> entries(n);
+  if (n == 0) return entries;
+  const std::uint64_t first = (kWindowBase / kPageSize) + start;
+  ssize_t got = pread(h.pagemap_fd, entries.data(), n * 8, static_cast<off_t>(first * 8));
+  if (got != static_cast<ssize_t>(n * 8))
+    throw ObserveError(
+        sys_error("read /proc/" + std::to_string(h.pid) + "/pagemap (" + name + ")"));
+  return entries;
+}
+
+bool reclaimable(const KernelFiles& files, std::uint64_t entry) {
+  if (!(entry >> kPmPresent & 1)) return false;
+  const std::uint64_t pfn = entry & kPmFrameMask;
+  if (pfn == 0) throw ObserveError("pagemap shows no PFNs: the oracle must run as root");
+  const std::uint64_t kflags = pread_u64(files.kpageflags(), pfn, "/proc/kpageflags");
+  return !(kflags >> kKpfZeroPage & 1) && (kflags >> kKpfAnon & 1);
+}
+
 KernelFiles::KernelFiles() {
   kpagecount_ = open("/proc/kpagecount", O_RDONLY | O_CLOEXEC);
   kpageflags_ = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
@@ -201,11 +225,15 @@ Snapshot observe_kernel(AgentSet& agents, const KernelFiles& files, bool with_fl
   o.visible = kKernelVisibility;
   if (!with_flags) o.visible.bits &= ~static_cast<std::uint32_t>(Shown::FlagsBeyondRwx);
   std::map<std::uint64_t, std::size_t> folio_at;  // PFN -> index in o.folios
+  // Slot -> the swap PTEs seen naming it: the count the kernel lane shows
+  // (swap_map without SWAP_HAS_CACHE is exactly that, as no other process
+  // maps the window).
+  std::map<SnapId, long> slot_count;
   std::vector<std::uint64_t> entries;
   for (const auto& [name, h] : agents.live()) {
     SnapProc p;
     p.name = name;
-    p.vmas = query_vmas(name, h);
+    p.vmas = window_vmas(name, h);
     if (with_flags) read_vm_flags(name, h.pid, p.vmas);
     std::vector<std::uint64_t> peek_addrs;
     std::vector<std::uint64_t> peek_pfn;
@@ -219,8 +247,23 @@ Snapshot observe_kernel(AgentSet& agents, const KernelFiles& files, bool with_fl
             sys_error("read /proc/" + std::to_string(h.pid) + "/pagemap (" + name + ")"));
       for (std::size_t i = 0; i < n; ++i) {
         std::uint64_t e = entries[i];
-        if (!(e >> 63 & 1)) continue;  // not present (swap cannot happen: no swap device)
-        std::uint64_t pfn = e & ((std::uint64_t{1} << 55) - 1);
+        if (!(e >> kPmPresent & 1)) {
+          if (!(e >> kPmSwap & 1)) continue;  // none
+          // A swap PTE: type and offset name the slot; the engine-local id
+          // is that entry + 1 (never 0), canonicalize() renames it. The
+          // pte_swp_exclusive bit is not in pagemap (kKernelVisibility).
+          const std::uint64_t entry = e & kPmFrameMask;
+          if (entry == 0)
+            throw ObserveError("pagemap shows no swap entries: the oracle must run as root");
+          SnapPte pte;
+          pte.page = v.start + i;
+          pte.kind = SnapPte::Kind::Swap;
+          pte.slot = entry + 1;
+          p.ptes.push_back(pte);
+          ++slot_count[pte.slot];
+          continue;
+        }
+        std::uint64_t pfn = e & kPmFrameMask;
         if (pfn == 0) throw ObserveError("pagemap shows no PFNs: the oracle must run as root");
         SnapPte pte;
         pte.page = v.start + i;
@@ -259,6 +302,12 @@ Snapshot observe_kernel(AgentSet& agents, const KernelFiles& files, bool with_fl
         o.folios[folio_at.at(peek_pfn[k])].value = values[k];
     }
     o.procs.push_back(std::move(p));
+  }
+  for (const auto& [id, count] : slot_count) {
+    SnapSlot s;
+    s.id = id;
+    s.count = count;
+    o.slots.push_back(s);
   }
   return o;
 }

@@ -40,9 +40,11 @@ class UnmodelledPage : public std::runtime_error {
 
 // The live kernel shows VMAs (r/w/x always; the other flags from smaps),
 // present pages (zero page or an anon frame, frame sharing, mapcount,
-// PageAnonExclusive, the value where readable) and, through the BPF
-// iterator, the anon_vma forest; never folio->mapping or ->index, PTE
-// write bits, the interval trees, or a walk of its own.
+// PageAnonExclusive, the value where readable), swap PTEs (the slot, from
+// the swap entry in pagemap) and, through the BPF iterators, the anon_vma
+// forest and folio->mapping / ->index (LiveKernel adds FolioMapping when
+// that works here); never PTE write bits, the swap PTE's exclusive bit, the
+// swap cache, the interval trees, or a walk of its own.
 inline constexpr Visibility kKernelVisibility{static_cast<std::uint32_t>(Shown::FlagsBeyondRwx) |
                                               static_cast<std::uint32_t>(Shown::Forest)};
 
@@ -64,6 +66,23 @@ class KernelFiles {
 };
 
 Snapshot observe_kernel(AgentSet& agents, const KernelFiles& files, bool with_flags);
+
+// The pieces pageout and reclaim check their work with (live_kernel.cpp):
+// the window VMAs of one agent (r/w/x only), its raw pagemap entries for
+// pages [start, start + n) (none outside a VMA), and whether an entry is a
+// page reclaim takes (present, an anonymous frame, not the zero page).
+std::vector<SnapVma> window_vmas(const std::string& name, const AgentHandle& h);
+std::vector<std::uint64_t> read_pagemap(const std::string& name, const AgentHandle& h, Page start,
+                                        Page n);
+bool reclaimable(const KernelFiles& files, std::uint64_t entry);
+
+// /proc/PID/pagemap (Documentation/admin-guide/mm/pagemap.rst): bit 63
+// present, bit 62 swapped; for a swap entry bits 0-4 are the swap type and
+// bits 5-54 the offset (CAP_SYS_ADMIN only, else 0), for a present page
+// bits 0-54 the PFN.
+inline constexpr int kPmPresent = 63;
+inline constexpr int kPmSwap = 62;
+inline constexpr std::uint64_t kPmFrameMask = (std::uint64_t{1} << 55) - 1;
 
 // Bits of /proc/kpageflags we read (include/uapi/linux/kernel-page-flags.h).
 inline constexpr int kKpfCompoundHead = 15;

@@ -3,10 +3,12 @@
 
 #include <fmt/format.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "rmapcheck/trace.h"
@@ -97,7 +99,80 @@ void add_forest(Snapshot& o, const std::map<std::string, AgentHandle>& live, con
 }  // namespace
 
 LiveKernel::LiveKernel(const KernelFiles& files, LiveKernelOptions options)
-    : files_(files), options_(options), agents_(options.cpu) {}
+    : files_(files), options_(options), agents_(options.cpu, options.swap) {}
+
+Result LiveKernel::pageout(const std::string& proc, Page start, Page npages) {
+  if (!options_.swap)
+    throw Unsupported("pageout: no swap on this machine (" + options_.no_swap_reason + ")");
+  if (!agents_.is_live(proc)) return Result::error(ESRCH);
+  const AgentHandle& h = agents_.live().at(proc);
+  // What MADV_PAGEOUT must reclaim (mm/madvise.c,
+  // madvise_cold_or_pageout_pte_range): a present PTE of an anon folio
+  // mapped once; the zero page, swap PTEs and shared folios are skipped.
+  // It also skips a folio that is not on the LRU at that moment (in a
+  // per-CPU batch: lru_add_drain() drains only this CPU's, hence one CPU)
+  // and reclaim may fail a folio it cannot lock: such misses are the
+  // kernel's non-determinism, retried below.
+  std::vector<std::uint64_t> before = read_pagemap(proc, h, start, npages);
+  std::vector<Page> must;
+  for (Page i = 0; i < npages; ++i) {
+    if (!reclaimable(files_, before[i])) continue;
+    const std::uint64_t pfn = before[i] & kPmFrameMask;
+    std::uint64_t count = 0;
+    if (pread(files_.kpagecount(), &count, 8, static_cast<off_t>(pfn * 8)) != 8)
+      throw ObserveError("read /proc/kpagecount");
+    if (count == 1) must.push_back(i);
+  }
+  Request q;
+  q.cmd = Cmd::Madvise;
+  q.a = addr_of(start);
+  q.b = len_of(npages);
+  q.c = MADV_PAGEOUT;
+  const Reply first = agents_.request(proc, q);
+  if (first.status != 0 && first.status != ENOMEM) return from_reply(first);
+  for (int attempt = 1;; ++attempt) {
+    std::vector<std::uint64_t> after = read_pagemap(proc, h, start, npages);
+    std::vector<Page> left;
+    for (Page i : must)
+      if ((after[i] & kPmFrameMask) == (before[i] & kPmFrameMask) && (after[i] >> kPmPresent & 1))
+        left.push_back(start + i);
+    if (left.empty()) break;
+    if (attempt >= kPageoutTries) {
+      std::string pages;
+      for (Page p : left) pages += fmt::format(" {}", p);
+      throw Unsupported(fmt::format(
+          "pageout: not reproducible: after {} MADV_PAGEOUTs {} still maps, present, pages it "
+          "maps alone:{}",
+          attempt, proc, pages));
+    }
+    agents_.request(proc, q);
+  }
+  return from_reply(first);
+}
+
+Result LiveKernel::reclaim() {
+  if (!options_.swap)
+    throw Unsupported("reclaim: no swap on this machine (" + options_.no_swap_reason + ")");
+  std::string left;
+  for (reclaim_passes_ = 1; reclaim_passes_ <= kReclaimTries; ++reclaim_passes_) {
+    // The stat flush first (swap_setup.h); from the fourth pass on, wait
+    // out the periodic flush too (flush_memcg_stats_dwork, every 2 s).
+    if (reclaim_passes_ > 3) usleep(2100 * 1000);
+    options_.swap->reclaim_pass(true);
+    left.clear();
+    for (const auto& [name, h] : agents_.live())
+      for (const SnapVma& v : window_vmas(name, h)) {
+        std::vector<std::uint64_t> e = read_pagemap(name, h, v.start, v.end - v.start);
+        for (Page i = 0; i < e.size(); ++i)
+          if (reclaimable(files_, e[i])) left += fmt::format(" {}:{}", name, v.start + i);
+      }
+    if (left.empty()) return Result::ok();
+  }
+  reclaim_passes_ = kReclaimTries;
+  throw Unsupported(fmt::format(
+      "reclaim: not reproducible: after {} passes of memory.force_empty still present:{}",
+      kReclaimTries, left));
+}
 
 Snapshot LiveKernel::observe_raw() {
   Snapshot o = observe_kernel(agents_, files_, options_.vm_flags);
@@ -105,10 +180,36 @@ Snapshot LiveKernel::observe_raw() {
     std::vector<pid_t> pids;
     for (const auto& [name, h] : agents_.live()) pids.push_back(h.pid);
     add_forest(o, agents_.live(), options_.probe->dump(pids));
+    if (options_.folio_mapping) add_folio_mapping(o);
   } else {
     o.visible.bits &= ~static_cast<std::uint32_t>(Shown::Forest);
   }
   return o;
+}
+
+void LiveKernel::add_folio_mapping(Snapshot& o) {
+  std::vector<std::uint64_t> pfns;
+  for (const SnapFolio& f : o.folios) pfns.push_back(f.id);  // raw: ids are PFNs
+  if (pfns.empty()) {
+    if (folio_mapping_reason_.empty())
+      o.visible.bits |= static_cast<std::uint32_t>(Shown::FolioMapping);
+    return;
+  }
+  std::string why;
+  std::optional<std::vector<ProbeFolio>> got = options_.probe->folios(pfns, why);
+  if (!got) {
+    // Once not shown, never again in this lane: a lane's visibility must not
+    // flicker from op to op.
+    folio_mapping_reason_ = why;
+    return;
+  }
+  if (!folio_mapping_reason_.empty()) return;
+  const std::uint64_t base_page = kWindowBase / kPageSize;
+  for (std::size_t i = 0; i < o.folios.size(); ++i) {
+    o.folios[i].anon_vma = (*got)[i].mapping;
+    o.folios[i].index = (*got)[i].index - base_page;
+  }
+  o.visible.bits |= static_cast<std::uint32_t>(Shown::FolioMapping);
 }
 
 Snapshot LiveKernel::observe() {
@@ -120,10 +221,11 @@ Snapshot LiveKernel::observe() {
 Result LiveKernel::apply(const Op& op) {
   if (op.kind == OpKind::FailAlloc)
     throw Unsupported("failalloc: the live kernel cannot be made to fail one chosen allocation");
-  if (op.kind == OpKind::Pageout || op.kind == OpKind::Reclaim)
-    throw Unsupported(std::string(op_kind_name(op.kind)) +
-                      ": the oracle does not set up swap yet (issue 14)");
+  // reclaim names no process; the result is always 0 (or the op is not
+  // reproducible).
+  if (op.kind == OpKind::Reclaim) return reclaim();
   if (!agents_.is_live(op.proc)) return Result::error(ESRCH);
+  if (op.kind == OpKind::Pageout) return pageout(op.proc, op.start, op.npages);
   Request q;
   switch (op.kind) {
     case OpKind::Mmap:

@@ -5,25 +5,30 @@
 #include <fmt/format.h>
 #include <glob.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 
 #include "kernel_engine.h"
 #include "live_kernel.h"
 #include "rmapcheck/checker.h"
+#include "swap_setup.h"
 
 namespace rmapcheck::oracle {
 
 struct Oracle::State {
+  // First, so it is restored last, after every lane's agents are gone.
+  std::unique_ptr<SwapSetup> swap;
+  std::string no_swap_reason;
   OracleOptions options;
   int cpu = 0;
   std::unique_ptr<KernelFiles> files;
   std::unique_ptr<AnonVmaProbe> probe;
   std::string no_forest_reason;
+  std::string no_folio_mapping_reason;  // "" when folio->mapping is shown
 };
 
 namespace {
@@ -42,13 +47,28 @@ int numa_nodes() {
   return n;
 }
 
-bool has_swap() {
-  std::ifstream in("/proc/swaps");
-  std::string line;
-  int lines = 0;
-  while (std::getline(in, line))
-    if (!line.empty()) ++lines;
-  return lines > 1;  // the first line is the header
+// folio->mapping of one of our own anon pages, through the probe: "" when
+// the kernel lane can show folio->mapping and ->index, else why not.
+std::string trial_folio_mapping(AnonVmaProbe& probe) {
+  void* p = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return std::string("mmap: ") + std::strerror(errno);
+  *static_cast<volatile char*>(p) = 1;
+  std::uint64_t e = 0;
+  int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  bool ok =
+      fd >= 0 &&
+      pread(fd, &e, 8, static_cast<off_t>(reinterpret_cast<std::uintptr_t>(p) / 4096 * 8)) == 8;
+  if (fd >= 0) close(fd);
+  std::string why;
+  if (!ok || !(e >> 63 & 1) || (e & ((std::uint64_t{1} << 55) - 1)) == 0) {
+    why = "cannot read our own pagemap";
+  } else {
+    std::optional<std::vector<ProbeFolio>> got =
+        probe.folios({e & ((std::uint64_t{1} << 55) - 1)}, why);
+    if (got && got->size() != 1) why = "the folio dump returned nothing";
+  }
+  munmap(p, 4096);
+  return why;
 }
 
 }  // namespace
@@ -126,11 +146,21 @@ Oracle::Oracle(const OracleOptions& options) : state_(std::make_unique<State>())
   } catch (const ObserveError& e) {
     throw OracleSetupError(e.what());
   }
+  if (options.swap) {
+    SwapSetupOptions so;
+    so.cpu = state_->cpu;
+    state_->swap = SwapSetup::open(so, state_->no_swap_reason);
+  } else {
+    state_->no_swap_reason = "disabled (--no-swap)";
+  }
   if (options.forest) {
     state_->probe = AnonVmaProbe::open(state_->no_forest_reason);
   } else {
     state_->no_forest_reason = "disabled (--no-forest)";
   }
+  state_->no_folio_mapping_reason = state_->probe
+                                        ? trial_folio_mapping(*state_->probe)
+                                        : "no BPF probe (" + state_->no_forest_reason + ")";
 }
 
 Oracle::~Oracle() = default;
@@ -141,22 +171,36 @@ bool Oracle::forest_compared() const {
 const std::string& Oracle::forest_unavailable_reason() const {
   return state_->no_forest_reason;
 }
+bool Oracle::swap_available() const {
+  return state_->swap != nullptr;
+}
+const std::string& Oracle::swap_unavailable_reason() const {
+  return state_->no_swap_reason;
+}
 
 std::vector<std::string> Oracle::limits() const {
   std::vector<std::string> out;
-  if (!has_swap())
+  if (!state_->swap) {
+    out.push_back("no swap set up (" + state_->no_swap_reason +
+                  "): a trace is compared only up to its first pageout or reclaim");
+  } else {
     out.push_back(
-        "no swap device: swap-out/swap-in (do_swap_page) cannot happen; nothing about swap is "
-        "compared");
+        "the swap PTE's exclusive bit (pte_swp_exclusive) and the swap cache (which folio a slot "
+        "caches, slot contents, unmapped cached folios) are not observable; swap slot identity "
+        "and sharing are, through pagemap");
+  }
   if (numa_nodes() <= 1)
     out.push_back(
         "one NUMA node: page migration (the rmap walk behind move_pages) cannot be exercised");
   out.push_back(
       "failalloc: a live kernel cannot fail one chosen allocation; a trace is compared only up to "
       "its first failalloc");
-  out.push_back(
-      "folio->mapping and folio->index (a page's anon_vma and linear index) are not observable "
-      "(BPF tracing programs are refused); PTE write bits are not exposed either");
+  if (!state_->no_folio_mapping_reason.empty())
+    out.push_back(
+        "folio->mapping and folio->index (a page's anon_vma and linear index) NOT "
+        "compared: " +
+        state_->no_folio_mapping_reason);
+  out.push_back("PTE write bits are not exposed (pagemap has no write bit)");
   out.push_back(
       "page values are read only in readable VMAs (a load in a PROT_NONE VMA would fault)");
   if (!state_->probe)
@@ -171,6 +215,9 @@ std::unique_ptr<Engine> Oracle::kernel_lane() const {
   lk.cpu = state_->cpu;
   lk.vm_flags = state_->options.vm_flags;
   lk.probe = state_->probe.get();
+  lk.folio_mapping = state_->no_folio_mapping_reason.empty();
+  lk.swap = state_->swap.get();
+  lk.no_swap_reason = state_->no_swap_reason;
   return make_kernel_engine(*state_->files, lk);
 }
 
@@ -244,6 +291,7 @@ TraceVerdict Oracle::run(const Trace& trace) {
       if (opt.model) {
         ++v.ops_compared;
         if (checker.state(kernel).visible.has(Shown::Forest)) ++v.forest_ops;
+        if (checker.state(kernel).visible.has(Shown::FolioMapping)) ++v.folio_mapping_ops;
       }
     }
     // The epilogue: every process exits on both sides, compared.

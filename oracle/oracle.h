@@ -16,6 +16,10 @@
 //   oracle.kernel_lane()         a fresh kernel lane, for a Checker of one's own
 //   oracle.limits()              what this machine cannot show, one line each
 //
+// The Oracle owns the machine setup for swap (swap_setup.h): made in the
+// constructor, restored in the destructor (and by its guardian process when
+// the oracle dies any other way).
+//
 // Contract
 //   - Agree only when every op of the trace was compared and agreed. With
 //     OracleOptions::model off nothing is compared; the tool reports such a
@@ -49,6 +53,9 @@ struct OracleOptions {
   bool forest = true;    // compare the anon_vma forest when BPF works here
   bool model = true;     // false: kernel only (--show), nothing compared
   bool show = false;     // print the kernel's observation after every op
+  // Set up zram swap and a memcg for pageout and reclaim (swap_setup.h);
+  // without it (or where the machine cannot) those ops are not compared.
+  bool swap = true;
 };
 
 struct TraceVerdict {
@@ -57,6 +64,8 @@ struct TraceVerdict {
   std::size_t ops_compared = 0;
   // Of those, the ops after which the anon_vma forest (BPF) was compared too.
   std::size_t forest_ops = 0;
+  // Of those, the ops after which folio->mapping and ->index were compared.
+  std::size_t folio_mapping_ops = 0;
   int line = 0;        // the diverging / stopping line (source line, or 1-based index)
   std::string report;  // readable: file:line, op, kernel vs model
   std::vector<Result> kernel_results;  // the kernel's answer to each op replayed
@@ -85,6 +94,9 @@ class Oracle {
   // Whether the anon_vma forest is compared, and if not, why.
   bool forest_compared() const;
   const std::string& forest_unavailable_reason() const;
+  // Whether pageout and reclaim run here, and if not, why.
+  bool swap_available() const;
+  const std::string& swap_unavailable_reason() const;
   // What this machine cannot show; printed once by the tool.
   std::vector<std::string> limits() const;
 

@@ -49,8 +49,10 @@ std::optional<OpKind> diverging_kind(const Trace& t, const TraceVerdict& v) {
 
 }  // namespace
 
-Trace oracle_random_trace(std::uint64_t seed, std::uint64_t index, std::size_t nops) {
+Trace oracle_random_trace(std::uint64_t seed, std::uint64_t index, std::size_t nops,
+                          const props::Weights& weights) {
   props::GenConfig cfg;
+  cfg.weights = weights;
   // The live kernel cannot fail one chosen allocation.
   cfg.weights.set(OpKind::FailAlloc, 0);
   Trace t = props::generate_trace(props::mix_seed(seed, index), nops, cfg);
@@ -71,7 +73,7 @@ RandomRunSummary run_random(Oracle& oracle, const RandomRunOptions& o, std::FILE
   std::uint64_t ops = 0;
   for (std::uint64_t k = 0; k < o.count; ++k) {
     progress.update(k, ops);
-    Trace t = oracle_random_trace(o.seed, k, o.nops);
+    Trace t = oracle_random_trace(o.seed, k, o.nops, o.weights);
     TraceVerdict v = oracle.run(t);
     ops += v.ops_compared;
     ++s.traces;
@@ -85,6 +87,12 @@ RandomRunSummary run_random(Oracle& oracle, const RandomRunOptions& o, std::FILE
       ++s.agree;
       s.ops_agreed += v.ops_compared;
       s.forest_ops += v.forest_ops;
+      s.folio_mapping_ops += v.folio_mapping_ops;
+      continue;
+    }
+    if (v.status == TraceVerdict::Status::Partial) {
+      ++s.partial;
+      std::fprintf(log, "%s: partial, NOT an agreement\n%s", t.file.c_str(), v.report.c_str());
       continue;
     }
     if (v.status != TraceVerdict::Status::Diverge) {
@@ -154,15 +162,20 @@ RandomRunSummary run_random(Oracle& oracle, const RandomRunOptions& o, std::FILE
       s.traces ? 100.0 * static_cast<double>(s.agree) / static_cast<double>(s.traces) : 0.0;
   std::fprintf(log,
                "random: %llu traces (seed %llu, %zu ops each): %llu agree (%.1f%%), %llu diverge, "
-               "%llu flaky, %llu errors\n",
+               "%llu flaky, %llu errors, %llu partial (not compared to the end)\n",
                static_cast<unsigned long long>(s.traces), static_cast<unsigned long long>(o.seed),
                o.nops, static_cast<unsigned long long>(s.agree), rate,
                static_cast<unsigned long long>(s.diverge), static_cast<unsigned long long>(s.flaky),
-               static_cast<unsigned long long>(s.errors));
-  std::fprintf(log, "random: %llu ops agreed, the anon_vma forest compared after %llu of them%s\n",
+               static_cast<unsigned long long>(s.errors),
+               static_cast<unsigned long long>(s.partial));
+  std::fprintf(log,
+               "random: %llu ops agreed, the anon_vma forest compared after %llu of them%s, "
+               "folio->mapping after %llu%s\n",
                static_cast<unsigned long long>(s.ops_agreed),
                static_cast<unsigned long long>(s.forest_ops),
-               s.forest_ops == s.ops_agreed ? "" : " (NOT after every op)");
+               s.forest_ops == s.ops_agreed ? "" : " (NOT after every op)",
+               static_cast<unsigned long long>(s.folio_mapping_ops),
+               s.folio_mapping_ops == s.ops_agreed ? "" : " (NOT after every op)");
   // The same op and branch counters as a campaign prints (the model's
   // coverage over every trace replayed, the exit epilogues included).
   std::ostringstream coverage;

@@ -98,6 +98,10 @@ void restrict_to(Snapshot& s, Visibility v) {
       x.cached = 0;
       x.value = 0;
     }
+    // A slot no swap PTE holds lives only through the cache (has_cache
+    // only: its folio is mapped, docs/model/pageout.md): part of the swap
+    // cache, so not shown either. The slots left are those swap PTEs name.
+    std::erase_if(s.slots, [](const SnapSlot& x) { return x.count == 0; });
   }
   if (!v.has(Shown::UnreadableValues)) {
     // A value is visible where some readable VMA maps the folio.

@@ -3,13 +3,14 @@
 //
 //   rmapcheck oracle FILE...                 every trace; exit 1 on a divergence
 //   rmapcheck oracle --show FILE             the kernel's view after each op (no model)
-//   rmapcheck oracle --random N [--seed S] [--ops M] [--out DIR]
+//   rmapcheck oracle --random N [--seed S] [--ops M] [--out DIR] [--weights op=N,...]
 //
 // Exit status (docs/conformance.md): 0 every trace compared to its end and
 // agreeing (--show: replayed to its end), 1 a divergence, 2 usage or input
 // error, 3 the oracle's machinery failed (or a random divergence did not
 // repeat), 4 a trace was compared only partly (a failalloc, which the kernel
-// cannot do) and none diverged, 77 this machine cannot run the oracle (not
+// cannot do, or a pageout/reclaim it did not reproduce or cannot do without
+// swap) and none diverged, 77 this machine cannot run the oracle (not
 // Linux, not root). With several outcomes the first of 1, 3, 4 wins.
 #include <fmt/format.h>
 
@@ -21,6 +22,7 @@
 #include "options.h"
 #include "oracle/oracle.h"
 #include "oracle/random_run.h"
+#include "properties/weights.h"
 #include "rmapcheck/trace.h"
 
 namespace rmapcheck::tool {
@@ -36,11 +38,13 @@ struct OracleArgs {
   bool show = false;
   bool no_flags = false;
   bool no_forest = false;
+  bool no_swap = false;
   std::uint64_t random = 0;
   std::uint64_t seed = 1;
   std::size_t ops = 40;
   std::string out = "rmapcheck-out/oracle";
   std::size_t max_shrunk = 20;
+  std::string weights;
 };
 
 int run_files(const OracleArgs& args, oracle::Oracle& o) {
@@ -109,6 +113,8 @@ CommandRun setup(CLI::App& sub) {
   sub.add_flag("--show", args->show, "print the kernel's observation after every op; no model");
   sub.add_flag("--no-flags", args->no_flags, "do not read smaps VmFlags (compare r/w/x only)");
   sub.add_flag("--no-forest", args->no_forest, "do not compare the anon_vma forest (BPF)");
+  sub.add_flag("--no-swap", args->no_swap,
+               "do not set up zram swap and a memcg (pageout and reclaim are not compared)");
   sub.add_option("--random", args->random, "replay N random traces instead of files")
       ->check(integer_in(1, kMaxRandomTraces));
   sub.add_option("--seed", args->seed, "seed of the random traces (default 1)")
@@ -117,6 +123,8 @@ CommandRun setup(CLI::App& sub) {
       ->check(integer_in(1, kMaxOps));
   sub.add_option("--out", args->out,
                  "where shrunk diverging traces go (default ./rmapcheck-out/oracle)");
+  sub.add_option("--weights", args->weights,
+                 "op mix of the random traces, op=N,... over the defaults (failalloc stays 0)");
   sub.add_option("--max-shrunk", args->max_shrunk,
                  "shrink and save at most this many divergences (default 20)")
       ->check(integer_in(0, kMaxRandomTraces));
@@ -129,6 +137,17 @@ CommandRun setup(CLI::App& sub) {
     if (args->show && args->random) {
       std::fprintf(stderr, "rmapcheck oracle: --show replays files only\n");
       return 2;
+    }
+    props::Weights weights = props::Weights::defaults();
+    if (!args->weights.empty()) {
+      if (!args->random) {
+        std::fprintf(stderr, "rmapcheck oracle: --weights needs --random\n");
+        return 2;
+      }
+      if (auto e = props::parse_weights(args->weights, weights)) {
+        std::fprintf(stderr, "rmapcheck oracle: --weights: %s\n", e->c_str());
+        return 2;
+      }
     }
     if (args->random) {
       // Before any work: a divergence found must be saved.
@@ -146,6 +165,7 @@ CommandRun setup(CLI::App& sub) {
     oracle::OracleOptions opt;
     opt.vm_flags = !args->no_flags;
     opt.forest = !args->no_forest;
+    opt.swap = !args->no_swap;
     opt.show = args->show;
     opt.model = !args->show;
     oracle::Oracle o(opt);
@@ -158,10 +178,12 @@ CommandRun setup(CLI::App& sub) {
       r.nops = args->ops;
       r.out_dir = args->out;
       r.max_shrunk = args->max_shrunk;
+      r.weights = weights;
       r.progress = progress_style_for_stderr();
       oracle::RandomRunSummary sum = oracle::run_random(o, r, stdout);
       if (sum.diverge > 0) return 1;
       if (sum.errors > 0 || sum.flaky > 0) return kExitMachinery;
+      if (sum.partial > 0) return kExitPartial;
       return 0;
     }
     return run_files(*args, o);

@@ -27,8 +27,24 @@ struct bpf_iter_meta {
   struct seq_file *seq;
 } __attribute__((preserve_access_index));
 
+struct page {
+  unsigned long flags;
+} __attribute__((preserve_access_index));
+struct vm_struct {
+  struct page **pages;
+} __attribute__((preserve_access_index));
+
 struct task_struct {
   int tgid;
+  struct vm_struct *stack_vm_area;
+} __attribute__((preserve_access_index));
+
+// folio->mapping (an anon folio's anon_vma, tagged with PAGE_MAPPING_ANON)
+// and folio->index; for an order-0 folio the folio is its page.
+struct folio {
+  unsigned long flags;
+  void *mapping;
+  unsigned long index;
 } __attribute__((preserve_access_index));
 
 struct list_head {
@@ -60,6 +76,11 @@ struct vm_area_struct {
   struct anon_vma *anon_vma;
 } __attribute__((preserve_access_index));
 
+struct bpf_iter__task {
+  struct bpf_iter_meta *meta;
+  struct task_struct *task;
+} __attribute__((preserve_access_index));
+
 struct bpf_iter__task_vma {
   struct bpf_iter_meta *meta;
   struct task_struct *task;
@@ -71,6 +92,10 @@ struct bpf_iter__task_vma {
 //         d = refcount, e = num_children, f = num_active_vmas), in list order
 // kind 3: the VMA's own anon_vma (same layout as kind 2); ends the VMA
 // kind 4: the chain was longer than MAX_CHAIN (the dump is unusable)
+// kind 5: a folio (a = pfn, b = folio->mapping, c = folio->index,
+//         d = the struct page address read)
+// kind 6: the folio dump's base (a = vmemmap base, b = sizeof(struct page));
+//         a = 0: no base found (no stack_vm_area), no kind 5 records
 struct record {
   __u32 kind;
   __u32 tgid;
@@ -134,5 +159,56 @@ int dump_anon_vmas(struct bpf_iter__task_vma *ctx) {
     bpf_seq_write(seq, &t, sizeof t);
   }
   anon_vma_record(seq, 3, tgid, own);
+  return 0;
+}
+
+// The folios of the PFNs user space puts here before each dump (the .bss
+// map: count, then the PFNs).
+#define MAX_PFNS 512
+struct {
+  __u32 count;
+  __u32 pad;
+  __u64 pfns[MAX_PFNS];
+} folio_input = {};
+
+// An "iter/task" program attached to one task: it runs once for it and
+// dumps folio->mapping and folio->index of every PFN in folio_input. The
+// struct page of a PFN is at vmemmap_base + pfn * sizeof(struct page);
+// vmemmap_base is not a symbol here (no KALLSYMS_ALL, not in BTF), but
+// kernel_randomize_memory (arch/x86/mm/kaslr.c) places it on a 1 GiB
+// (PUD) boundary and the array of a machine with less than 64 GiB of
+// physical address space is smaller than that, so it is any struct page
+// pointer rounded down to 1 GiB: the first page of the task's stack
+// (task->stack_vm_area->pages[0], VMAP_STACK). User space checks the
+// result (oracle/anon_vma_probe_bpf.cpp).
+SEC("iter/task")
+int dump_folios(struct bpf_iter__task *ctx) {
+  struct seq_file *seq = ctx->meta->seq;
+  struct task_struct *task = ctx->task;
+  if (!task) return 0;
+  struct record b = {};
+  b.kind = 6;
+  b.b = bpf_core_type_size(struct page);
+  if (bpf_core_field_exists(task->stack_vm_area)) {
+    struct vm_struct *area = BPF_CORE_READ(task, stack_vm_area);
+    struct page **pages = area ? BPF_CORE_READ(area, pages) : 0;
+    struct page *first = 0;
+    if (pages) bpf_probe_read_kernel(&first, sizeof first, pages);
+    b.a = (__u64)first & ~((1ULL << 30) - 1);
+  }
+  bpf_seq_write(seq, &b, sizeof b);
+  if (!b.a) return 0;
+  __u32 n = folio_input.count;
+  for (__u32 i = 0; i < MAX_PFNS; i++) {
+    if (i >= n) break;
+    struct record r = {};
+    r.kind = 5;
+    r.a = folio_input.pfns[i];
+    struct folio *f = (struct folio *)(b.a + r.a * b.b);
+    r.b = (__u64)BPF_CORE_READ(f, mapping);
+    r.c = BPF_CORE_READ(f, index);
+    r.d = (__u64)f;
+    bpf_seq_write(seq, &r, sizeof r);
+  }
   return 0;
 }

@@ -119,5 +119,54 @@ TEST(KernelSnapshot, RestrictKeepsVisibleDifferences) {
   EXPECT_NE(d.find("[0,2)"), std::string::npos) << d;
 }
 
+// Swap, as the kernel shows it: slot identity and the count of swap PTEs,
+// never the exclusive bit or the swap cache. After fork and the child's
+// cache-miss swap-in, then the parent's cache hit:
+//   0
+//   $ / F     <- p0's swap PTE names $1 (count 1), which caches c's folio
+//   F / F     <- the hit: count 0, the slot lives only through the cache
+// The model lists the cache-only slot; the kernel cannot see it (no swap
+// PTE names it), so it is not compared.
+TEST(KernelSnapshot, SwapIsComparedOnSlotsAndCounts) {
+  Snapshot m;
+  m.procs = {{"c", {vma(0, 1, VM_READ | VM_WRITE)}, {anon(0, 5)}},
+             {"p0", {vma(0, 1, VM_READ | VM_WRITE)}, {}}};
+  SnapPte swp;
+  swp.page = 0;
+  swp.kind = SnapPte::Kind::Swap;
+  swp.slot = 40;
+  swp.swp_exclusive = false;
+  m.procs[1].ptes.push_back(swp);
+  m.folios = {frame(5, 1)};
+  m.folios[0].swap = 40;
+  m.slots = {SnapSlot{40, 1, 5, 1}};
+  Snapshot k;
+  k.visible = kKernelVisibility;
+  k.procs = m.procs;
+  k.procs[0].ptes[0].folio = 0x9000;
+  k.procs[1].ptes[0].slot = 0x21;  // type 0, offset 1, + 1
+  k.folios = {frame(0x9000, 1)};
+  k.slots = {SnapSlot{0x21, 1, 0, 0}};
+  canonicalize(m);
+  canonicalize(k);
+  restrict_to(m, k.visible);
+  restrict_to(k, m.visible);
+  EXPECT_EQ(k, m) << diff_snapshots(m, k, "model", "kernel");
+
+  // The hit: p0 maps the folio too; the slot has count 0, only cached.
+  m.procs[1].ptes[0] = anon(0, 1);
+  m.folios[0].mapcount = 2;
+  m.slots = {SnapSlot{1, 0, 1, 1}};
+  m.folios[0].swap = 1;
+  m.visible = Visibility::all();
+  k.procs[1].ptes[0] = anon(0, 1);
+  k.folios[0].mapcount = 2;
+  k.slots.clear();
+  canonicalize(m);
+  restrict_to(m, k.visible);
+  EXPECT_TRUE(m.slots.empty());
+  EXPECT_EQ(k, m) << diff_snapshots(m, k, "model", "kernel");
+}
+
 }  // namespace
 }  // namespace rmapcheck::oracle
