@@ -25,6 +25,9 @@ Weights Weights::defaults() {
   d.set(OpKind::Exit, 5);
   d.set(OpKind::Rmap, 3);
   d.set(OpKind::FailAlloc, 2);
+  // Reclaim and swap: pageout per range, reclaim of everything now and then.
+  d.set(OpKind::Pageout, 4);
+  d.set(OpKind::Reclaim, 2);
   return d;
 }
 
