@@ -29,7 +29,7 @@ Op random_op(std::mt19937_64& rng, const std::vector<std::string>& live, int& ne
   const Page n = 1 + rng() % 4;
   const Prot prots[] = {Prot::R, Prot::RW, Prot::RW, Prot::RX, Prot::None};
   const Prot prot = prots[rng() % 5];
-  switch (rng() % 12) {
+  switch (rng() % 14) {
     case 0:
     case 1:
       return op_mmap(p, a, n, prot, rng() % 4 == 0);
@@ -51,6 +51,10 @@ Op random_op(std::mt19937_64& rng, const std::vector<std::string>& live, int& ne
       return live.size() < 5 ? op_fork(p, "c" + std::to_string(next_child++)) : op_write(p, a);
     case 10:
       return live.size() > 1 ? op_exit(p) : op_read(p, a);
+    case 11:
+      return op_pageout(p, a, n);
+    case 12:
+      return op_reclaim();
     default:
       return op_failalloc(static_cast<AllocSite>(rng() % kAllocSiteCount),
                           static_cast<std::uint32_t>(1 + rng() % 3));
@@ -59,7 +63,7 @@ Op random_op(std::mt19937_64& rng, const std::vector<std::string>& live, int& ne
 
 TEST(FailallocRandom, ModelAndImplAgreeAndNothingLeaks) {
   Coverage total;
-  for (std::uint64_t seed = 1; seed <= 150; ++seed) {
+  for (std::uint64_t seed = 1; seed <= 600; ++seed) {
     std::mt19937_64 rng(seed);
     auto model = make_engine(EngineKind::Model);
     auto impl = make_engine(EngineKind::Impl);

@@ -2,7 +2,7 @@
 # (branch_name()) and make every allocation site fail at least once: a
 # counter left at 0 is a path the generator no longer tests.
 file(REMOVE_RECURSE ${WORK})
-execute_process(COMMAND ${RMAPCHECK} campaign --seed 2 --cases 600 --deterministic-report --out ${WORK}
+execute_process(COMMAND ${RMAPCHECK} campaign --seed 2 --cases 3000 --deterministic-report --out ${WORK}
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "campaign exited ${rc}:\n${out}")
@@ -24,5 +24,5 @@ foreach(section branches alloc_failed)
   endforeach()
 endforeach()
 if(zero)
-  message(FATAL_ERROR "never reached by a default-mix campaign of 600 cases: ${zero}\n${out}")
+  message(FATAL_ERROR "never reached by a default-mix campaign of 3000 cases: ${zero}\n${out}")
 endif()

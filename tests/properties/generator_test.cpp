@@ -69,7 +69,7 @@ TEST(Weights, ParseErrorsAreClearAndLeaveTheWeightsAlone) {
   EXPECT_TRUE(parse_weights("fork=-1", w));
   EXPECT_TRUE(
       parse_weights("mmap=0,munmap=0,mprotect=0,madvise=0,mremap=0,read=0,write=0,"
-                    "fork=0,exit=0,rmap=0,failalloc=0",
+                    "fork=0,exit=0,rmap=0,failalloc=0,pageout=0,reclaim=0",
                     w));
   EXPECT_EQ(w, Weights::defaults());
   ASSERT_FALSE(parse_weights("fork=20,exit=0", w));
