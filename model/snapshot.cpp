@@ -128,11 +128,9 @@ Snapshot build_snapshot(const State& s, bool* reach_complete) {
     }
     k = 0;
     for (const auto& [id, x] : s.slots) {
-      const bool cached_mapped = [&] {
-        const Id f = cached_folio(s, id);
-        const std::size_t i = pos_of(folio_ids, f);
-        return f != 0 && i != npos && mapcount[i] > 0;
-      }();
+      const Id f = cached_folio(s, id);
+      const std::size_t i = pos_of(folio_ids, f);
+      const bool cached_mapped = f != 0 && i != npos && mapcount[i] > 0;
       complete = complete && (swap_count[k] > 0 || cached_mapped);
       ++k;
     }
