@@ -72,7 +72,7 @@ int pick_agent_cpu() {
   return 0;
 }
 
-AgentSet::AgentSet(int cpu, const SwapSetup* swap) : cpu_(cpu) {
+AgentSet::AgentSet(int cpu, const SwapSetup* swap) {
   // Agents whose parent agent exits are re-parented to us, so we reap them.
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   int sv[2];

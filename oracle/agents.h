@@ -71,7 +71,6 @@ class AgentSet {
   void wait_gone(const std::string& name, const AgentHandle& h);
   void reap_orphans();
 
-  int cpu_;
   pid_t first_pid_ = -1;
   std::map<std::string, AgentHandle> agents_;
 };

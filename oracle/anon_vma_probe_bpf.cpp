@@ -30,9 +30,21 @@ struct Record {
 };
 static_assert(sizeof(Record) == 64);
 
-std::string g_libbpf_log;  // libbpf's messages while loading, for the reason
+std::string g_libbpf_log;
 
-int capture_libbpf(enum libbpf_print_level level, const char* fmt, va_list args) {
+// Attach options for an iterator over one task (LIBBPF_OPTS by hand, so
+// that C++ needs no compound literal).
+bpf_iter_attach_opts iter_opts(bpf_iter_link_info& info) {
+  bpf_iter_attach_opts opts{};
+  opts.sz = sizeof opts;
+  opts.link_info = &info;
+  opts.link_info_len = sizeof info;
+  return opts;
+}  // libbpf's messages while loading, for the reason
+
+// libbpf passes its own printf format.
+__attribute__((format(printf, 2, 0))) int capture_libbpf(enum libbpf_print_level level,
+                                                         const char* fmt, va_list args) {
   if (level == LIBBPF_DEBUG) return 0;
   char buf[512];
   int n = std::vsnprintf(buf, sizeof buf, fmt, args);
@@ -72,7 +84,7 @@ class BpfProbe final : public AnonVmaProbe {
       // The program runs once, for this task (the controller).
       union bpf_iter_link_info info {};
       info.task.pid = static_cast<__u32>(getpid());
-      LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &info, .link_info_len = sizeof info);
+      bpf_iter_attach_opts opts = iter_opts(info);
       folio_link_ = bpf_program__attach_iter(folio_prog_, &opts);
       if (!folio_link_) {
         why_not = std::string("attaching the folio iterator: ") + std::strerror(errno);
@@ -156,7 +168,7 @@ class BpfProbe final : public AnonVmaProbe {
   bpf_link* attach(pid_t pid) {
     union bpf_iter_link_info info {};
     info.task.pid = static_cast<__u32>(pid);
-    LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &info, .link_info_len = sizeof info);
+    bpf_iter_attach_opts opts = iter_opts(info);
     bpf_link* link = bpf_program__attach_iter(prog_, &opts);
     if (!link)
       throw std::runtime_error("attaching the task_vma iterator to pid " + std::to_string(pid) +
@@ -250,7 +262,11 @@ std::unique_ptr<AnonVmaProbe> AnonVmaProbe::open(std::string& why_not) {
   }
   g_libbpf_log.clear();
   libbpf_print_fn_t old = libbpf_set_print(capture_libbpf);
-  LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "anon_vma_iter");
+  // What LIBBPF_OPTS does, without its C99 compound literal: zeroed, with
+  // its size set (libbpf's check of the caller's struct version).
+  bpf_object_open_opts opts{};
+  opts.sz = sizeof opts;
+  opts.object_name = "anon_vma_iter";
   bpf_object* obj =
       bpf_object__open_mem(rmapcheck_anon_vma_iter_bpf, rmapcheck_anon_vma_iter_bpf_size, &opts);
   std::string fail;

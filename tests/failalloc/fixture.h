@@ -41,7 +41,7 @@ class FailScenario : public ::testing::TestWithParam<EngineKind> {
   std::optional<SnapPte> pte(std::string_view proc, Page page) const;
   std::optional<SnapFolio> folio_of(std::string_view proc, Page page) const;
   std::uint64_t failed(AllocSite site) const {
-    return engine_->coverage().alloc_failed[static_cast<int>(site)];
+    return engine_->coverage().alloc_failed[static_cast<std::size_t>(site)];
   }
   void same_as_without_failures() const;
   void exit_all();

@@ -143,7 +143,17 @@ TEST(Pool, ThrowingConstructorGivesTheSlotBack) {
   EXPECT_EQ(pool.slot_of(t), 0u);
 }
 
+// g++ says it builds with ASan by __SANITIZE_ADDRESS__, clang by
+// __has_feature(address_sanitizer).
 #if defined(__SANITIZE_ADDRESS__)
+#define POOL_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define POOL_TEST_ASAN 1
+#endif
+#endif
+
+#if defined(POOL_TEST_ASAN)
 // Under ASan the freed body is poisoned: even an access that skips check()
 // is caught, by ASan itself.
 TEST(PoolDeathTest, AsanCatchesUncheckedUseAfterFree) {
