@@ -21,7 +21,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 if [ ! -x "$fuzzer" ]; then
   echo "SKIP: $fuzzer is not built; build it with:"
-  echo "  cmake --preset fuzz && cmake --build --preset fuzz   (scripts/test.sh does this)"
+  echo "  cmake --preset asan && cmake --build --preset fuzz   (scripts/test.sh asan builds it)"
   exit 77
 fi
 

@@ -7,8 +7,8 @@ packages=(
   g++ cmake make pkg-config git
   librapidcheck-dev libgtest-dev libgmock-dev libbenchmark-dev
   libboost-dev libcli11-dev nlohmann-json3-dev libfmt-dev
-  clang libbpf-dev   # the oracle's BPF anon_vma iterator; clang++ also builds fuzz/
-  libclang-rt-14-dev # libFuzzer and the sanitizer runtimes for clang (fuzz/, the fuzz preset)
+  clang libbpf-dev   # the oracle's BPF anon_vma iterator; clang++ builds the asan preset
+  libclang-rt-14-dev # libFuzzer and the sanitizer runtimes for clang (the asan preset, fuzz/)
   clang-format       # tests/style: the tree stays formatted
   graphviz           # `rmapcheck draw -o FILE.svg`, the campaign's counterexample pictures
   parallel           # tests/explore: sharded explore runs side by side (docs/explore.md)
