@@ -54,6 +54,7 @@ struct ExploreBounds {
   bool noreserve = true;              // mmap also with noreserve
   bool dontunmap = true;              // mremap also with dontunmap
   std::vector<AllocSite> fail_sites;  // failalloc at these sites; empty: each named site
+  std::vector<Advice> advices;        // madvise with these; empty: all five (the shrinker's search)
 };
 
 // One move of one process: an op with its process left out (and a fork's

@@ -52,13 +52,16 @@ std::vector<Move> explore_moves(const ExploreBounds& b) {
           for (Prot p : b.prots) add(op_mprotect("", s, n, p));
         });
         break;
-      case OpKind::Madvise:
+      case OpKind::Madvise: {
+        std::vector<Advice> advices = b.advices;
+        if (advices.empty())
+          advices = {Advice::DontNeed, Advice::DontFork, Advice::DoFork, Advice::WipeOnFork,
+                     Advice::KeepOnFork};
         ranges([&](Page s, Page n) {
-          for (Advice a : {Advice::DontNeed, Advice::DontFork, Advice::DoFork, Advice::WipeOnFork,
-                           Advice::KeepOnFork})
-            add(op_madvise("", s, n, a));
+          for (Advice a : advices) add(op_madvise("", s, n, a));
         });
         break;
+      }
       case OpKind::Mremap:
         ranges([&](Page s, Page n) {
           ranges([&](Page ns, Page nn) {
@@ -120,6 +123,11 @@ std::string bounds_text(const ExploreBounds& b) {
   }
   std::string s = fmt::format("W={} pages, P<={} processes, ops={}, prots={}, values={}", b.pages,
                               b.procs, ops, prots, b.values);
+  if (!b.advices.empty()) {
+    std::string a;
+    for (Advice x : b.advices) a += (a.empty() ? "" : ",") + std::string(advice_name(x));
+    s += fmt::format(", advices={}", a);
+  }
   if (b.max_forks >= 0) s += fmt::format(", forks<={}", b.max_forks);
   if (has(b, OpKind::FailAlloc)) s += fmt::format(", failalloc K<={}", b.fail_nth);
   return s;

@@ -52,6 +52,7 @@ std::optional<std::vector<Op>> shorter_within_span(const std::vector<Op>& ops,
   ExploreBounds& b = cfg.bounds;
   std::set<OpKind> kinds;
   std::set<Prot> prots;
+  std::set<Advice> advices;
   std::set<std::string> live{"p0"};
   std::size_t most_live = 1, transitions = 0;
   Page lo = kWindowPages, hi = 0;
@@ -62,6 +63,7 @@ std::optional<std::vector<Op>> shorter_within_span(const std::vector<Op>& ops,
     kinds.insert(op.kind);
     if (op.kind != OpKind::FailAlloc) ++transitions;
     if (op.kind == OpKind::Mmap || op.kind == OpKind::Mprotect) prots.insert(op.prot);
+    if (op.kind == OpKind::Madvise) advices.insert(op.advice);
     if (op.kind == OpKind::Mmap && op.noreserve) b.noreserve = true;
     if (op.kind == OpKind::Mremap && op.dontunmap) b.dontunmap = true;
     if (op.kind == OpKind::FailAlloc) {
@@ -84,6 +86,7 @@ std::optional<std::vector<Op>> shorter_within_span(const std::vector<Op>& ops,
   b.prots.assign(prots.begin(), prots.end());
   if (b.prots.empty()) b.prots = {Prot::RW};
   b.all_prots = false;
+  b.advices.assign(advices.begin(), advices.end());
   b.values = reads ? 2 : 1;
   cfg.mutants = mutants;
   cfg.max_memory = std::uint64_t{256} << 20;

@@ -6,7 +6,7 @@
 // stop at a trace that no deletion shortens although a shorter one with
 // other arguments exists (a mremap whose target a later write uses). Given
 // the shrunk trace, shorter_within_span() runs the explorer (explore.h)
-// over the trace's own universe: its op kinds, protections, processes
+// over the trace's own universe: its op kinds, protections, madvise advices, processes
 // (at most as many live at once), a window as wide as its pages span (at
 // most 3 pages), failalloc at its sites and counts if it has one, to depth
 // length - 1. A

@@ -105,6 +105,10 @@ int run(const Opts& o) {
   pc.total = static_cast<std::uint64_t>(
       std::count_if(all_mutants().begin(), all_mutants().end(), selected));
   pc.ops_unit = "cases";
+  // The name column fits the longest selected name.
+  std::size_t name_width = 32;
+  for (const auto& m : all_mutants())
+    if (selected(m)) name_width = std::max(name_width, m.name.size());
   pc.style = progress_style_for_stderr();
   Progress progress(pc);
   std::uint64_t cases_done = 0;
@@ -115,7 +119,7 @@ int run(const Opts& o) {
     if (m.needs_failalloc && !failalloc) {
       row.status = "skipped (engines ignore failalloc)";
       rows.push_back(row);
-      std::cout << fmt::format("{:<32} {}\n", row.name, row.status) << std::flush;
+      std::cout << fmt::format("{:<{}} {}\n", row.name, name_width, row.status) << std::flush;
       continue;
     }
     props::CampaignOptions opts;
@@ -182,8 +186,8 @@ int run(const Opts& o) {
       row.status = r.interrupted ? "interrupted" : "SURVIVED";
       ++survivors;
     }
-    std::cout << fmt::format("{:<32} {:<9} {:>8.2f}s {:>4} ops  ({} cases)\n", row.name, row.status,
-                             row.seconds, row.length, row.cases);
+    std::cout << fmt::format("{:<{}} {:<9} {:>8.2f}s {:>4} ops  ({} cases)\n", row.name, name_width,
+                             row.status, row.seconds, row.length, row.cases);
     if (r.counterexample) std::cout << "    " << r.counterexample->headline << "\n";
     std::cout << std::flush;
     report.push_back({{"mutant", row.name},
@@ -198,11 +202,12 @@ int run(const Opts& o) {
   progress.set_note("");
   progress.update(rows.size(), cases_done);
   progress.finish();
-  std::cout << fmt::format("\n{:<32} {:<9} {:>9} {:>8}\n", "mutant", "result", "to kill", "shrunk");
+  std::cout << fmt::format("\n{:<{}} {:<9} {:>9} {:>8}\n", "mutant", name_width, "result",
+                           "to kill", "shrunk");
   std::vector<double> times;
   for (const auto& r : rows) {
     if (r.status == "killed") times.push_back(r.seconds);
-    std::cout << fmt::format("{:<32} {:<9} {:>8} {:>8}\n", r.name, r.status,
+    std::cout << fmt::format("{:<{}} {:<9} {:>8} {:>8}\n", r.name, name_width, r.status,
                              r.status == "killed" ? fmt::format("{:.2f}s", r.seconds) : "-",
                              r.status == "killed" ? std::to_string(r.length) : "-");
   }
