@@ -30,17 +30,24 @@ struct Record {
 };
 static_assert(sizeof(Record) == 64);
 
-std::string g_libbpf_log;
+std::string g_libbpf_log;  // libbpf's messages while loading, for the reason
 
-// Attach options for an iterator over one task (LIBBPF_OPTS by hand, so
-// that C++ needs no compound literal).
-bpf_iter_attach_opts iter_opts(bpf_iter_link_info& info) {
-  bpf_iter_attach_opts opts{};
+// What LIBBPF_OPTS does, without its C99 compound literal: an options
+// struct zeroed, with its size set (libbpf's check of the caller's version).
+template <class Opts>
+Opts libbpf_opts() {
+  Opts opts{};
   opts.sz = sizeof opts;
+  return opts;
+}
+
+// Attach options for an iterator over one task.
+bpf_iter_attach_opts iter_opts(bpf_iter_link_info& info) {
+  auto opts = libbpf_opts<bpf_iter_attach_opts>();
   opts.link_info = &info;
   opts.link_info_len = sizeof info;
   return opts;
-}  // libbpf's messages while loading, for the reason
+}
 
 // libbpf passes its own printf format.
 __attribute__((format(printf, 2, 0))) int capture_libbpf(enum libbpf_print_level level,
@@ -262,10 +269,7 @@ std::unique_ptr<AnonVmaProbe> AnonVmaProbe::open(std::string& why_not) {
   }
   g_libbpf_log.clear();
   libbpf_print_fn_t old = libbpf_set_print(capture_libbpf);
-  // What LIBBPF_OPTS does, without its C99 compound literal: zeroed, with
-  // its size set (libbpf's check of the caller's struct version).
-  bpf_object_open_opts opts{};
-  opts.sz = sizeof opts;
+  auto opts = libbpf_opts<bpf_object_open_opts>();
   opts.object_name = "anon_vma_iter";
   bpf_object* obj =
       bpf_object__open_mem(rmapcheck_anon_vma_iter_bpf, rmapcheck_anon_vma_iter_bpf_size, &opts);

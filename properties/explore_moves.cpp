@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <iterator>
 
 #include "properties/explore.h"
 
@@ -54,9 +55,7 @@ std::vector<Move> explore_moves(const ExploreBounds& b) {
         break;
       case OpKind::Madvise: {
         std::vector<Advice> advices = b.advices;
-        if (advices.empty())
-          advices = {Advice::DontNeed, Advice::DontFork, Advice::DoFork, Advice::WipeOnFork,
-                     Advice::KeepOnFork};
+        if (advices.empty()) advices.assign(std::begin(kAllAdvices), std::end(kAllAdvices));
         ranges([&](Page s, Page n) {
           for (Advice a : advices) add(op_madvise("", s, n, a));
         });

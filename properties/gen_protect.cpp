@@ -7,6 +7,7 @@
 // MADV_DONTNEED zaps but keeps the anon_vma; DONTFORK / WIPEONFORK change what the next
 // fork copies. MADV_PAGEOUT takes the same ranges: one page (the folio
 // mapped once is reclaimed), a run, or one overhanging into a hole (ENOMEM).
+#include <iterator>
 #include <optional>
 
 #include "properties/generator.h"
@@ -81,10 +82,9 @@ Op gen_protect(OpKind kind, const GenState& s, const GenConfig& cfg, Chooser& ch
   Range r = pick_range(p, cfg, ch);
   if (kind == OpKind::Pageout) return op_pageout(p.name, r.start, r.n);
   if (kind == OpKind::Madvise) {
-    static constexpr std::uint32_t kW[] = {3, 2, 2, 2, 1};
-    static constexpr Advice kA[] = {Advice::DontNeed, Advice::DontFork, Advice::DoFork,
-                                    Advice::WipeOnFork, Advice::KeepOnFork};
-    return op_madvise(p.name, r.start, r.n, kA[ch.weighted(kW, 5)]);
+    static constexpr std::uint32_t kW[] = {3, 2, 2, 2, 1};  // by kAllAdvices
+    static_assert(std::size(kW) == std::size(kAllAdvices));
+    return op_madvise(p.name, r.start, r.n, kAllAdvices[ch.weighted(kW, 5)]);
   }
   static constexpr std::uint32_t kW[] = {5, 5, 1, 1};
   static constexpr Prot kP[] = {Prot::RW, Prot::RWX, Prot::R, Prot::None};

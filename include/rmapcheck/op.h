@@ -41,6 +41,8 @@ std::string_view prot_name(Prot p);  // "none" | "r" | "rw" | "rx" | "rwx"
 std::optional<Prot> prot_from_name(std::string_view s);
 
 enum class Advice : std::uint8_t { DontNeed, DontFork, DoFork, WipeOnFork, KeepOnFork };
+inline constexpr Advice kAllAdvices[] = {Advice::DontNeed, Advice::DontFork, Advice::DoFork,
+                                         Advice::WipeOnFork, Advice::KeepOnFork};
 
 std::string_view advice_name(Advice a);  // "dontneed" | "dontfork" | ...
 std::optional<Advice> advice_from_name(std::string_view s);

@@ -6,8 +6,10 @@
 
 #include <sstream>
 
+#include "properties/explore_shrink.h"
 #include "rmapcheck/checker.h"
 #include "rmapcheck/engine.h"
+#include "rmapcheck/trace.h"
 
 namespace rmapcheck::props {
 namespace {
@@ -166,6 +168,31 @@ TEST(Explore, MovesCoverEveryArgumentInsideTheBounds) {
   b.fail_nth = 1;
   // 6 ranges and one reclaim (it names no process).
   EXPECT_EQ(explore_moves(b).size(), 6u + 1u);
+  b.ops = {OpKind::Madvise};
+  // 6 ranges x the five advices, or only those asked for.
+  EXPECT_EQ(explore_moves(b).size(), 6u * 5u);
+  b.advices = {Advice::WipeOnFork};
+  EXPECT_EQ(explore_moves(b).size(), 6u);
+}
+
+// The shrinker's last step (properties/explore_shrink.h) on the counterexample
+// `rmapcheck mutants` first found for mremap-no-dup-copied-from once pageout
+// and reclaim joined the default mix: 11 ops after ddmin, pages 8-14, two
+// processes, one madvise advice. Searching all five advices ran out of budget
+// before depth 5; searching the trace's own advice finds a 5-op trace.
+TEST(ExploreShrink, SearchesOnlyTheAdvicesTheTraceUses) {
+  auto t = parse_trace(
+      "mmap p0 11 2 rwx\nmadvise p0 9 4 wipeonfork\nwrite p0 12 38\nmremap p0 11 2 8 3\n"
+      "mprotect p0 8 1 rw\nmremap p0 9 1 13 2\nmremap p0 8 1 10 1\nfork p0 p3\n"
+      "mprotect p3 13 2 rw\nwrite p3 13 23\nmremap p3 13 2 11 2\n",
+      "t");
+  ASSERT_TRUE(t.trace);
+  std::vector<Op> ops;
+  for (const auto& l : t.trace->lines) ops.push_back(l.op);
+  const auto mutants = MutantSet::of(*mutant_from_name("mremap-no-dup-copied-from"));
+  auto shorter = shorter_within_span(ops, mutants, 1500000);  // the campaign's budget
+  ASSERT_TRUE(shorter);
+  EXPECT_LE(shorter->size(), 5u);
 }
 
 }  // namespace
