@@ -14,6 +14,7 @@
 #include "rmapcheck/progress.h"
 
 namespace rmapcheck::tool {
+namespace campaign_cmd {
 namespace {
 
 struct Opts {
@@ -188,4 +189,5 @@ CommandRegistrar reg{"campaign",
                      "Random model-vs-impl property campaign with shrinking and a report", &setup};
 
 }  // namespace
+}  // namespace campaign_cmd
 }  // namespace rmapcheck::tool

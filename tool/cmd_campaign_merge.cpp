@@ -104,6 +104,7 @@ int merge_reports_main(const std::vector<std::string>& files, const std::string&
   return (*merged)["result"] == "pass" ? 0 : 1;
 }
 
+namespace campaign_merge_cmd {
 namespace {
 
 CommandRun setup_merge(CLI::App& sub) {
@@ -125,4 +126,5 @@ CommandRegistrar reg{"campaign-merge", "Merge the JSON reports of campaign shard
                      &setup_merge};
 
 }  // namespace
+}  // namespace campaign_merge_cmd
 }  // namespace rmapcheck::tool

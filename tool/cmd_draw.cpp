@@ -27,6 +27,7 @@
 #include "rmapcheck/trace.h"
 
 namespace rmapcheck::tool {
+namespace draw_cmd {
 namespace {
 
 struct DrawOptions {
@@ -133,4 +134,5 @@ const CommandRegistrar reg{"draw", "Draw the state after an op of a trace as a G
                            &setup_draw};
 
 }  // namespace
+}  // namespace draw_cmd
 }  // namespace rmapcheck::tool

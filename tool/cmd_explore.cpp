@@ -26,6 +26,7 @@
 #include "rmapcheck/trace.h"
 
 namespace rmapcheck::tool {
+namespace explore_cmd {
 namespace {
 
 constexpr std::uint64_t kMiB = 1024 * 1024;
@@ -375,4 +376,5 @@ CommandRegistrar reg{
     &setup};
 
 }  // namespace
+}  // namespace explore_cmd
 }  // namespace rmapcheck::tool

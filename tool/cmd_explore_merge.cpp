@@ -15,6 +15,7 @@
 #include "rmapcheck/trace.h"
 
 namespace rmapcheck::tool {
+namespace explore_merge_cmd {
 namespace {
 
 int run(const std::vector<std::string>& args) {
@@ -75,4 +76,5 @@ CommandRun setup(CLI::App& sub) {
 CommandRegistrar reg{"explore-merge", "Combine the shard reports of `explore --shard I/N`", &setup};
 
 }  // namespace
+}  // namespace explore_merge_cmd
 }  // namespace rmapcheck::tool

@@ -22,6 +22,7 @@
 #include "rmapcheck/trace.h"
 
 namespace rmapcheck::tool {
+namespace export_c_cmd {
 namespace {
 
 struct ExportArgs {
@@ -94,4 +95,5 @@ const CommandRegistrar reg{
     &setup};
 
 }  // namespace
+}  // namespace export_c_cmd
 }  // namespace rmapcheck::tool

@@ -20,6 +20,7 @@
 #include "rmapcheck/progress.h"
 
 namespace rmapcheck::tool {
+namespace mutants_cmd {
 namespace {
 
 struct Opts {
@@ -253,4 +254,5 @@ CommandRegistrar reg{"mutants", "Run a campaign against every impl mutant and re
                      &setup};
 
 }  // namespace
+}  // namespace mutants_cmd
 }  // namespace rmapcheck::tool

@@ -26,6 +26,7 @@
 #include "rmapcheck/trace.h"
 
 namespace rmapcheck::tool {
+namespace oracle_cmd {
 namespace {
 
 constexpr std::uint64_t kMaxRandomTraces = 1000000000;
@@ -194,4 +195,5 @@ const CommandRegistrar reg{"oracle", "Replay traces on the live kernel and compa
                            &setup};
 
 }  // namespace
+}  // namespace oracle_cmd
 }  // namespace rmapcheck::tool

@@ -9,6 +9,7 @@
 #include "rmapcheck/trace.h"
 
 namespace rmapcheck::tool {
+namespace print_cmd {
 namespace {
 
 CommandRun setup_print(CLI::App& sub) {
@@ -34,4 +35,5 @@ CommandRun setup_print(CLI::App& sub) {
 const CommandRegistrar reg{"print", "Print trace files in canonical form", &setup_print};
 
 }  // namespace
+}  // namespace print_cmd
 }  // namespace rmapcheck::tool

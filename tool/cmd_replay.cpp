@@ -36,6 +36,7 @@
 #include "rmapcheck/trace.h"
 
 namespace rmapcheck::tool {
+namespace replay_cmd {
 namespace {
 
 // Not compared to the end: as `oracle` says it (cmd_oracle.cpp).
@@ -316,4 +317,5 @@ const CommandRegistrar reg{"replay", "Run traces on an engine, checking results 
                            &setup_replay};
 
 }  // namespace
+}  // namespace replay_cmd
 }  // namespace rmapcheck::tool

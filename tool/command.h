@@ -3,6 +3,9 @@
 // Each subcommand lives in its own tool/cmd_<name>.cpp and defines one
 // static CommandRegistrar. main.cpp builds the CLI11 app from the registry,
 // in name order, so adding a command touches no other file.
+// Its own names live in namespace <name>_cmd (and an anonymous one inside
+// it): the tool builds as unity files (RMAPCHECK_UNITY), where two commands'
+// `setup` or `reg` would otherwise meet in one translation unit.
 //
 //   static rmapcheck::tool::CommandRegistrar reg{"replay", "Run a trace", &setup_replay};
 //
