@@ -12,10 +12,6 @@
 namespace rmapcheck::detail {
 
 namespace {
-void add(Violations& out, InvariantId id, std::string objects, std::string why) {
-  out.push_back({id, std::move(objects), std::move(why)});
-}
-
 // The allocated anon_vmas, first entry per id, in id order.
 template <typename F>
 void for_each_allocated(const SnapIndex& ix, F&& f) {

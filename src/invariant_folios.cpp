@@ -63,10 +63,6 @@ std::vector<RmapHit> brute_force_mappers(const Snapshot& s, SnapId folio) {
 namespace detail {
 
 namespace {
-void add(Violations& out, InvariantId id, std::string objects, std::string why) {
-  out.push_back({id, std::move(objects), std::move(why)});
-}
-
 std::string hits_text(const std::vector<RmapHit>& hits) {
   std::string out = "{";
   for (std::size_t i = 0; i < hits.size(); ++i) {

@@ -147,6 +147,11 @@ inline SnapId root_of(const SnapIndex& ix, SnapId id) {
 
 using Violations = std::vector<Violation>;
 
+// Records one violation of `id`: the objects it names and why it fails.
+inline void add(Violations& out, InvariantId id, std::string objects, std::string why) {
+  out.push_back({id, std::move(objects), std::move(why)});
+}
+
 // Each state invariant, defined once (invariant_structure.cpp,
 // invariant_counters.cpp, invariant_folios.cpp, invariant_swap.cpp).
 void check_null(const SnapIndex& ix, Violations& out);

@@ -6,12 +6,6 @@
 
 namespace rmapcheck::detail {
 
-namespace {
-void add(Violations& out, InvariantId id, std::string objects, std::string why) {
-  out.push_back({id, std::move(objects), std::move(why)});
-}
-}  // namespace
-
 // I-NULL: vma.anon_vma == NULL <=> chain empty; an unfaulted VMA maps no
 // anon folio (zero-page PTEs are fine). Broken by the 2015 clone ENOMEM bug
 // (anon_vma kept, chain unlinked) and by the v6.16 mremap merge (PTEs moved

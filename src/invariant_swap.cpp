@@ -16,11 +16,6 @@
 namespace rmapcheck::detail {
 
 namespace {
-
-void add(Violations& out, InvariantId id, std::string objects, std::string why) {
-  out.push_back({id, std::move(objects), std::move(why)});
-}
-
 std::string slot_name(SnapId id) {
   return fmt::format("slot ${}", id);
 }
