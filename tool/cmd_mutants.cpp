@@ -234,19 +234,28 @@ CommandRun setup(CLI::App& sub) {
   auto* budget =
       sub.add_option("--budget", o->budget, "seconds of campaign per mutant (default 30)")
           ->check(seconds_in(kMinSeconds, kMaxSeconds));
-  sub.add_option("--cases", o->cases,
-                 "cases per mutant instead of --budget: the kills then depend on the seed alone")
-      ->check(integer_in(1, kMaxCases))
-      ->excludes(budget);
-  sub.add_option("--seed", o->seed, "campaign seed (default 1)")->check(integer_in(0, kMaxU64));
-  sub.add_option("--jobs", o->jobs, "worker processes per campaign (default 1)")
-      ->check(integer_in(1, kMaxJobs));
-  sub.add_flag("--list", o->list,
-               "print the registry, one line per mutant (name, summary, the kernel fix it reverts) "
-               "and exit");
-  sub.add_option("--only", o->only, "run only these mutants (repeatable)");
-  sub.add_option("--out", o->out, "directory for mutants.json and each mutant's counterexample");
-  add_generator_options(sub, o->gen);
+  auto* cases =
+      sub.add_option(
+             "--cases", o->cases,
+             "cases per mutant instead of --budget: the kills then depend on the seed alone")
+          ->check(integer_in(1, kMaxCases))
+          ->excludes(budget);
+  auto* seed =
+      sub.add_option("--seed", o->seed, "campaign seed (default 1)")->check(integer_in(0, kMaxU64));
+  auto* jobs = sub.add_option("--jobs", o->jobs, "worker processes per campaign (default 1)")
+                   ->check(integer_in(1, kMaxJobs));
+  auto* list = sub.add_flag(
+      "--list", o->list,
+      "print the registry, one line per mutant (name, summary, the kernel fix it reverts) "
+      "and exit");
+  auto* only = sub.add_option("--only", o->only, "run only these mutants (repeatable)");
+  auto* out = sub.add_option("--out", o->out,
+                             "directory for mutants.json and each mutant's counterexample");
+  // --list runs nothing, so an option of a run given with it would be
+  // silently ignored: refuse it instead (usage error).
+  std::vector<CLI::Option*> run_only = add_generator_options(sub, o->gen);
+  for (CLI::Option* r : {budget, cases, seed, jobs, only, out}) run_only.push_back(r);
+  for (CLI::Option* r : run_only) list->excludes(r);
   return [o] { return run(*o); };
 }
 
