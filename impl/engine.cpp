@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -23,6 +24,7 @@
 #include "impl/internal.h"
 #include "impl/swap_state.h"
 #include "impl/vma.h"
+#include "rmapcheck/snapshot_refill.h"
 
 namespace rmapcheck {
 
@@ -64,7 +66,12 @@ class ImplEngine final : public Engine {
     return r;
   }
 
-  Snapshot snapshot() const override;
+  Snapshot snapshot() const override {
+    Snapshot s;
+    snapshot_into(s);
+    return s;
+  }
+  void snapshot_into(Snapshot& out) const override;
   std::vector<std::string> leaks() const override;
 
   // For tests that look at the kernel objects (impl/impl_engine.h).
@@ -229,8 +236,10 @@ class ImplEngine final : public Engine {
 // counts the distinct live objects it reaches (mm_mt -> vmas -> avcs ->
 // anon_vmas, their roots and parents; PTEs -> folios). When every pool's
 // live count is reached, nothing leaked and leaks() has nothing to look at.
-Snapshot ImplEngine::snapshot() const {
-  Snapshot s;
+void ImplEngine::snapshot_into(Snapshot& s) const {
+  // Every list is refilled in place (rmapcheck/snapshot_refill.h): the
+  // checker hands back the snapshot of the previous op.
+  s.visible = Visibility::all();
   freed_.clear();
   vma_marks_.begin(k_.vm_area_cachep.capacity());
   avc_marks_.begin(k_.anon_vma_chain_cachep.capacity());
@@ -238,55 +247,55 @@ Snapshot ImplEngine::snapshot() const {
   folio_marks_.begin(k_.folio_cachep.capacity());
   std::size_t vmas = 0, avcs = 0, avs = 0, folios = 0;
   todo_.clear();
-  s.procs.reserve(procs_.size());
-  for (const auto& [name, mm] : procs_) {
-    SnapProc& p = s.procs.emplace_back();
-    p.name = name;
-    p.vmas.reserve(mm->mm_mt.size());
-    for (const vm_area_struct& vma : mm->mm_mt) {
-      reach(k_.vm_area_cachep, vma_marks_, &vma, vmas);
-      SnapVma& v = p.vmas.emplace_back();
-      v.start = vma.vm_start;
-      v.end = vma.vm_end;
-      v.pgoff = vma.vm_pgoff;
-      v.flags = vma.vm_flags;
-      v.anon_vma = anon_vma_id(vma.anon_vma);
-      todo_.push_back(vma.anon_vma);
-      for (const anon_vma_chain& avc : vma.anon_vma_chain) {
-        reach(k_.anon_vma_chain_cachep, avc_marks_, &avc, avcs);
-        v.chain.push_back(anon_vma_id(avc.anon_vma));
-        todo_.push_back(avc.anon_vma);
-      }
-    }
-    std::size_t used = 0;
-    for (const auto& table : mm->pmd) {
-      if (table == nullptr) continue;
-      for (std::uint64_t w : table->used) used += static_cast<std::size_t>(__builtin_popcountll(w));
-    }
-    p.ptes.reserve(used);
-    for (Page t = 0; t < mm->pmd.size(); ++t) {
-      const pte_table* table = mm->pmd[t].get();
-      if (table == nullptr) continue;
-      table->for_each_used([&](Page i, const pte_t& pte) {
-        SnapPte& sp = p.ptes.emplace_back();
-        sp.page = t * PTRS_PER_PTE + i;
-        if (!pte.present) {
-          // The slot's engine id is its offset; the snapshot lists the
-          // slots from swap_map below, so a PTE naming a free slot is seen
-          // (I-SWAPCOUNT).
-          sp.kind = SnapPte::Kind::Swap;
-          sp.slot = pte.swp.val;
-          sp.swp_exclusive = pte.swp_exclusive;
-          return;
+  {
+    Refill<SnapProc> procs(s.procs);
+    for (const auto& [name, mm] : procs_) {
+      SnapProc& p = procs.next();
+      p.name = name;
+      {
+        Refill<SnapVma> list(p.vmas);
+        for (const vm_area_struct& vma : mm->mm_mt) {
+          reach(k_.vm_area_cachep, vma_marks_, &vma, vmas);
+          SnapVma& v = list.next();
+          v.start = vma.vm_start;
+          v.end = vma.vm_end;
+          v.pgoff = vma.vm_pgoff;
+          v.flags = vma.vm_flags;
+          v.anon_vma = anon_vma_id(vma.anon_vma);
+          v.chain.clear();
+          todo_.push_back(vma.anon_vma);
+          for (const anon_vma_chain& avc : vma.anon_vma_chain) {
+            reach(k_.anon_vma_chain_cachep, avc_marks_, &avc, avcs);
+            v.chain.push_back(anon_vma_id(avc.anon_vma));
+            todo_.push_back(avc.anon_vma);
+          }
         }
-        // A PTE on a freed folio (a mutant's) is a use after free: the
-        // pool says so (EngineFault) rather than the snapshot reading poison.
-        if (pte.page != nullptr) k_.folio_cachep.check(pte.page, "snapshot");
-        sp.kind = pte.page == nullptr ? SnapPte::Kind::Zero : SnapPte::Kind::Folio;
-        sp.folio = pte.page == nullptr ? 0 : pte.page->id;
-        sp.writable = pte.write;
-        reach(k_.folio_cachep, folio_marks_, pte.page, folios);
-      });
+      }
+      p.ptes.clear();
+      for (Page t = 0; t < mm->pmd.size(); ++t) {
+        const pte_table* table = mm->pmd[t].get();
+        if (table == nullptr) continue;
+        table->for_each_used([&](Page i, const pte_t& pte) {
+          SnapPte& sp = p.ptes.emplace_back();
+          sp.page = t * PTRS_PER_PTE + i;
+          if (!pte.present) {
+            // The slot's engine id is its offset; the snapshot lists the
+            // slots from swap_map below, so a PTE naming a free slot is seen
+            // (I-SWAPCOUNT).
+            sp.kind = SnapPte::Kind::Swap;
+            sp.slot = pte.swp.val;
+            sp.swp_exclusive = pte.swp_exclusive;
+            return;
+          }
+          // A PTE on a freed folio (a mutant's) is a use after free: the
+          // pool says so (EngineFault) rather than the snapshot reading poison.
+          if (pte.page != nullptr) k_.folio_cachep.check(pte.page, "snapshot");
+          sp.kind = pte.page == nullptr ? SnapPte::Kind::Zero : SnapPte::Kind::Folio;
+          sp.folio = pte.page == nullptr ? 0 : pte.page->id;
+          sp.writable = pte.write;
+          reach(k_.folio_cachep, folio_marks_, pte.page, folios);
+        });
+      }
     }
   }
   while (!todo_.empty()) {
@@ -301,6 +310,7 @@ Snapshot ImplEngine::snapshot() const {
   // folio from the swap table; the swap cache reaches its folios.
   bool swap_sound = true;
   const swap_info_struct& si = k_.si;
+  s.slots.clear();
   for (std::uint32_t off = 1; off < si.swap_map.size(); ++off) {
     const swap_map_t m = si.swap_map[off];
     if (m == 0) continue;
@@ -319,53 +329,59 @@ Snapshot ImplEngine::snapshot() const {
                     avs == k_.anon_vma_cachep.live_count() &&
                     folios == k_.folio_cachep.live_count() && swap_sound;
 
-  s.anon_vmas.reserve(k_.anon_vma_cachep.live_count() + freed_.size());
+  // Freed anon_vmas go at the end of the list, once the folios have named
+  // them all: the list's Refill outlives the folios'.
+  std::optional<Refill<SnapAnonVma>> anon_vmas(std::in_place, s.anon_vmas);
   k_.anon_vma_cachep.for_each_live([&](const anon_vma& av) {
-    SnapAnonVma& a = s.anon_vmas.emplace_back();
+    SnapAnonVma& a = anon_vmas->next();
     a.id = av.id;
+    a.freed = false;
     a.root = anon_vma_id(av.root);
     a.parent = anon_vma_id(av.parent);
     a.refcount = av.refcount;
     a.num_children = av.num_children;
     a.num_active_vmas = av.num_active_vmas;
+    a.tree.clear();
     av.rb_root.for_each([&](const anon_vma_chain& avc) {
       a.tree.push_back({avc.vma->vm_mm->name, avc.vma->vm_start});
     });
     a.tree_error = anon_vma_interval_tree_verify(av.rb_root);
   });
-  s.folios.reserve(k_.folio_cachep.live_count());
-  k_.folio_cachep.for_each_live([&](const folio& f) {
-    SnapFolio& sf = s.folios.emplace_back();
-    sf.id = f.id;
-    sf.anon_vma = anon_vma_id(folio_anon_vma(&f));
-    sf.index = f.index;
-    sf.mapcount = f.mapcount;
-    sf.exclusive = f.anon_exclusive;
-    sf.value = f.value;
-    sf.swap = f.swap.val;
-    // The impl's own walk (rmap_walk_anon over the interval tree), which
-    // I-REACH holds to the page tables; never through a freed anon_vma
-    // (I-MAPPING reports that, and the pool would fault on it).
-    const anon_vma* av = folio_anon_vma(&f);
-    if (av != nullptr && k_.anon_vma_cachep.is_live(av) && k_.anon_vma_cachep.is_live(av->root)) {
-      std::vector<RmapHit>& walk = sf.walk.emplace();
-      for (const rmap_hit& h :
-           folio_rmap_hits(const_cast<kernel_state&>(k_), const_cast<folio*>(&f)))
-        walk.push_back({h.mm->name, h.address});
-    } else {
-      sf.walk = std::vector<RmapHit>{};
-    }
-  });
+  {
+    Refill<SnapFolio> list(s.folios);
+    k_.folio_cachep.for_each_live([&](const folio& f) {
+      SnapFolio& sf = list.next();
+      sf.id = f.id;
+      sf.anon_vma = anon_vma_id(folio_anon_vma(&f));
+      sf.index = f.index;
+      sf.mapcount = f.mapcount;
+      sf.exclusive = f.anon_exclusive;
+      sf.value = f.value;
+      sf.swap = f.swap.val;
+      // The impl's own walk (rmap_walk_anon over the interval tree), which
+      // I-REACH holds to the page tables; never through a freed anon_vma
+      // (I-MAPPING reports that, and the pool would fault on it).
+      std::vector<RmapHit>& walk = sf.walk ? *sf.walk : sf.walk.emplace();
+      walk.clear();
+      const anon_vma* av = folio_anon_vma(&f);
+      if (av != nullptr && k_.anon_vma_cachep.is_live(av) && k_.anon_vma_cachep.is_live(av->root))
+        folio_rmap_hits(const_cast<kernel_state&>(k_), const_cast<folio*>(&f),
+                        [&](const rmap_hit& h) {
+                          walk.push_back({h.mm->name, h.address});
+                        });
+    });
+  }
   // Freed anon_vmas still pointed to, in pointer order (as the std::map of
   // an earlier version listed them; canonicalize() renames them anyway).
   std::sort(freed_.begin(), freed_.end());
   for (const auto& [ptr, id] : freed_) {
-    SnapAnonVma& a = s.anon_vmas.emplace_back();
+    SnapAnonVma& a = anon_vmas->next();
+    a = SnapAnonVma{};
     a.id = id;
     a.freed = true;
   }
+  anon_vmas.reset();
   canonicalize(s);
-  return s;
 }
 
 std::vector<std::string> ImplEngine::leaks() const {

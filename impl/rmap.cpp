@@ -320,12 +320,16 @@ pte_t* page_vma_mapped_walk(vm_area_struct* vma, Page address, const folio* f) {
   return pte;
 }
 
-std::vector<rmap_hit> folio_rmap_hits(kernel_state& k, folio* f) {
-  std::vector<rmap_hit> hits;
+void folio_rmap_hits(kernel_state& k, folio* f, const std::function<void(const rmap_hit&)>& hit) {
   rmap_walk_anon(k, f, [&](vm_area_struct* vma, Page address) {
-    if (page_vma_mapped_walk(vma, address, f) != nullptr) hits.push_back({vma->vm_mm, address});
+    if (page_vma_mapped_walk(vma, address, f) != nullptr) hit({vma->vm_mm, address});
     return true;
   });
+}
+
+std::vector<rmap_hit> folio_rmap_hits(kernel_state& k, folio* f) {
+  std::vector<rmap_hit> hits;
+  folio_rmap_hits(k, f, [&](const rmap_hit& h) { hits.push_back(h); });
   return hits;
 }
 

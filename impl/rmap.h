@@ -212,6 +212,8 @@ struct rmap_hit {
   Page address;
 };
 std::vector<rmap_hit> folio_rmap_hits(kernel_state& k, folio* f);
+// The same hits, each handed to `hit` as the walk finds it (no vector).
+void folio_rmap_hits(kernel_state& k, folio* f, const std::function<void(const rmap_hit&)>& hit);
 // try_to_unmap: rmap_walk_anon with try_to_unmap_one: every PTE the walk
 // finds mapping f becomes a swap PTE of f->swap. f must be in the swap
 // cache and the caller must hold a reference (shrink_folio_list); the

@@ -29,11 +29,15 @@ class ModelEngine final : public Engine {
   }
   EngineKind kind() const override { return EngineKind::Model; }
   Snapshot snapshot() const override {
+    Snapshot snap;
+    snapshot_into(snap);
+    return snap;
+  }
+  void snapshot_into(Snapshot& out) const override {
     bool complete = false;
-    Snapshot snap = build_snapshot(state_, &complete);
+    build_snapshot(state_, out, &complete);
     reach_version_ = version_;
     reach_complete_ = complete;
-    return snap;
   }
   const Coverage& coverage() const override { return state_.cov; }
   // The model is plain values: a copy is the same state.

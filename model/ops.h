@@ -126,11 +126,14 @@ Result do_mremap(State& s, Proc& p, const Op& op);
 
 // ---- rmap_walk.cpp ----
 std::vector<RmapHit> rmap_walk_anon(const State& s, Id folio);
+// The same hits, appended to `hits`.
+void rmap_walk_anon(const State& s, Id folio, std::vector<RmapHit>& hits);
 
 // ---- snapshot.cpp ----
 // `reach_complete` (optional): set to whether every allocated anon_vma and
 // folio is reached from a live process (the snapshot's walk finds that on
-// the side), i.e. whether leaks() would find nothing.
-Snapshot build_snapshot(const State& s, bool* reach_complete = nullptr);
+// the side), i.e. whether leaks() would find nothing. `out` is refilled in
+// place (rmapcheck/snapshot_refill.h): any earlier snapshot will do.
+void build_snapshot(const State& s, Snapshot& out, bool* reach_complete = nullptr);
 
 }  // namespace rmapcheck::model

@@ -7,8 +7,7 @@ namespace rmapcheck::model {
 // interval tree) and whose [pgoff, pgoff+pages-1] holds folio->index is
 // visited at vma_address(); the hit is kept when the PTE there really maps
 // the folio (page_vma_mapped_walk), since the tree over-approximates.
-std::vector<RmapHit> rmap_walk_anon(const State& s, Id folio) {
-  std::vector<RmapHit> hits;
+void rmap_walk_anon(const State& s, Id folio, std::vector<RmapHit>& hits) {
   const Folio& f = s.folios.at(folio);
   for (const auto& [name, p] : s.procs) {
     for (const auto& [id, v] : p.vmas) {
@@ -20,6 +19,11 @@ std::vector<RmapHit> rmap_walk_anon(const State& s, Id folio) {
         hits.push_back(RmapHit{name, addr});
     }
   }
+}
+
+std::vector<RmapHit> rmap_walk_anon(const State& s, Id folio) {
+  std::vector<RmapHit> hits;
+  rmap_walk_anon(s, folio, hits);
   return hits;
 }
 

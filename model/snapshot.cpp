@@ -17,6 +17,7 @@
 #include <algorithm>
 
 #include "model/ops.h"
+#include "rmapcheck/snapshot_refill.h"
 
 namespace rmapcheck::model {
 
@@ -31,8 +32,8 @@ std::size_t pos_of(const std::vector<Id>& ids, Id id) {
 
 }  // namespace
 
-Snapshot build_snapshot(const State& s, bool* reach_complete) {
-  Snapshot out;
+void build_snapshot(const State& s, Snapshot& out, bool* reach_complete) {
+  out.visible = Visibility::all();
   // Scratch, by position in the sorted ids; kept for the thread's next call.
   thread_local std::vector<Id> av_ids, folio_ids, slot_ids;  // the maps' keys, sorted
   thread_local std::vector<char> live, reached;
@@ -55,45 +56,56 @@ Snapshot build_snapshot(const State& s, bool* reach_complete) {
   tree.resize(std::max(tree.size(), na));
   for (std::size_t k = 0; k < na; ++k) tree[k].clear();
 
-  out.procs.reserve(s.procs.size());
-  for (const auto& [name, p] : s.procs) {
-    SnapProc& sp = out.procs.emplace_back();
-    sp.name = name;
-    sp.vmas.reserve(p.vmas.size());
-    for (const auto& [id, v] : p.vmas) {
-      sp.vmas.push_back(SnapVma{v.start, v.end, v.pgoff, v.flags, v.anon_vma, v.chain});
-      if (const std::size_t i = pos_of(av_ids, v.anon_vma); v.anon_vma != 0 && i != npos)
-        ++active[i];
-      for (std::size_t c = 0; c < v.chain.size(); ++c) {
-        const Id av = v.chain[c];
-        if (std::find(v.chain.begin(), v.chain.begin() + static_cast<std::ptrdiff_t>(c), av) !=
-            v.chain.begin() + static_cast<std::ptrdiff_t>(c))
-          continue;  // one tree node per VMA
-        const std::size_t i = pos_of(av_ids, av);
-        if (i == npos) continue;
-        live[i] = 1;
-        tree[i].push_back(SnapTreeNode{name, v.start});
+  {
+    Refill<SnapProc> procs(out.procs);
+    for (const auto& [name, p] : s.procs) {
+      SnapProc& sp = procs.next();
+      sp.name = name;
+      {
+        Refill<SnapVma> vmas(sp.vmas);
+        for (const auto& [id, v] : p.vmas) {
+          SnapVma& sv = vmas.next();
+          sv.start = v.start;
+          sv.end = v.end;
+          sv.pgoff = v.pgoff;
+          sv.flags = v.flags;
+          sv.anon_vma = v.anon_vma;
+          sv.chain.assign(v.chain.begin(), v.chain.end());
+          if (const std::size_t i = pos_of(av_ids, v.anon_vma); v.anon_vma != 0 && i != npos)
+            ++active[i];
+          for (std::size_t c = 0; c < v.chain.size(); ++c) {
+            const Id av = v.chain[c];
+            if (std::find(v.chain.begin(), v.chain.begin() + static_cast<std::ptrdiff_t>(c), av) !=
+                v.chain.begin() + static_cast<std::ptrdiff_t>(c))
+              continue;  // one tree node per VMA
+            const std::size_t i = pos_of(av_ids, av);
+            if (i == npos) continue;
+            live[i] = 1;
+            tree[i].push_back(SnapTreeNode{name, v.start});
+          }
+        }
       }
-    }
-    // Address order (vmas_in_order): by start; the map's id order breaks ties.
-    std::stable_sort(sp.vmas.begin(), sp.vmas.end(),
-                     [](const SnapVma& a, const SnapVma& b) { return a.start < b.start; });
-    sp.ptes.reserve(p.ptes.size());
-    for (const auto& [page, pte] : p.ptes) {
-      SnapPte& t = sp.ptes.emplace_back();
-      t.page = page;
-      t.writable = pte.writable;
-      if (pte.is_swap()) {
-        t.kind = SnapPte::Kind::Swap;
-        t.slot = pte.slot;
-        t.swp_exclusive = pte.swp_exclusive;
-        if (const std::size_t i = pos_of(slot_ids, pte.slot); i != npos) ++swap_count[i];
-      } else if (pte.zero) {
-        t.kind = SnapPte::Kind::Zero;
-      } else {
-        t.kind = SnapPte::Kind::Folio;
-        t.folio = pte.folio;
-        if (const std::size_t i = pos_of(folio_ids, pte.folio); i != npos) ++mapcount[i];
+      // Address order (vmas_in_order): by start; the map's id order breaks
+      // ties. Swapping keeps each record's buffers with it.
+      std::stable_sort(sp.vmas.begin(), sp.vmas.end(),
+                       [](const SnapVma& a, const SnapVma& b) { return a.start < b.start; });
+      sp.ptes.clear();
+      for (const auto& [page, pte] : p.ptes) {
+        SnapPte& t = sp.ptes.emplace_back();
+        t.page = page;
+        t.writable = pte.writable;
+        if (pte.is_swap()) {
+          t.kind = SnapPte::Kind::Swap;
+          t.slot = pte.slot;
+          t.swp_exclusive = pte.swp_exclusive;
+          if (const std::size_t i = pos_of(slot_ids, pte.slot); i != npos) ++swap_count[i];
+        } else if (pte.zero) {
+          t.kind = SnapPte::Kind::Zero;
+        } else {
+          t.kind = SnapPte::Kind::Folio;
+          t.folio = pte.folio;
+          if (const std::size_t i = pos_of(folio_ids, pte.folio); i != npos) ++mapcount[i];
+        }
       }
     }
   }
@@ -143,39 +155,53 @@ Snapshot build_snapshot(const State& s, bool* reach_complete) {
     if (const std::size_t i = pos_of(av_ids, y.root); y.root != id && i != npos) ++descendants[i];
   }
 
-  out.anon_vmas.reserve(na);
-  std::size_t i = 0;
-  for (const auto& [id, a] : s.anon_vmas) {
-    const std::size_t k = i++;
-    if (a.freed) {
-      bool named = false;  // a freed anon_vma appears only while a folio names it
-      for (const auto& [fid, f] : s.folios) named = named || f.anon_vma == id;
-      if (!named) continue;
+  {
+    Refill<SnapAnonVma> anon_vmas(out.anon_vmas);
+    std::size_t k = 0;
+    for (const auto& [id, a] : s.anon_vmas) {
+      const std::size_t i = k++;
+      if (a.freed) {
+        bool named = false;  // a freed anon_vma appears only while a folio names it
+        for (const auto& [fid, f] : s.folios) named = named || f.anon_vma == id;
+        if (!named) continue;
+      }
+      SnapAnonVma& sa = anon_vmas.next();
+      sa.id = id;
+      sa.freed = a.freed;
+      sa.root = a.root;
+      sa.parent = a.parent;
+      sa.refcount = a.freed ? 0 : (live[i] ? 1 : 0) + (a.root == id ? descendants[i] : 0);
+      sa.num_children = a.freed ? 0 : children[i];
+      sa.num_active_vmas = active[i];
+      sa.tree = tree[i];
+      if (!std::is_sorted(sa.tree.begin(), sa.tree.end()))
+        std::sort(sa.tree.begin(), sa.tree.end());
+      sa.tree_error.clear();
     }
-    SnapAnonVma& sa = out.anon_vmas.emplace_back();
-    sa.id = id;
-    sa.freed = a.freed;
-    sa.root = a.root;
-    sa.parent = a.parent;
-    sa.refcount = a.freed ? 0 : (live[k] ? 1 : 0) + (a.root == id ? descendants[k] : 0);
-    sa.num_children = a.freed ? 0 : children[k];
-    sa.num_active_vmas = active[k];
-    sa.tree = tree[k];
-    if (!std::is_sorted(sa.tree.begin(), sa.tree.end())) std::sort(sa.tree.begin(), sa.tree.end());
   }
-  out.folios.reserve(folio_ids.size());
-  i = 0;
-  for (const auto& [id, f] : s.folios) {
-    out.folios.push_back(SnapFolio{id, f.anon_vma, f.index, mapcount[i++], f.exclusive, f.value,
-                                   rmap_walk_anon(s, id), f.swap});
+  {
+    Refill<SnapFolio> folios(out.folios);
+    std::size_t k = 0;
+    for (const auto& [id, f] : s.folios) {
+      SnapFolio& sf = folios.next();
+      sf.id = id;
+      sf.anon_vma = f.anon_vma;
+      sf.index = f.index;
+      sf.mapcount = mapcount[k++];
+      sf.exclusive = f.exclusive;
+      sf.value = f.value;
+      sf.swap = f.swap;
+      std::vector<RmapHit>& walk = sf.walk ? *sf.walk : sf.walk.emplace();
+      walk.clear();
+      rmap_walk_anon(s, id, walk);
+    }
   }
-  out.slots.reserve(slot_ids.size());
-  i = 0;
+  out.slots.clear();
+  std::size_t k = 0;
   for (const auto& [id, x] : s.slots) {
-    out.slots.push_back(SnapSlot{id, swap_count[i++], cached_folio(s, id), x.value});
+    out.slots.push_back(SnapSlot{id, swap_count[k++], cached_folio(s, id), x.value});
   }
   canonicalize(out);
-  return out;
 }
 
 }  // namespace rmapcheck::model

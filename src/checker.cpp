@@ -135,8 +135,9 @@ std::optional<CheckFailure> Checker::step(const Op& op, const std::optional<Resu
   ++stats_.ops;
   ++stats_.by_kind[static_cast<std::size_t>(op.kind)];
 
-  // 1. Apply on every lane still compared, and take its state.
-  std::vector<Snapshot> after(lanes_.size());
+  // 1. Apply on every lane still compared, and take its state: into the
+  // lane's scratch snapshot, the state before the last step, refilled in
+  // place (Engine::snapshot_into); a passing step swaps the two.
   std::vector<std::string> faulted;
   for (std::size_t i = 0; i < lanes_.size(); ++i) {
     Lane& l = lanes_[i];
@@ -144,7 +145,7 @@ std::optional<CheckFailure> Checker::step(const Op& op, const std::optional<Resu
     if (phase_) *phase_ = static_cast<std::uint32_t>(i);
     try {
       l.result = l.engine->apply(op);
-      after[i] = l.engine->snapshot();
+      l.engine->snapshot_into(l.scratch);
     } catch (const LaneUnsupported& e) {
       l.stopped = e.what();
       l.stopped_at = f.index;
@@ -157,6 +158,7 @@ std::optional<CheckFailure> Checker::step(const Op& op, const std::optional<Resu
     }
   }
   if (phase_) *phase_ = kCheckingPhase;
+  auto after = [this](std::size_t i) -> const Snapshot& { return lanes_[i].scratch; };
   std::vector<std::size_t> on;  // the lanes compared at this op
   for (std::size_t i = 0; i < lanes_.size(); ++i) {
     if (active(lanes_[i])) {
@@ -193,14 +195,14 @@ std::optional<CheckFailure> Checker::step(const Op& op, const std::optional<Resu
   std::vector<bool> same_as_ref(lanes_.size(), false);
   for (std::size_t i : on) {
     if (i == ref) continue;
-    const Visibility common = after[ref].visible & after[i].visible;
+    const Visibility common = after(ref).visible & after(i).visible;
     bool equal;
     std::string diff;
     if (common == Visibility::all()) {
-      equal = after[ref] == after[i];
-      if (!equal) diff = diff_snapshots(after[ref], after[i], lanes_[ref].name, lanes_[i].name);
+      equal = after(ref) == after(i);
+      if (!equal) diff = diff_snapshots(after(ref), after(i), lanes_[ref].name, lanes_[i].name);
     } else {
-      Snapshot a = after[ref], b = after[i];
+      Snapshot a = after(ref), b = after(i);
       restrict_to(a, common);
       restrict_to(b, common);
       equal = a == b;
@@ -213,9 +215,9 @@ std::optional<CheckFailure> Checker::step(const Op& op, const std::optional<Resu
       f.diff = std::move(diff);
       // Name the broken invariants of the other lane too when there are
       // any: they say which side is wrong faster than the diff does.
-      if (after[i].visible == Visibility::all()) {
-        f.violations = check_invariants(after[i]);
-        for (Violation& v : check_transition(lanes_[i].state, op, after[i]))
+      if (after(i).visible == Visibility::all()) {
+        f.violations = check_invariants(after(i));
+        for (Violation& v : check_transition(lanes_[i].state, op, after(i)))
           f.violations.push_back(std::move(v));
       }
       return f;
@@ -227,9 +229,9 @@ std::optional<CheckFailure> Checker::step(const Op& op, const std::optional<Resu
   // equals the reference's is covered by the reference's check (they are a
   // pure function of the state and the op).
   for (std::size_t i : on) {
-    if (after[i].visible != Visibility::all() || same_as_ref[i]) continue;
-    std::vector<Violation> vs = check_invariants(after[i]);
-    for (Violation& v : check_transition(lanes_[i].state, op, after[i])) vs.push_back(std::move(v));
+    if (after(i).visible != Visibility::all() || same_as_ref[i]) continue;
+    std::vector<Violation> vs = check_invariants(after(i));
+    for (Violation& v : check_transition(lanes_[i].state, op, after(i))) vs.push_back(std::move(v));
     if (vs.empty()) continue;
     std::vector<std::string> who{lanes_[i].name};
     if (i == ref) {
@@ -250,7 +252,7 @@ std::optional<CheckFailure> Checker::step(const Op& op, const std::optional<Resu
   std::vector<std::string> leaky;
   for (std::size_t i : on) {
     std::vector<std::string> leaks = lanes_[i].engine->leaks();
-    const Snapshot& s = after[i];
+    const Snapshot& s = after(i);
     if (s.procs.empty()) {
       for (const auto& a : s.anon_vmas)
         leaks.push_back("anon_vma #" + std::to_string(a.id) + " left after the last exit");
@@ -267,7 +269,7 @@ std::optional<CheckFailure> Checker::step(const Op& op, const std::optional<Resu
     return f;
   }
 
-  for (std::size_t i : on) lanes_[i].state = std::move(after[i]);
+  for (std::size_t i : on) std::swap(lanes_[i].state, lanes_[i].scratch);
   return std::nullopt;
 }
 

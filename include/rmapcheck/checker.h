@@ -135,7 +135,8 @@ class Checker {
     std::unique_ptr<Engine> owned;  // null for a borrowed engine
     Engine* engine = nullptr;
     std::string name;
-    Snapshot state;  // canonical, after the last step
+    Snapshot state;    // canonical, after the last step
+    Snapshot scratch;  // what step() fills; the state before that, for its buffers
     Result result;
     std::optional<std::string> stopped;
     std::size_t stopped_at = 0;

@@ -10,6 +10,7 @@
 //   EngineConfig        mutants (impl only) and limits
 //   Engine::apply(op)   performs op; never throws for an Op the parser accepts
 //   Engine::snapshot()  the canonicalized state (snapshot.h)
+//   Engine::snapshot_into(out)  the same, refilling `out` in place
 //   Engine::coverage()  branches taken so far (coverage.h)
 //   Engine::leaks()     objects held that no live process reaches
 //   Engine::clone()     a copy in the same state, or nullptr
@@ -54,6 +55,11 @@ class Engine {
   virtual EngineKind kind() const = 0;
   virtual Result apply(const Op& op) = 0;
   virtual Snapshot snapshot() const = 0;
+  // snapshot(), written over `out` (any earlier snapshot), keeping its
+  // vectors' capacity: the checker keeps one per lane from op to op, so a
+  // step allocates next to nothing for it (snapshot_refill.h). The result
+  // equals snapshot(). The default assigns snapshot().
+  virtual void snapshot_into(Snapshot& out) const { out = snapshot(); }
   virtual const Coverage& coverage() const = 0;
   // Objects the engine holds that no live process reaches, one line each
   // naming the object; with no live process every object held counts.
