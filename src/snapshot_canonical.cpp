@@ -21,6 +21,7 @@
 // other, so the breakage survives canonicalization and the invariants see it.
 // Id 0 means "none" and is never renamed.
 #include <algorithm>
+#include <cstdint>
 #include <utility>
 #include <vector>
 
@@ -30,21 +31,29 @@ namespace rmapcheck {
 
 namespace {
 
-// One namespace of ids (anon_vmas or folios): engine id -> canonical id.
-// The listed objects' ids are a sorted array (the lists are sorted by engine
-// id first), so a lookup is a binary search and the new ids sit in a flat
-// array beside it; an id no object has (dangling) goes to a short side list.
-// The buffers live as long as the thread: canonicalize() allocates nothing
-// once they have grown.
+// One namespace of ids (anon_vmas, folios or slots): engine id ->
+// canonical id. The listed objects' ids (the lists are sorted by engine id
+// first) index a flat table, pos_[id] = position + 1, when the largest is
+// small against the list (engines count their ids up from 1, so within a
+// case it is); otherwise a lookup is a binary search in the sorted ids. The
+// new ids sit in a flat array beside them; an id no object has (dangling)
+// goes to a short side list. The buffers live as long as the thread:
+// canonicalize() allocates nothing once they have grown.
 class Renamer {
  public:
   template <class List>
   void reset(const List& listed) {
+    for (SnapId k : keys_)  // clear only what the last reset set
+      if (k < pos_.size()) pos_[k] = 0;
     keys_.clear();
-    dense_ = true;
-    for (const auto& x : listed) {
-      keys_.push_back(x.id);
-      dense_ = dense_ && x.id == keys_.size();
+    for (const auto& x : listed) keys_.push_back(x.id);
+    const SnapId top = keys_.empty() ? 0 : keys_.back();
+    direct_ = top <= kDirectSlack + 8 * keys_.size();
+    if (direct_) {
+      if (pos_.size() <= top) pos_.resize(top + 1, 0);
+      // Backwards, so that of duplicated ids the first listed one wins.
+      for (std::size_t i = keys_.size(); i-- > 0;)
+        pos_[keys_[i]] = static_cast<std::uint32_t>(i + 1);
     }
     new_.assign(keys_.size(), 0);
     extra_.clear();
@@ -59,9 +68,8 @@ class Renamer {
   }
   SnapId operator()(SnapId old_id) const {
     if (old_id == 0) return 0;
-    const auto it = std::lower_bound(keys_.begin(), keys_.end(), old_id);
-    if (it != keys_.end() && *it == old_id)
-      return new_[static_cast<std::size_t>(it - keys_.begin())];
+    const std::size_t pos = position(old_id);
+    if (pos != npos) return new_[pos];
     for (const auto& [o, n] : extra_) {
       if (o == old_id) return n;
     }
@@ -69,8 +77,8 @@ class Renamer {
   }
   // The position of the first listed object with this id, or npos.
   std::size_t position(SnapId old_id) const {
-    if (dense_) {  // ids 1..n, as in a snapshot canonicalized before
-      return old_id >= 1 && old_id <= keys_.size() ? static_cast<std::size_t>(old_id - 1) : npos;
+    if (direct_) {
+      return old_id < pos_.size() && pos_[old_id] != 0 ? std::size_t{pos_[old_id]} - 1 : npos;
     }
     const auto it = std::lower_bound(keys_.begin(), keys_.end(), old_id);
     return it != keys_.end() && *it == old_id ? static_cast<std::size_t>(it - keys_.begin()) : npos;
@@ -80,6 +88,8 @@ class Renamer {
   static constexpr std::size_t npos = ~std::size_t{0};
 
  private:
+  static constexpr SnapId kDirectSlack = 4096;  // table entries allowed beyond 8 per object
+
   SnapId& slot_of(SnapId old_id) {
     const std::size_t pos = position(old_id);
     if (pos != npos) return new_[pos];
@@ -89,9 +99,10 @@ class Renamer {
     return extra_.emplace_back(old_id, 0).second;
   }
 
-  bool dense_ = false;        // keys_ is exactly 1..n: the position is the id - 1
-  std::vector<SnapId> keys_;  // listed engine ids, sorted
-  std::vector<SnapId> new_;   // new_[i]: canonical id of keys_[i], 0 while unnamed
+  bool direct_ = false;             // pos_ answers position()
+  std::vector<std::uint32_t> pos_;  // by engine id: position + 1, 0 when not listed
+  std::vector<SnapId> keys_;        // listed engine ids, sorted
+  std::vector<SnapId> new_;         // new_[i]: canonical id of keys_[i], 0 while unnamed
   std::vector<std::pair<SnapId, SnapId>> extra_;  // unlisted ids: engine -> canonical
   std::vector<SnapId> order_;                     // order_[new - 1] == old
 };
