@@ -9,8 +9,9 @@
 //   BM_Stage/0  generation: the ops drawn (generate_op + GenState::apply)
 //   BM_Stage/1  + both engines apply every op (fresh engines per case):
 //               the UNCHECKED campaign
-//   BM_Stage/2  + the snapshots: both engines' snapshot(), canonicalize()
-//               on each as the step does, the comparison
+//   BM_Stage/2  + the snapshots: both engines' snapshot_into() (canonical,
+//               refilling an earlier snapshot as the checker does), the
+//               comparison
 //   BM_Stage/3  + the invariants: check_invariants and check_transition
 //   BM_Stage/4  generation + the checked step itself (DualRunner::step on
 //               every op: the above, the leak check on both engines, the
@@ -29,8 +30,8 @@
 // CHILDREN, user + system), set as manual time: the campaign's work
 // happens in child processes, which the process CPU clock does not see,
 // and on a shared machine wall-clock time mostly measures the neighbours.
-// So items/s are ops per CPU-second: per core. It uses only interfaces that
-// older versions have too, so the same file measures a "before" build.
+// So items/s are ops per CPU-second: per core. Engine::snapshot_into is
+// from 8e64c0a on; for an older build, write snapshot() there.
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 
@@ -123,22 +124,21 @@ void BM_Stage(benchmark::State& state) {
       sink += case_ops(i, cfg).size();
       auto model = make_engine(EngineKind::Model);
       auto impl = make_engine(EngineKind::Impl);
-      Snapshot before;
-      if (stage >= 3) {
-        before = model->snapshot();
-        canonicalize(before);
-      }
+      // As the checker does: each engine refills the snapshot of the op
+      // before last (Engine::snapshot_into), already canonical.
+      Snapshot before, ms, is, impl_before;
+      if (stage >= 2) model->snapshot_into(before);
       for (const Op& op : ops) {
         const Result a = model->apply(op), b = impl->apply(op);
         sink += a == b ? 1U : 0U;
         if (stage < 2) continue;
-        Snapshot ms = model->snapshot(), is = impl->snapshot();
-        canonicalize(ms);
-        canonicalize(is);
+        model->snapshot_into(ms);
+        impl->snapshot_into(is);
         sink += ms == is ? 1U : 0U;
-        if (stage < 3) continue;
-        sink += check_invariants(ms).size() + check_transition(before, op, ms).size();
-        before = std::move(ms);
+        if (stage >= 3)
+          sink += check_invariants(ms).size() + check_transition(before, op, ms).size();
+        std::swap(before, ms);
+        std::swap(impl_before, is);
       }
     }
     state.SetIterationTime(cpu_seconds() - t0);

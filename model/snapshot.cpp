@@ -87,8 +87,9 @@ void build_snapshot(const State& s, Snapshot& out, bool* reach_complete) {
       }
       // Address order (vmas_in_order): by start; the map's id order breaks
       // ties. Swapping keeps each record's buffers with it.
-      std::stable_sort(sp.vmas.begin(), sp.vmas.end(),
-                       [](const SnapVma& a, const SnapVma& b) { return a.start < b.start; });
+      const auto by_start = [](const SnapVma& a, const SnapVma& b) { return a.start < b.start; };
+      if (!std::is_sorted(sp.vmas.begin(), sp.vmas.end(), by_start))
+        std::stable_sort(sp.vmas.begin(), sp.vmas.end(), by_start);
       sp.ptes.clear();
       for (const auto& [page, pte] : p.ptes) {
         SnapPte& t = sp.ptes.emplace_back();

@@ -159,40 +159,46 @@ std::optional<CheckFailure> Checker::step(const Op& op, const std::optional<Resu
   }
   if (phase_) *phase_ = kCheckingPhase;
   auto after = [this](std::size_t i) -> const Snapshot& { return lanes_[i].scratch; };
-  std::vector<std::size_t> on;  // the lanes compared at this op
-  for (std::size_t i = 0; i < lanes_.size(); ++i) {
-    if (active(lanes_[i])) {
-      on.push_back(i);
+  std::vector<std::size_t>& on = on_;  // the lanes compared at this op
+  on.clear();
+  for (std::size_t i = 0; i < lanes_.size(); ++i)
+    if (active(lanes_[i])) on.push_back(i);
+  // The failure's lanes and results, filled only when there is one (a
+  // passing step allocates nothing here).
+  const auto failed = [&](CheckFailure::Kind kind, bool with_results = true) {
+    f.kind = kind;
+    for (std::size_t i : on) {
       f.lanes.push_back(lanes_[i].name);
+      if (with_results) f.results.push_back(lanes_[i].result);
     }
-  }
+  };
   if (!faulted.empty()) {
-    f.kind = CheckFailure::Kind::EngineFault;
+    failed(CheckFailure::Kind::EngineFault, false);
     f.engine = join_names(faulted);
     return f;
   }
-  for (std::size_t i : on) f.results.push_back(lanes_[i].result);
   if (on.empty()) return std::nullopt;  // every lane stopped: nothing to compare
   const std::size_t ref = on.front();
 
   // 2. Results, and the expectation.
   for (std::size_t i : on) {
     if (lanes_[i].result != lanes_[ref].result) {
-      f.kind = CheckFailure::Kind::ResultMismatch;
+      failed(CheckFailure::Kind::ResultMismatch);
       f.engine = lanes_[ref].name + " and " + lanes_[i].name;
       f.other = lanes_[i].name;
       return f;
     }
   }
   if (expect && *expect != lanes_[ref].result) {
-    f.kind = CheckFailure::Kind::UnexpectedResult;
+    failed(CheckFailure::Kind::UnexpectedResult);
     f.engine = join_names(f.lanes);
     f.expected = expect;
     return f;
   }
 
   // 3. States: each lane against the reference, on what both show.
-  std::vector<bool> same_as_ref(lanes_.size(), false);
+  std::vector<char>& same_as_ref = same_as_ref_;
+  same_as_ref.assign(lanes_.size(), 0);
   for (std::size_t i : on) {
     if (i == ref) continue;
     const Visibility common = after(ref).visible & after(i).visible;
@@ -209,7 +215,7 @@ std::optional<CheckFailure> Checker::step(const Op& op, const std::optional<Resu
       if (!equal) diff = diff_snapshots(a, b, lanes_[ref].name, lanes_[i].name);
     }
     if (!equal) {
-      f.kind = CheckFailure::Kind::SnapshotMismatch;
+      failed(CheckFailure::Kind::SnapshotMismatch);
       f.engine = lanes_[ref].name + " and " + lanes_[i].name;
       f.other = lanes_[i].name;
       f.diff = std::move(diff);
@@ -244,7 +250,7 @@ std::optional<CheckFailure> Checker::step(const Op& op, const std::optional<Resu
     }
   }
   if (!f.violations.empty()) {
-    f.kind = CheckFailure::Kind::Invariant;
+    failed(CheckFailure::Kind::Invariant);
     return f;
   }
 
@@ -264,7 +270,7 @@ std::optional<CheckFailure> Checker::step(const Op& op, const std::optional<Resu
     if (f.leaks.empty()) f.leaks = std::move(leaks);
   }
   if (!leaky.empty()) {
-    f.kind = CheckFailure::Kind::Leak;
+    failed(CheckFailure::Kind::Leak);
     f.engine = join_names(leaky);
     return f;
   }

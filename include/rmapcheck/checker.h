@@ -144,6 +144,8 @@ class Checker {
   bool active(const Lane& l) const { return !l.stopped; }
 
   std::vector<Lane> lanes_;
+  std::vector<std::size_t> on_;    // step()'s scratch: the lanes compared
+  std::vector<char> same_as_ref_;  // step()'s scratch: lane i's state equals lane 0's
   std::size_t index_ = 0;
   CheckStats stats_;
   volatile std::uint32_t* phase_ = nullptr;
