@@ -174,7 +174,7 @@ void build_snapshot(const State& s, Snapshot& out, bool* reach_complete) {
       sa.refcount = a.freed ? 0 : (live[i] ? 1 : 0) + (a.root == id ? descendants[i] : 0);
       sa.num_children = a.freed ? 0 : children[i];
       sa.num_active_vmas = active[i];
-      sa.tree = tree[i];
+      sa.tree.swap(tree[i]);  // tree[i] takes the old buffer, cleared at the next call
       if (!std::is_sorted(sa.tree.begin(), sa.tree.end()))
         std::sort(sa.tree.begin(), sa.tree.end());
       sa.tree_error.clear();

@@ -32,7 +32,10 @@ void for_each_allocated_at(const SnapIndex& ix, F&& f) {
 // chain reaches the root without a cycle; one root per chain. Locking takes
 // root->rwsem, so two roots in one chain would mean two locks for one walk.
 void check_root(const SnapIndex& ix, Violations& out) {
-  std::vector<SnapId> visited;
+  // Scratch buffers here are the thread's (thread_local), kept from call to
+  // call: the checks run after every op, and they are all a passing check
+  // would allocate.
+  thread_local std::vector<SnapId> visited;
   for_each_allocated(ix, [&](const SnapAnonVma& x) {
     const auto who = [&] { return av_name(x.id); };
     const SnapAnonVma* r = ix.anon_vma(x.root);
@@ -76,7 +79,7 @@ void check_root(const SnapIndex& ix, Violations& out) {
       cur = next;
     }
   });
-  std::vector<SnapId> cs;
+  thread_local std::vector<SnapId> cs;
   for (const SnapProc& p : ix.snap.procs) {
     for (const SnapVma& v : p.vmas) {
       const SnapAnonVma* active = ix.anon_vma(v.anon_vma);
@@ -99,7 +102,8 @@ void check_root(const SnapIndex& ix, Violations& out) {
 // itself. Fork reuse (anon_vma_clone) trusts it: "num_children < 2".
 void check_children(const SnapIndex& ix, Violations& out) {
   // live_children[i]: live anon_vmas whose parent is anon_vmas[i], one pass.
-  std::vector<long> live_children(ix.anon_vmas.size(), 0);
+  thread_local std::vector<long> live_children;
+  live_children.assign(ix.anon_vmas.size(), 0);
   for (const auto& [id, y] : ix.anon_vmas) {
     if (!ix.live(id)) continue;
     const std::size_t i = ix.av_pos(y->parent);
@@ -120,7 +124,8 @@ void check_children(const SnapIndex& ix, Violations& out) {
 // "num_active_vmas == 0". A VMA whose anon_vma is freed or missing breaks
 // it too: nothing counts that VMA.
 void check_active(const SnapIndex& ix, Violations& out) {
-  std::vector<long> active(ix.anon_vmas.size(), 0);  // by position in ix.anon_vmas
+  thread_local std::vector<long> active;
+  active.assign(ix.anon_vmas.size(), 0);  // by position in ix.anon_vmas
   for (const SnapProc& p : ix.snap.procs) {
     for (const SnapVma& v : p.vmas) {
       if (v.anon_vma == 0) continue;
@@ -157,7 +162,8 @@ void check_ref(const SnapIndex& ix, Violations& out) {
     }
   }
   // descendants[i]: allocated anon_vmas other than anon_vmas[i] whose root it is.
-  std::vector<long> descendants(ix.anon_vmas.size(), 0);
+  thread_local std::vector<long> descendants;
+  descendants.assign(ix.anon_vmas.size(), 0);
   for (const auto& [id, y] : ix.anon_vmas) {
     if (y->freed || y->root == id) continue;
     const std::size_t i = ix.av_pos(y->root);
@@ -184,7 +190,8 @@ void check_ref(const SnapIndex& ix, Violations& out) {
 // I-LIVE-IN-CHAIN: X live (tree non-empty) <=> X appears in some chain.
 void check_live_in_chain(const SnapIndex& ix, Violations& out) {
   // The first VMA linking each anon_vma (by position in ix.anon_vmas).
-  std::vector<VmaRef> linked_by(ix.anon_vmas.size());
+  thread_local std::vector<VmaRef> linked_by;
+  linked_by.assign(ix.anon_vmas.size(), VmaRef{});
   for (const SnapProc& p : ix.snap.procs) {
     for (const SnapVma& v : p.vmas) {
       for (SnapId c : v.chain) {

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <utility>
@@ -27,9 +28,30 @@ struct VmaRef {
 // Built once per check_invariants() from flat arrays: the anon_vmas and
 // folios by id (first entry per id, in id order), each tree node's VMA, and
 // the PTE count of every folio id. Nothing here formats a string.
+//
+// The arrays are the calling thread's, lent to one index at a time (an
+// index built while another one holds them gets arrays of its own), so
+// that indexing a snapshot after every op allocates nothing once they have
+// grown.
 class SnapIndex {
+  struct Arrays {
+    std::vector<std::pair<SnapId, const SnapAnonVma*>> anon_vmas;
+    std::vector<std::pair<SnapId, const SnapFolio*>> folios;
+    std::vector<std::pair<SnapId, long>> pte_counts;
+    std::vector<VmaRef> node_refs;
+    std::vector<std::size_t> node_off;
+    std::vector<SnapId> ids;
+    bool lent = false;
+  };
+  static Arrays& borrow(std::unique_ptr<Arrays>& own);
+  std::unique_ptr<Arrays> own_;  // set when the thread's arrays were lent already
+  Arrays& arrays_;
+
  public:
   explicit SnapIndex(const Snapshot& s);
+  ~SnapIndex();
+  SnapIndex(const SnapIndex&) = delete;
+  SnapIndex& operator=(const SnapIndex&) = delete;
 
   const SnapAnonVma* anon_vma(SnapId id) const {
     const std::size_t i = av_pos(id);
@@ -70,9 +92,9 @@ class SnapIndex {
   static constexpr std::size_t npos = ~std::size_t{0};
 
   const Snapshot& snap;
-  std::vector<std::pair<SnapId, const SnapAnonVma*>> anon_vmas;  // first entry per id, by id
-  std::vector<std::pair<SnapId, const SnapFolio*>> folios;
-  std::vector<std::pair<SnapId, long>> pte_counts;  // folio id -> PTEs mapping it, by id
+  std::vector<std::pair<SnapId, const SnapAnonVma*>>& anon_vmas;  // first entry per id, by id
+  std::vector<std::pair<SnapId, const SnapFolio*>>& folios;
+  std::vector<std::pair<SnapId, long>>& pte_counts;  // folio id -> PTEs mapping it, by id
 
  private:
   template <class Vec>
@@ -84,8 +106,8 @@ class SnapIndex {
   }
 
   bool avs_dense_ = false, folios_dense_ = false;  // ids are exactly 1..n: index = id - 1
-  std::vector<VmaRef> node_refs_;
-  std::vector<std::size_t> node_off_;  // by position in snap.anon_vmas
+  std::vector<VmaRef>& node_refs_;
+  std::vector<std::size_t>& node_off_;  // by position in snap.anon_vmas
 };
 
 // The VMA of `p` that contains `page`, or nullptr.

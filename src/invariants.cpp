@@ -60,7 +60,28 @@ void by_id(const List& list, Out& out, bool& dense) {
 }
 }  // namespace
 
-SnapIndex::SnapIndex(const Snapshot& s) : snap(s) {
+SnapIndex::Arrays& SnapIndex::borrow(std::unique_ptr<Arrays>& own) {
+  thread_local Arrays mine;
+  if (!mine.lent) {
+    mine.lent = true;
+    return mine;
+  }
+  own = std::make_unique<Arrays>();
+  return *own;
+}
+
+SnapIndex::~SnapIndex() {
+  arrays_.lent = false;
+}
+
+SnapIndex::SnapIndex(const Snapshot& s)
+    : arrays_(borrow(own_)),
+      snap(s),
+      anon_vmas(arrays_.anon_vmas),
+      folios(arrays_.folios),
+      pte_counts(arrays_.pte_counts),
+      node_refs_(arrays_.node_refs),
+      node_off_(arrays_.node_off) {
   by_id(s.anon_vmas, anon_vmas, avs_dense_);
   by_id(s.folios, folios, folios_dense_);
   node_off_.resize(s.anon_vmas.size());
@@ -69,6 +90,7 @@ SnapIndex::SnapIndex(const Snapshot& s) : snap(s) {
     node_off_[i] = nodes;
     nodes += s.anon_vmas[i].tree.size();
   }
+  node_refs_.clear();
   node_refs_.reserve(nodes);
   for (const SnapAnonVma& a : s.anon_vmas) {
     // Nodes are sorted by process: look a process up once per run of nodes.
@@ -89,13 +111,15 @@ SnapIndex::SnapIndex(const Snapshot& s) : snap(s) {
                                                     : vma_at_start(*first_of_name, n.vma_start));
     }
   }
-  std::vector<SnapId> ids;
+  std::vector<SnapId>& ids = arrays_.ids;
+  ids.clear();
   for (const SnapProc& p : s.procs) {
     for (const SnapPte& pte : p.ptes) {
       if (pte.kind == SnapPte::Kind::Folio) ids.push_back(pte.folio);
     }
   }
   std::sort(ids.begin(), ids.end());
+  pte_counts.clear();
   for (std::size_t i = 0; i < ids.size();) {
     std::size_t j = i;
     while (j < ids.size() && ids[j] == ids[i]) ++j;

@@ -59,14 +59,16 @@ class Renamer {
     extra_.clear();
     order_.clear();
   }
-  void name(SnapId old_id) {
+  // The three lookups below run a few hundred times per snapshot: always
+  // inlined (g++ -O2 kept them calls, a fifth of canonicalize()'s cost).
+  [[gnu::always_inline]] void name(SnapId old_id) {
     if (old_id == 0) return;
     SnapId& slot = slot_of(old_id);
     if (slot != 0) return;
     slot = static_cast<SnapId>(order_.size() + 1);
     order_.push_back(old_id);
   }
-  SnapId operator()(SnapId old_id) const {
+  [[gnu::always_inline]] SnapId operator()(SnapId old_id) const {
     if (old_id == 0) return 0;
     const std::size_t pos = position(old_id);
     if (pos != npos) return new_[pos];
@@ -76,7 +78,7 @@ class Renamer {
     return 0;
   }
   // The position of the first listed object with this id, or npos.
-  std::size_t position(SnapId old_id) const {
+  [[gnu::always_inline]] std::size_t position(SnapId old_id) const {
     if (direct_) {
       return old_id < pos_.size() && pos_[old_id] != 0 ? std::size_t{pos_[old_id]} - 1 : npos;
     }
@@ -90,7 +92,7 @@ class Renamer {
  private:
   static constexpr SnapId kDirectSlack = 4096;  // table entries allowed beyond 8 per object
 
-  SnapId& slot_of(SnapId old_id) {
+  [[gnu::always_inline]] SnapId& slot_of(SnapId old_id) {
     const std::size_t pos = position(old_id);
     if (pos != npos) return new_[pos];
     for (auto& [o, n] : extra_) {
