@@ -157,6 +157,17 @@ void sort_renamed(List& list) {
 // a fraction of a renaming (an index per lookup, no writes), and a snapshot
 // an engine canonicalized is canonicalized again by its callers.
 bool already_canonical(const Snapshot& s) {
+  // The ids first: an engine's own ids are rarely exactly 1..n, and this
+  // fails at the first one that is not.
+  const std::size_t na = s.anon_vmas.size(), nf = s.folios.size();
+  for (std::size_t i = 0; i < na; ++i) {
+    if (s.anon_vmas[i].id != i + 1) return false;
+  }
+  for (std::size_t i = 0; i < nf; ++i) {
+    if (s.folios[i].id != i + 1) return false;
+  }
+  for (const SnapAnonVma& a : s.anon_vmas)
+    if (!std::is_sorted(a.tree.begin(), a.tree.end())) return false;
   // Swap slots and the swap cache take the full renaming below.
   if (!s.slots.empty()) return false;
   for (const SnapFolio& f : s.folios)
@@ -175,14 +186,6 @@ bool already_canonical(const Snapshot& s) {
     if (!std::is_sorted(p.ptes.begin(), p.ptes.end(),
                         [](const SnapPte& a, const SnapPte& b) { return a.page < b.page; }))
       return false;
-  }
-  const std::size_t na = s.anon_vmas.size(), nf = s.folios.size();
-  for (std::size_t i = 0; i < na; ++i) {
-    if (s.anon_vmas[i].id != i + 1) return false;
-    if (!std::is_sorted(s.anon_vmas[i].tree.begin(), s.anon_vmas[i].tree.end())) return false;
-  }
-  for (std::size_t i = 0; i < nf; ++i) {
-    if (s.folios[i].id != i + 1) return false;
   }
   thread_local std::vector<char> av_seen, fo_seen;
   av_seen.assign(na + 1, 0);

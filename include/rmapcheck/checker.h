@@ -16,7 +16,9 @@
 //   3. equal canonical snapshots: each lane against lane 0, both restricted
 //      to what the two show (restrict_to); a readable diff on mismatch;
 //   4. every named state invariant (check_invariants) on every lane that
-//      shows everything, once per distinct snapshot;
+//      shows everything, once per distinct snapshot (a lane whose state the
+//      op left as it was, when they passed on it at the last step, passes
+//      again: they are a function of the state alone);
 //   5. the transition invariants (check_transition) on the same lanes;
 //   6. no leak: Engine::leaks() empty on every lane, and once no process is
 //      left, no anon_vma and no folio either ("nothing left").
@@ -135,8 +137,9 @@ class Checker {
     std::unique_ptr<Engine> owned;  // null for a borrowed engine
     Engine* engine = nullptr;
     std::string name;
-    Snapshot state;    // canonical, after the last step
-    Snapshot scratch;  // what step() fills; the state before that, for its buffers
+    Snapshot state;              // canonical, after the last step
+    Snapshot scratch;            // what step() fills; the state before that, for its buffers
+    bool state_checked = false;  // check_invariants passed on `state` (at the last step)
     Result result;
     std::optional<std::string> stopped;
     std::size_t stopped_at = 0;
