@@ -17,34 +17,33 @@
 #include <algorithm>
 
 #include "model/ops.h"
+#include "rmapcheck/id_positions.h"
 #include "rmapcheck/snapshot_refill.h"
 
 namespace rmapcheck::model {
 
 namespace {
 
-// Position of `id` among the sorted `ids`, or npos.
-constexpr std::size_t npos = ~std::size_t{0};
-std::size_t pos_of(const std::vector<Id>& ids, Id id) {
-  const auto it = std::lower_bound(ids.begin(), ids.end(), id);
-  return it != ids.end() && *it == id ? static_cast<std::size_t>(it - ids.begin()) : npos;
-}
+constexpr std::size_t npos = IdPositions::npos;
 
 }  // namespace
 
 void build_snapshot(const State& s, Snapshot& out, bool* reach_complete) {
   out.visible = Visibility::all();
   // Scratch, by position in the sorted ids; kept for the thread's next call.
-  thread_local std::vector<Id> av_ids, folio_ids, slot_ids;  // the maps' keys, sorted
+  thread_local IdPositions av_ids, folio_ids, slot_ids;  // the maps' keys, sorted
   thread_local std::vector<char> live, reached;
   thread_local std::vector<long> active, children, descendants, mapcount, swap_count;
   thread_local std::vector<std::vector<SnapTreeNode>> tree;
   av_ids.clear();
   for (const auto& [id, a] : s.anon_vmas) av_ids.push_back(id);
+  av_ids.index();
   folio_ids.clear();
   for (const auto& [id, f] : s.folios) folio_ids.push_back(id);
+  folio_ids.index();
   slot_ids.clear();
   for (const auto& [id, x] : s.slots) slot_ids.push_back(id);
+  slot_ids.index();
   swap_count.assign(slot_ids.size(), 0);
   const std::size_t na = av_ids.size();
   live.assign(na, 0);
@@ -71,14 +70,14 @@ void build_snapshot(const State& s, Snapshot& out, bool* reach_complete) {
           sv.flags = v.flags;
           sv.anon_vma = v.anon_vma;
           sv.chain.assign(v.chain.begin(), v.chain.end());
-          if (const std::size_t i = pos_of(av_ids, v.anon_vma); v.anon_vma != 0 && i != npos)
+          if (const std::size_t i = av_ids.find(v.anon_vma); v.anon_vma != 0 && i != npos)
             ++active[i];
           for (std::size_t c = 0; c < v.chain.size(); ++c) {
             const Id av = v.chain[c];
             if (std::find(v.chain.begin(), v.chain.begin() + static_cast<std::ptrdiff_t>(c), av) !=
                 v.chain.begin() + static_cast<std::ptrdiff_t>(c))
               continue;  // one tree node per VMA
-            const std::size_t i = pos_of(av_ids, av);
+            const std::size_t i = av_ids.find(av);
             if (i == npos) continue;
             live[i] = 1;
             tree[i].push_back(SnapTreeNode{name, v.start});
@@ -99,13 +98,13 @@ void build_snapshot(const State& s, Snapshot& out, bool* reach_complete) {
           t.kind = SnapPte::Kind::Swap;
           t.slot = pte.slot;
           t.swp_exclusive = pte.swp_exclusive;
-          if (const std::size_t i = pos_of(slot_ids, pte.slot); i != npos) ++swap_count[i];
+          if (const std::size_t i = slot_ids.find(pte.slot); i != npos) ++swap_count[i];
         } else if (pte.zero) {
           t.kind = SnapPte::Kind::Zero;
         } else {
           t.kind = SnapPte::Kind::Folio;
           t.folio = pte.folio;
-          if (const std::size_t i = pos_of(folio_ids, pte.folio); i != npos) ++mapcount[i];
+          if (const std::size_t i = folio_ids.find(pte.folio); i != npos) ++mapcount[i];
         }
       }
     }
@@ -124,7 +123,7 @@ void build_snapshot(const State& s, Snapshot& out, bool* reach_complete) {
       reached[k] = 1;
       const AnonVma& a = s.anon_vmas.at(av_ids[k]);
       for (Id next : {a.root, a.parent}) {
-        if (const std::size_t i = pos_of(av_ids, next); i != npos && !reached[i]) todo.push_back(i);
+        if (const std::size_t i = av_ids.find(next); i != npos && !reached[i]) todo.push_back(i);
       }
     }
     bool complete = true;
@@ -134,7 +133,7 @@ void build_snapshot(const State& s, Snapshot& out, bool* reach_complete) {
     // holds; a slot when a swap PTE holds it or it caches a mapped folio.
     k = 0;
     for (const auto& [id, f] : s.folios) {
-      const std::size_t x = pos_of(slot_ids, f.swap);
+      const std::size_t x = slot_ids.find(f.swap);
       const bool held = f.swap != 0 && x != npos && swap_count[x] > 0;
       complete = complete && (mapcount[k] > 0 || held);
       ++k;
@@ -142,7 +141,7 @@ void build_snapshot(const State& s, Snapshot& out, bool* reach_complete) {
     k = 0;
     for (const auto& [id, x] : s.slots) {
       const Id f = cached_folio(s, id);
-      const std::size_t i = pos_of(folio_ids, f);
+      const std::size_t i = folio_ids.find(f);
       const bool cached_mapped = f != 0 && i != npos && mapcount[i] > 0;
       complete = complete && (swap_count[k] > 0 || cached_mapped);
       ++k;
@@ -151,9 +150,9 @@ void build_snapshot(const State& s, Snapshot& out, bool* reach_complete) {
   }
   for (const auto& [id, y] : s.anon_vmas) {
     if (y.freed) continue;
-    const std::size_t self = pos_of(av_ids, id);
-    if (const std::size_t i = pos_of(av_ids, y.parent); live[self] && i != npos) ++children[i];
-    if (const std::size_t i = pos_of(av_ids, y.root); y.root != id && i != npos) ++descendants[i];
+    const std::size_t self = av_ids.find(id);
+    if (const std::size_t i = av_ids.find(y.parent); live[self] && i != npos) ++children[i];
+    if (const std::size_t i = av_ids.find(y.root); y.root != id && i != npos) ++descendants[i];
   }
 
   {

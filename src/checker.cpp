@@ -81,34 +81,59 @@ std::string CheckFailure::describe() const {
   return d;
 }
 
+namespace {
+
+// Snapshot buffers outlive a Checker. A campaign makes a checker per case,
+// and a snapshot that starts empty grows its vectors again op by op; the
+// thread keeps the last checker's buffers for the next (a few: one pair
+// per lane).
+constexpr std::size_t kSpareSnapshots = 8;
+thread_local std::vector<Snapshot> spare_snapshots;
+
+Snapshot spare_snapshot() {
+  if (spare_snapshots.empty()) return {};
+  Snapshot s = std::move(spare_snapshots.back());
+  spare_snapshots.pop_back();
+  return s;
+}
+
+}  // namespace
+
+void Checker::add_lane(Engine* e, std::unique_ptr<Engine> owned, Snapshot* state) {
+  Lane& l = lanes_.emplace_back();
+  l.engine = e;
+  l.owned = std::move(owned);
+  l.name = std::string(engine_kind_name(e->kind()));
+  l.scratch = spare_snapshot();
+  if (state != nullptr) {
+    l.state = std::move(*state);
+  } else {
+    l.state = spare_snapshot();
+    e->snapshot_into(l.state);
+  }
+}
+
 Checker::Checker(std::vector<std::unique_ptr<Engine>> engines) {
   for (auto& e : engines) {
-    Lane l;
-    l.engine = e.get();
-    l.owned = std::move(e);
-    l.name = std::string(engine_kind_name(l.engine->kind()));
-    l.state = l.engine->snapshot();
-    lanes_.push_back(std::move(l));
+    Engine* raw = e.get();
+    add_lane(raw, std::move(e), nullptr);
   }
 }
 
 Checker::Checker(const std::vector<Engine*>& borrowed) {
-  for (Engine* e : borrowed) {
-    Lane l;
-    l.engine = e;
-    l.name = std::string(engine_kind_name(e->kind()));
-    l.state = e->snapshot();
-    lanes_.push_back(std::move(l));
-  }
+  for (Engine* e : borrowed) add_lane(e, nullptr, nullptr);
 }
 
 Checker::Checker(const std::vector<Engine*>& borrowed, std::vector<Snapshot> states) {
-  for (std::size_t i = 0; i < borrowed.size(); ++i) {
-    Lane l;
-    l.engine = borrowed[i];
-    l.name = std::string(engine_kind_name(borrowed[i]->kind()));
-    l.state = i < states.size() ? std::move(states[i]) : borrowed[i]->snapshot();
-    lanes_.push_back(std::move(l));
+  for (std::size_t i = 0; i < borrowed.size(); ++i)
+    add_lane(borrowed[i], nullptr, i < states.size() ? &states[i] : nullptr);
+}
+
+Checker::~Checker() {
+  for (Lane& l : lanes_) {
+    for (Snapshot* s : {&l.scratch, &l.state}) {
+      if (spare_snapshots.size() < kSpareSnapshots) spare_snapshots.push_back(std::move(*s));
+    }
   }
 }
 

@@ -25,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "rmapcheck/id_positions.h"
 #include "rmapcheck/snapshot.h"
 
 namespace rmapcheck {
@@ -33,28 +34,17 @@ namespace {
 
 // One namespace of ids (anon_vmas, folios or slots): engine id ->
 // canonical id. The listed objects' ids (the lists are sorted by engine id
-// first) index a flat table, pos_[id] = position + 1, when the largest is
-// small against the list (engines count their ids up from 1, so within a
-// case it is); otherwise a lookup is a binary search in the sorted ids. The
-// new ids sit in a flat array beside them; an id no object has (dangling)
-// goes to a short side list. The buffers live as long as the thread:
+// first) are found by IdPositions (rmapcheck/id_positions.h); the new ids
+// sit in a flat array beside them; an id no object has (dangling) goes to a
+// short side list. The buffers live as long as the thread:
 // canonicalize() allocates nothing once they have grown.
 class Renamer {
  public:
   template <class List>
   void reset(const List& listed) {
-    for (SnapId k : keys_)  // clear only what the last reset set
-      if (k < pos_.size()) pos_[k] = 0;
     keys_.clear();
     for (const auto& x : listed) keys_.push_back(x.id);
-    const SnapId top = keys_.empty() ? 0 : keys_.back();
-    direct_ = top <= kDirectSlack + 8 * keys_.size();
-    if (direct_) {
-      if (pos_.size() <= top) pos_.resize(top + 1, 0);
-      // Backwards, so that of duplicated ids the first listed one wins.
-      for (std::size_t i = keys_.size(); i-- > 0;)
-        pos_[keys_[i]] = static_cast<std::uint32_t>(i + 1);
-    }
+    keys_.index();
     new_.assign(keys_.size(), 0);
     extra_.clear();
     order_.clear();
@@ -78,20 +68,12 @@ class Renamer {
     return 0;
   }
   // The position of the first listed object with this id, or npos.
-  [[gnu::always_inline]] std::size_t position(SnapId old_id) const {
-    if (direct_) {
-      return old_id < pos_.size() && pos_[old_id] != 0 ? std::size_t{pos_[old_id]} - 1 : npos;
-    }
-    const auto it = std::lower_bound(keys_.begin(), keys_.end(), old_id);
-    return it != keys_.end() && *it == old_id ? static_cast<std::size_t>(it - keys_.begin()) : npos;
-  }
+  [[gnu::always_inline]] std::size_t position(SnapId old_id) const { return keys_.find(old_id); }
   std::size_t size() const { return order_.size(); }
   SnapId old_at(std::size_t i) const { return order_[i]; }
-  static constexpr std::size_t npos = ~std::size_t{0};
+  static constexpr std::size_t npos = IdPositions::npos;
 
  private:
-  static constexpr SnapId kDirectSlack = 4096;  // table entries allowed beyond 8 per object
-
   [[gnu::always_inline]] SnapId& slot_of(SnapId old_id) {
     const std::size_t pos = position(old_id);
     if (pos != npos) return new_[pos];
@@ -101,10 +83,8 @@ class Renamer {
     return extra_.emplace_back(old_id, 0).second;
   }
 
-  bool direct_ = false;             // pos_ answers position()
-  std::vector<std::uint32_t> pos_;  // by engine id: position + 1, 0 when not listed
-  std::vector<SnapId> keys_;        // listed engine ids, sorted
-  std::vector<SnapId> new_;         // new_[i]: canonical id of keys_[i], 0 while unnamed
+  IdPositions keys_;         // listed engine ids, sorted
+  std::vector<SnapId> new_;  // new_[i]: canonical id of keys_[i], 0 while unnamed
   std::vector<std::pair<SnapId, SnapId>> extra_;  // unlisted ids: engine -> canonical
   std::vector<SnapId> order_;                     // order_[new - 1] == old
 };

@@ -106,6 +106,7 @@ class Checker {
   // The same, with each engine's canonical state already known (the
   // explorer steps many copies of one state and snapshots it once).
   Checker(const std::vector<Engine*>& borrowed, std::vector<Snapshot> states);
+  ~Checker();
   Checker(const Checker&) = delete;
   Checker& operator=(const Checker&) = delete;
 
@@ -145,6 +146,8 @@ class Checker {
     std::size_t stopped_at = 0;
   };
   bool active(const Lane& l) const { return !l.stopped; }
+  // `state`: the lane's canonical state when the caller knows it, else null.
+  void add_lane(Engine* e, std::unique_ptr<Engine> owned, Snapshot* state);
 
   std::vector<Lane> lanes_;
   std::vector<std::size_t> on_;    // step()'s scratch: the lanes compared
