@@ -163,7 +163,7 @@ void check_key(const SnapIndex& ix, Violations& out) {
 // I-CLOSE: a in chainset(V) => a.parent in chainset(V). So every chain holds
 // its root and a live child keeps its parent live.
 void check_close(const SnapIndex& ix, Violations& out) {
-  thread_local std::vector<SnapId> cs;  // the thread's scratch (check_root)
+  thread_local std::vector<SnapId> cs;  // kept by the thread (see check_root)
   for (const SnapProc& p : ix.snap.procs) {
     for (const SnapVma& v : p.vmas) {
       chainset(v, cs);
@@ -184,7 +184,7 @@ void check_close(const SnapIndex& ix, Violations& out) {
 // strength of this. Broken by CVE-2022-42703 and the 2010 neighbour reuse.
 void check_samechain(const SnapIndex& ix, Violations& out) {
   thread_local std::vector<const SnapVma*> first;  // the first VMA with each anon_vma
-  thread_local std::vector<SnapId> cw, cv;         // the thread's scratch (check_root)
+  thread_local std::vector<SnapId> cw, cv;         // kept by the thread (see check_root)
   for (const SnapProc& p : ix.snap.procs) {
     first.clear();
     for (const SnapVma& v : p.vmas) {
